@@ -1,0 +1,221 @@
+/**
+ * The OrderStore port: posbridge's own copy of every POS document, the export snapshots ShipStation pages
+ * through, the history behind `explain`, and the ship-notice outbox.
+ *
+ * Implementations must keep DESIGN.md's invariants: ingest and snapshot creation for one store are
+ * serialized; a batch and its cursor commit together; a ship notice is durable before `recordShipNotice`
+ * returns. `layerMemory` is the reference implementation the SQL store is tested against.
+ */
+import { Context, type DateTime, type Duration, type Effect, Layer, type Option, Schema } from "effect"
+import type { DocumentKind } from "./DocumentKind.js"
+import type { PagingMode } from "./ExportSnapshot.js"
+import type { StampRule } from "./ExportStamp.js"
+import * as MemoryStore from "./internal/memoryStore.js"
+import type { Order } from "./Order.js"
+import type { OrderWindow } from "./OrderWindow.js"
+import type { IgnoreReason, RestampReason } from "./RefreshRule.js"
+import type { ShipNotice } from "./ShipNotice.js"
+import type { SourceDocument } from "./SourceDocument.js"
+
+export class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNotFound", {
+  storeId: Schema.String,
+  order: Schema.String
+}) {
+  override get message() {
+    return `Store "${this.storeId}" has no order "${this.order}" (looked up by POS id, then by order number).`
+  }
+}
+
+export class StoreFailure extends Schema.TaggedError<StoreFailure>()("StoreFailure", {
+  operation: Schema.String,
+  message: Schema.String
+}) {}
+
+export interface StoreRef {
+  readonly id: string
+  readonly kind: DocumentKind
+}
+
+export interface IngestSummary {
+  readonly inserted: number
+  readonly restamped: { readonly [K in RestampReason]: number }
+  readonly unchanged: number
+  readonly ignored: { readonly [K in IgnoreReason]: number }
+}
+
+export interface StoredOrder {
+  readonly order: Order
+  readonly stamp: DateTime.Utc
+  readonly ingestedAt: DateTime.Utc
+  readonly contentHash: string
+  /** Reasons the current version is held back from export, if it is. */
+  readonly heldReasons: ReadonlyArray<string>
+}
+
+export interface ExportRequest {
+  readonly storeId: string
+  readonly window: OrderWindow
+  /** 1-based. */
+  readonly page: number
+  readonly pageSize: number
+}
+
+export interface ExportPage {
+  readonly page: number
+  /** The same on every page of one snapshot; 0 for an empty window. */
+  readonly pages: number
+  readonly total: number
+  /** Current content of each member on this page, in snapshot order. */
+  readonly orders: ReadonlyArray<StoredOrder>
+  readonly snapshotId: string
+  /** True when this request froze a new snapshot (page 1, or a later page whose snapshot had expired). */
+  readonly snapshotCreated: boolean
+  /** True when the window end was too far ahead of the bridge clock to move the watermark. */
+  readonly watermarkClamped: boolean
+}
+
+export interface PollRecord {
+  readonly at: DateTime.Utc
+  readonly storeId: string
+  readonly window: OrderWindow
+  readonly page: number
+  readonly pages: number
+  readonly count: number
+  readonly snapshotId: string
+}
+
+export type HistoryEvent =
+  | {
+      readonly _tag: "Inserted" | "Restamped"
+      readonly at: DateTime.Utc
+      readonly reason?: RestampReason | undefined
+      readonly posModifiedAt: DateTime.Utc
+      readonly stamp: DateTime.Utc
+      readonly contentHash: string
+    }
+  | { readonly _tag: "HeldBack"; readonly at: DateTime.Utc; readonly reasons: ReadonlyArray<string> }
+  | {
+      readonly _tag: "Exported"
+      readonly at: DateTime.Utc
+      readonly window: OrderWindow
+      readonly page: number
+      readonly pages: number
+    }
+
+export type OutboxState = "pending" | "in-flight" | "done" | "dead"
+
+export interface OutboxItem {
+  readonly id: string
+  readonly storeId: string
+  readonly noticeId: string
+  readonly posRef: Option.Option<string>
+  readonly notice: ShipNotice
+  readonly state: OutboxState
+  readonly attempts: number
+  readonly nextAttemptAt: DateTime.Utc
+  readonly lastError: Option.Option<string>
+  readonly result: Option.Option<string>
+  readonly updatedAt: DateTime.Utc
+}
+
+export interface StoredShipNotice {
+  readonly id: string
+  readonly key: string
+  readonly storeId: string
+  readonly posRef: Option.Option<string>
+  readonly notice: ShipNotice
+  readonly receivedAt: DateTime.Utc
+}
+
+export interface Explanation {
+  readonly storeId: string
+  readonly current: StoredOrder
+  /** Oldest first: every ingest and restamp with its reason, holds, and each export that included it. */
+  readonly history: ReadonlyArray<HistoryEvent>
+  readonly shipNotices: ReadonlyArray<StoredShipNotice>
+  readonly writeBacks: ReadonlyArray<OutboxItem>
+}
+
+export interface StoreStats {
+  readonly documents: number
+  /** Versions stamped at or after the watermark: not yet inside any served window. */
+  readonly waitingForPoll: number
+  readonly held: number
+  readonly watermark: Option.Option<DateTime.Utc>
+  readonly lastPoll: Option.Option<PollRecord>
+  readonly outbox: { readonly [K in OutboxState]: number }
+}
+
+export interface OrderStoreService {
+  /** Runs RefreshRule on each document and commits them with the new cursor in one transaction. */
+  readonly ingest: (
+    store: StoreRef,
+    documents: ReadonlyArray<SourceDocument>,
+    cursor: Option.Option<string>
+  ) => Effect.Effect<IngestSummary, StoreFailure>
+  readonly cursor: (storeId: string) => Effect.Effect<Option.Option<string>, StoreFailure>
+  /** Page 1 freezes a snapshot, advances the watermark and logs the poll; later pages read the snapshot. */
+  readonly exportPage: (request: ExportRequest) => Effect.Effect<ExportPage, StoreFailure>
+  /** Records that the current version of an order was held back at export, with the reasons. */
+  readonly recordHeld: (
+    storeId: string,
+    posRef: string,
+    reasons: ReadonlyArray<string>
+  ) => Effect.Effect<void, StoreFailure>
+  /** Bridge-side refresh: restamps with reason `touched`. `order` is a POS id or an order number. */
+  readonly touch: (storeId: string, order: string) => Effect.Effect<StoredOrder, OrderNotFound | StoreFailure>
+  readonly find: (storeId: string, order: string) => Effect.Effect<Option.Option<StoredOrder>, StoreFailure>
+  readonly explain: (storeId: string, order: string) => Effect.Effect<Explanation, OrderNotFound | StoreFailure>
+  readonly polls: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<PollRecord>, StoreFailure>
+  readonly stats: (storeId: string) => Effect.Effect<StoreStats, StoreFailure>
+  /**
+   * Stores a ship notice and its outbox item in one transaction, durably, before returning. The same
+   * idempotency key twice stores once and reports `Duplicate`.
+   */
+  readonly recordShipNotice: (
+    notice: ShipNotice,
+    match: { readonly key: string; readonly posRef: Option.Option<string> }
+  ) => Effect.Effect<
+    { readonly _tag: "Stored" | "Duplicate"; readonly noticeId: string; readonly outboxId: string },
+    StoreFailure
+  >
+  /** Claims due outbox items (state pending, next attempt ≤ now) for `leaseFor`; others cannot claim them meanwhile. */
+  readonly claimWriteBacks: (options: {
+    readonly limit: number
+    readonly leaseFor: Duration.Duration
+  }) => Effect.Effect<ReadonlyArray<OutboxItem>, StoreFailure>
+  readonly completeWriteBack: (id: string, result: string) => Effect.Effect<void, StoreFailure>
+  /** A failed attempt: retry at `retryAt`, or mark dead when it is None. */
+  readonly failWriteBack: (
+    id: string,
+    error: string,
+    retryAt: Option.Option<DateTime.Utc>
+  ) => Effect.Effect<void, StoreFailure>
+  readonly outbox: (
+    storeId: string,
+    states?: ReadonlyArray<OutboxState>
+  ) => Effect.Effect<ReadonlyArray<OutboxItem>, StoreFailure>
+  /** Drops expired snapshots; returns how many. History is kept. */
+  readonly pruneSnapshots: Effect.Effect<number, StoreFailure>
+}
+
+export class OrderStore extends Context.Tag("@posbridge/core/OrderStore")<OrderStore, OrderStoreService>() {}
+
+/** Tunables every implementation honours. The `stampRule`/`pagingMode` switches exist for mutation tests only. */
+export interface Options {
+  readonly watermarkTolerance?: Duration.Duration | undefined
+  readonly snapshotTtl?: Duration.Duration | undefined
+  readonly stampRule?: StampRule | undefined
+  readonly pagingMode?: PagingMode | undefined
+}
+
+export const emptySummary = (): IngestSummary => ({
+  inserted: 0,
+  restamped: { "pos-resaved": 0, "content-changed": 0, touched: 0 },
+  unchanged: 0,
+  ignored: { "wrong-kind": 0, excluded: 0, "older-version": 0, "not-found": 0 }
+})
+
+/** The in-memory reference implementation: every invariant, no durability. */
+export const layerMemory = (options: Options = {}): Layer.Layer<OrderStore> =>
+  Layer.effect(OrderStore, MemoryStore.make(options))
