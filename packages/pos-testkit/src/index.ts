@@ -1,1 +1,6 @@
-export {}
+/**
+ * Shared test pieces for POS simulators, adapters and the conformance harness.
+ *
+ * @since 0.0.0
+ */
+export * as RecordedExchange from "./RecordedExchange.js"
