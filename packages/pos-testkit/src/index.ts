@@ -4,3 +4,6 @@
  * @since 0.0.0
  */
 export * as RecordedExchange from "./RecordedExchange.js"
+export * as RecordingHttpClient from "./RecordingHttpClient.js"
+export * as ReplayHttpClient from "./ReplayHttpClient.js"
+export * as SimServer from "./SimServer.js"
