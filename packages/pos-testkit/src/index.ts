@@ -3,6 +3,7 @@
  *
  * @since 0.0.0
  */
+export * as Faults from "./Faults.js"
 export * as RecordedExchange from "./RecordedExchange.js"
 export * as RecordingHttpClient from "./RecordingHttpClient.js"
 export * as ReplayHttpClient from "./ReplayHttpClient.js"
