@@ -71,7 +71,7 @@ export type FixtureIssue = typeof FixtureIssue.Type
 
 /**
  * A fixture file that cannot be used. The message names the file and the path of each bad field, e.g.
- * `fixture sales.json is invalid: exchanges[1].response.status: Expected an integer, actual "200"`.
+ * `fixture sales.json is invalid: exchanges[1].response.status: Expected number, actual "200"`.
  */
 export class FixtureError extends Schema.TaggedError<FixtureError>()("FixtureError", {
   file: Schema.String,
