@@ -1,1 +1,8 @@
-export {}
+export * as Countries from "./Countries.js"
+export * as Credentials from "./Credentials.js"
+export * as ExportQuery from "./ExportQuery.js"
+export * as ExportXml from "./ExportXml.js"
+export * as FieldRules from "./FieldRules.js"
+export * as ShipNoticeMatch from "./ShipNoticeMatch.js"
+export * as ShipNoticeXml from "./ShipNoticeXml.js"
+export * as ShipStationRoutes from "./ShipStationRoutes.js"

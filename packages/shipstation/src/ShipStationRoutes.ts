@@ -1,0 +1,202 @@
+/**
+ * The endpoint ShipStation calls: `GET|POST /shipstation/{storeId}?action=export|shipnotify`.
+ *
+ * Every failure gets its own status and a short plain-text sentence, because ShipStation shows non-2xx
+ * bodies to the merchant and a 200 with an error body hides the failure (PROTOCOL.md, failure mode 6):
+ * 400 bad parameter or body, 401 bad credentials, 404 unknown store, 413 body too large, 503 when the order
+ * store cannot answer, 500 for anything unexpected. 415 is never used: any content type is read.
+ * The raw query string is never logged (it may carry SS-Password).
+ */
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { OrderStore, OrderWindow, type Store, StoreDirectory } from "@posbridge/core"
+import { Cause, Chunk, Data, Effect, Either, Option, Stream } from "effect"
+import * as Credentials from "./Credentials.js"
+import * as ExportQuery from "./ExportQuery.js"
+import * as ExportXml from "./ExportXml.js"
+import * as FieldRules from "./FieldRules.js"
+import * as ShipNoticeMatch from "./ShipNoticeMatch.js"
+import * as ShipNoticeXml from "./ShipNoticeXml.js"
+
+export const path = "/shipstation/:storeId" as const
+
+export interface Options {
+  /** Largest accepted ship-notice body; a larger one is answered 413. Default 1 MiB. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+export const defaultMaxBodyBytes = 1024 * 1024
+
+class BodyTooLarge extends Data.TaggedError("BodyTooLarge")<{ readonly limit: number }> {
+  override get message() {
+    return `The request body is larger than the ${Math.floor(this.limit / 1024)} KiB this endpoint accepts.`
+  }
+}
+
+class BodyUnreadable extends Data.TaggedError("BodyUnreadable")<{ readonly cause: unknown }> {}
+
+const plain = (status: number, sentence: string, headers: Record<string, string> = {}) =>
+  HttpServerResponse.text(`${sentence}\n`, {
+    status,
+    contentType: "text/plain; charset=utf-8",
+    headers
+  })
+
+const queryOf = (request: HttpServerRequest.HttpServerRequest): URLSearchParams => {
+  const url = request.originalUrl
+  const i = url.indexOf("?")
+  return new URLSearchParams(i < 0 ? "" : url.slice(i + 1))
+}
+
+/**
+ * Reads the raw body, whatever its content type, refusing more than `limit` bytes. A declared
+ * Content-Length over the limit is refused before reading; an undeclared one stops at the limit, so memory
+ * never holds more than `limit` bytes of a hostile body.
+ */
+const readBody = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
+  Effect.gen(function* () {
+    const declared = Number(request.headers["content-length"] ?? Number.NaN)
+    if (Number.isFinite(declared) && declared > limit) return yield* new BodyTooLarge({ limit })
+    const chunks = yield* request.stream.pipe(
+      Stream.mapError((cause) => new BodyUnreadable({ cause })),
+      Stream.mapAccumEffect(0, (total, chunk) =>
+        total + chunk.length > limit
+          ? Effect.fail(new BodyTooLarge({ limit }))
+          : Effect.succeed([total + chunk.length, chunk] as const)
+      ),
+      Stream.runCollect
+    )
+    const size = Chunk.reduce(chunks, 0, (n, c) => n + c.length)
+    const bytes = new Uint8Array(size)
+    let offset = 0
+    for (const c of chunks) {
+      bytes.set(c, offset)
+      offset += c.length
+    }
+    return new TextDecoder("utf-8").decode(bytes)
+  })
+
+const exportOrders = (
+  storeId: string,
+  settings: Pick<Store.StoreSettings, "pageSize" | "timeZone">,
+  query: URLSearchParams
+) =>
+  Effect.gen(function* () {
+    const decoded = ExportQuery.decodeExport(query, settings.timeZone)
+    if (Either.isLeft(decoded)) return plain(400, decoded.left.sentence)
+    const { window, page } = decoded.right
+    const store = yield* OrderStore.OrderStore
+    const result = yield* store.exportPage({ storeId, window, page, pageSize: settings.pageSize })
+    const served: Array<ExportXml.ExportedOrder> = []
+    let held = 0
+    for (const stored of result.orders) {
+      const checked = FieldRules.check(stored.order)
+      if (checked._tag === "Held") {
+        held++
+        yield* store.recordHeld(storeId, stored.order.posRef, checked.reasons)
+        yield* Effect.logWarning("order held back from ShipStation").pipe(
+          Effect.annotateLogs({ posRef: stored.order.posRef, reasons: checked.reasons.join("; ") })
+        )
+      } else {
+        served.push({ order: checked.order, stamp: stored.stamp })
+        if (checked.repairs.length > 0) {
+          yield* Effect.logDebug("order repaired for ShipStation").pipe(
+            Effect.annotateLogs({ posRef: stored.order.posRef, repairs: checked.repairs.join("; ") })
+          )
+        }
+      }
+    }
+    yield* Effect.logInfo("export served").pipe(
+      Effect.annotateLogs({
+        window: OrderWindow.toString(window),
+        page,
+        pages: result.pages,
+        served: served.length,
+        held
+      })
+    )
+    return HttpServerResponse.text(ExportXml.render(served, result.pages), { contentType: ExportXml.contentType })
+  })
+
+const shipNotify = (
+  storeId: string,
+  request: HttpServerRequest.HttpServerRequest,
+  query: URLSearchParams,
+  limit: number
+) =>
+  Effect.gen(function* () {
+    const body = yield* readBody(request, limit)
+    const decoded = ShipNoticeXml.decode(storeId, body, query)
+    if (Either.isLeft(decoded)) return plain(400, decoded.left.sentence)
+    const notice = decoded.right
+    const match = yield* ShipNoticeMatch.match(notice)
+    const stored = yield* OrderStore.OrderStore.pipe(
+      Effect.flatMap((store) => store.recordShipNotice(notice, { key: match.key, posRef: match.posRef }))
+    )
+    yield* Effect.logInfo("ship notice received").pipe(
+      Effect.annotateLogs({ orderNumber: notice.orderNumber, matchedBy: match.matchedBy, result: stored._tag })
+    )
+    const order = `order ${notice.orderNumber}`
+    if (stored._tag === "Duplicate")
+      return plain(200, `Ship notice for ${order} was already received; nothing more to do.`)
+    if (Option.isNone(match.posRef)) {
+      return plain(200, `Ship notice for ${order} received; no matching order was found, it is kept for the operator.`)
+    }
+    return plain(200, `Ship notice for ${order} received.`)
+  })
+
+/** The handler for one request; needs the order store and the store directory. */
+export const handle = (options: Options = {}) => {
+  const limit = options.maxBodyBytes ?? defaultMaxBodyBytes
+  return Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const { storeId = "" } = yield* HttpRouter.params
+    const directory = yield* StoreDirectory.StoreDirectory
+    const settings = yield* directory.get(storeId).pipe(Effect.option)
+    if (Option.isNone(settings)) return plain(404, new StoreDirectory.UnknownStore({ storeId }).message)
+    const query = queryOf(request)
+    const unauthorized = Credentials.verify(settings.value.shipstation, request.headers.authorization, query)
+    if (unauthorized !== undefined) {
+      return plain(401, unauthorized.message, { "www-authenticate": 'Basic realm="posbridge", charset="UTF-8"' })
+    }
+    const action = ExportQuery.decodeAction(query)
+    if (Either.isLeft(action)) return plain(400, action.left.sentence)
+    return yield* action.right === "export"
+      ? exportOrders(storeId, settings.value, query)
+      : shipNotify(storeId, request, query, limit)
+  }).pipe(
+    Effect.catchTags({
+      BodyTooLarge: (e) => Effect.succeed(plain(413, e.message)),
+      BodyUnreadable: () => Effect.succeed(plain(400, "The request body could not be read completely.")),
+      StoreFailure: (e) =>
+        Effect.logError("order store failed", e).pipe(
+          Effect.as(plain(503, "posbridge could not reach its order store; nothing was recorded. Please retry."))
+        )
+    }),
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.logError("ShipStation request failed", cause).pipe(
+            Effect.as(plain(500, "posbridge failed to answer this request; the error has been logged."))
+          )
+    ),
+    Effect.annotateLogs({ component: "shipstation" }),
+    Effect.withSpan("ShipStationRoutes.handle")
+  )
+}
+
+/** `GET|POST /shipstation/:storeId`, reading the order store and store directory from the context. */
+export const router = (options: Options = {}) => {
+  const h = handle(options)
+  return HttpRouter.empty.pipe(HttpRouter.get(path, h), HttpRouter.post(path, h))
+}
+
+/** The routes with their services captured, so the router needs nothing more from the server. */
+export const make = (options: Options = {}) =>
+  Effect.map(Effect.context<OrderStore.OrderStore | StoreDirectory.StoreDirectory>(), (context) => {
+    const h = Effect.provide(handle(options), context)
+    return HttpRouter.empty.pipe(HttpRouter.get(path, h), HttpRouter.post(path, h))
+  })
+
+/** Mounts the routes on the default `HttpRouter`, beside the server's own routes. */
+export const layer = (options: Options = {}) =>
+  HttpRouter.Default.use((r) => Effect.flatMap(make(options), (routes) => r.concat(routes)))
