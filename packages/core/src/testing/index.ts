@@ -1,0 +1,1 @@
+export * as StoreHistory from "./StoreHistory.js"
