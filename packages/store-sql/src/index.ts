@@ -1,1 +1,4 @@
-export {}
+export * as Migrations from "./Migrations.js"
+export * as PgStore from "./PgStore.js"
+export * as SqliteStore from "./SqliteStore.js"
+export * as SqlOrderStore from "./SqlOrderStore.js"

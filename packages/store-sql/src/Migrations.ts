@@ -1,0 +1,25 @@
+/**
+ * The one numbered migration set both engines run. Dialect differences live in `internal/Dialect.ts`,
+ * so a migration is written once. Uses the engine-neutral migrator (no schema dump), which needs only a
+ * `SqlClient`; on PostgreSQL it locks its table, so replicas starting together migrate once.
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { type Effect, Layer } from "effect"
+import init from "./internal/migrations/0001_init.js"
+
+export const table = "posbridge_migrations"
+
+export const loader: Migrator.Loader = Migrator.fromRecord({
+  "0001_init": init
+})
+
+/** Runs pending migrations; returns the ones it applied as (id, name). */
+export const run: Effect.Effect<
+  ReadonlyArray<readonly [id: number, name: string]>,
+  Migrator.MigrationError | SqlError,
+  SqlClient
+> = Migrator.make({})({ loader, table })
+
+export const layer: Layer.Layer<never, Migrator.MigrationError | SqlError, SqlClient> = Layer.effectDiscard(run)

@@ -1,0 +1,5 @@
+import { it } from "@effect/vitest"
+import { contract } from "./contract/OrderStoreContract.js"
+import { pgLayer, withPostgres } from "./support/Databases.js"
+
+await withPostgres(() => contract("PostgreSQL", pgLayer()), it)

@@ -1,0 +1,434 @@
+/**
+ * The OrderStore contract, written once and run against every implementation (memory, SQLite, PostgreSQL).
+ * Each test uses its own store id and a later day on the suite's TestClock, so one database serves the suite.
+ */
+import { expect, layer } from "@effect/vitest"
+import { OrderStore, OrderWindow } from "@posbridge/core"
+import { Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
+import { doc, freshDay, minute, ms, storeId, utc } from "../support/Fixtures.js"
+
+const window = (startMs: number, endMs: number): OrderWindow.OrderWindow => OrderWindow.make(utc(startMs), utc(endMs))
+
+const exportAll = (
+  store: OrderStore.OrderStoreService,
+  storeId: string,
+  w: OrderWindow.OrderWindow,
+  pageSize: number
+) =>
+  Effect.gen(function* () {
+    const first = yield* store.exportPage({ storeId, window: w, page: 1, pageSize })
+    const rest = []
+    for (let page = 2; page <= first.pages; page++) {
+      rest.push(yield* store.exportPage({ storeId, window: w, page, pageSize }))
+    }
+    return [first, ...rest]
+  })
+
+export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
+  layer(storeLayer, { timeout: Duration.seconds(60) })(`OrderStore contract: ${name}`, (it) => {
+    it.effect("ingest counts inserts, re-saves, content changes, unchanged re-polls and ignored documents", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        const ref = { id: s, kind: "invoices" as const }
+        const first = yield* store.ingest(
+          ref,
+          [
+            doc({ storeId: s, posRef: "a", posModifiedAt: t0 }),
+            doc({ storeId: s, posRef: "b", posModifiedAt: t0 }),
+            doc({ storeId: s, posRef: "q", kind: "orders" }),
+            doc({ storeId: s, posRef: "x", exclude: "sale not completed" })
+          ],
+          Option.none()
+        )
+        expect(first.inserted).toBe(2)
+        expect(first.ignored).toEqual({ "wrong-kind": 1, excluded: 1, "older-version": 0, "not-found": 0 })
+
+        yield* TestClock.adjust(Duration.minutes(1))
+        const second = yield* store.ingest(
+          ref,
+          [
+            doc({ storeId: s, posRef: "a", posModifiedAt: t0 }),
+            doc({ storeId: s, posRef: "b", posModifiedAt: t0 + minute }),
+            doc({ storeId: s, posRef: "c", posModifiedAt: t0 }),
+            doc({ storeId: s, posRef: "b", posModifiedAt: t0 - minute })
+          ],
+          Option.none()
+        )
+        expect(second).toEqual({
+          inserted: 1,
+          restamped: { "pos-resaved": 1, "content-changed": 0, touched: 0 },
+          unchanged: 1,
+          ignored: { "wrong-kind": 0, excluded: 0, "older-version": 1, "not-found": 0 }
+        })
+
+        const third = yield* store.ingest(
+          ref,
+          [doc({ storeId: s, posRef: "a", posModifiedAt: t0, total: "12.50" })],
+          Option.none()
+        )
+        expect(third.restamped["content-changed"]).toBe(1)
+        const a = yield* store.find(s, "a")
+        expect(Option.map(a, (o) => o.order.orderTotal)).toEqual(Option.some("12.50"))
+        expect((yield* store.stats(s)).documents).toBe(3)
+      })
+    )
+
+    it.effect("a batch and its cursor commit together, and a bad batch writes nothing and keeps the cursor", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        yield* freshDay
+        const s = storeId()
+        const other = storeId()
+        const ref = { id: s, kind: "invoices" as const }
+        expect(yield* store.cursor(s)).toEqual(Option.none())
+        yield* store.ingest(ref, [doc({ storeId: s, posRef: "a" })], Option.some("cursor-1"))
+        expect(yield* store.cursor(s)).toEqual(Option.some("cursor-1"))
+
+        const bad = yield* Effect.exit(
+          store.ingest(
+            ref,
+            [doc({ storeId: s, posRef: "b" }), doc({ storeId: other, posRef: "c" })],
+            Option.some("cursor-2")
+          )
+        )
+        expect(Exit.isFailure(bad)).toBe(true)
+        expect(yield* store.cursor(s)).toEqual(Option.some("cursor-1"))
+        expect(yield* store.find(s, "b")).toEqual(Option.none())
+        expect((yield* store.stats(s)).documents).toBe(1)
+
+        // No cursor given: documents commit, the cursor stays where it was.
+        yield* store.ingest(ref, [doc({ storeId: s, posRef: "d" })], Option.none())
+        expect(yield* store.cursor(s)).toEqual(Option.some("cursor-1"))
+      })
+    )
+
+    it.effect("an empty window answers zero pages, and a page past the last is empty with the same page count", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        const empty = yield* store.exportPage({
+          storeId: s,
+          window: window(t0 - 60 * minute, t0),
+          page: 1,
+          pageSize: 10
+        })
+        expect(empty).toMatchObject({ page: 1, pages: 0, total: 0, orders: [] })
+
+        yield* store.ingest(
+          { id: s, kind: "invoices" },
+          [doc({ storeId: s, posRef: "a" }), doc({ storeId: s, posRef: "b" }), doc({ storeId: s, posRef: "c" })],
+          Option.none()
+        )
+        const w = window(t0 - 60 * minute, t0 + minute)
+        const page1 = yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 2 })
+        const page3 = yield* store.exportPage({ storeId: s, window: w, page: 3, pageSize: 2 })
+        expect(page1.pages).toBe(2)
+        expect(page3).toMatchObject({ page: 3, pages: 2, total: 3, orders: [], snapshotId: page1.snapshotId })
+      })
+    )
+
+    it.effect("pages of one poll come from one snapshot: every member once, current content, constant page count", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        const ref = { id: s, kind: "invoices" as const }
+        const refs = ["e", "a", "d", "b", "c"]
+        // Stamps differ by a second each, so snapshot order is ingest order, not POS-id order.
+        for (const posRef of refs) {
+          yield* store.ingest(ref, [doc({ storeId: s, posRef, posModifiedAt: t0 })], Option.none())
+          yield* TestClock.adjust(Duration.seconds(1))
+        }
+        const w = window(t0, t0 + 10 * minute)
+        const page1 = yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 2 })
+        expect(page1.snapshotCreated).toBe(true)
+        expect(page1.orders.map((o) => o.order.posRef)).toEqual(["e", "a"])
+
+        // Between pages: a member is re-saved (its stamp moves past the others) and a new document arrives.
+        yield* store.ingest(
+          ref,
+          [
+            doc({ storeId: s, posRef: "d", posModifiedAt: t0 + minute, total: "99.00" }),
+            doc({ storeId: s, posRef: "f" })
+          ],
+          Option.none()
+        )
+        const page2 = yield* store.exportPage({ storeId: s, window: w, page: 2, pageSize: 2 })
+        const page3 = yield* store.exportPage({ storeId: s, window: w, page: 3, pageSize: 2 })
+        expect([page2.snapshotCreated, page3.snapshotCreated]).toEqual([false, false])
+        expect([page1.pages, page2.pages, page3.pages]).toEqual([3, 3, 3])
+        const seen = [page1, page2, page3].flatMap((p) => p.orders.map((o) => o.order.posRef))
+        expect(seen).toEqual(refs)
+        const d = page2.orders.find((o) => o.order.posRef === "d")
+        expect(d?.order.orderTotal).toBe("99.00")
+
+        // Both changes were stamped after the served window: a re-poll of it freezes a new snapshot without
+        // them, and the next window carries them.
+        const again = yield* exportAll(store, s, w, 2)
+        expect(again[0]?.snapshotCreated).toBe(true)
+        expect(again.flatMap((p) => p.orders.map((o) => o.order.posRef))).toEqual(["e", "a", "b", "c"])
+        const next = yield* exportAll(store, s, window(t0 + 10 * minute, t0 + 20 * minute), 2)
+        expect(next.flatMap((p) => p.orders.map((o) => o.order.posRef))).toEqual(["d", "f"])
+      })
+    )
+
+    it.effect("a version ingested after a window was served is stamped after it and shows in the next window", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        const ref = { id: s, kind: "invoices" as const }
+        // ShipStation's clock runs 5 minutes ahead: it asks for a window ending after the bridge's now.
+        const served = window(t0 - 60 * minute, t0 + 5 * minute)
+        yield* store.exportPage({ storeId: s, window: served, page: 1, pageSize: 100 })
+        expect((yield* store.stats(s)).watermark).toEqual(Option.some(utc(t0 + 6 * minute)))
+
+        // A late POS document whose own modified time is an hour old.
+        yield* store.ingest(ref, [doc({ storeId: s, posRef: "late", posModifiedAt: t0 - 60 * minute })], Option.none())
+        const late = yield* store.find(s, "late")
+        expect(Option.map(late, (o) => ms(o.stamp))).toEqual(Option.some(t0 + 6 * minute))
+        expect((yield* store.stats(s)).waitingForPoll).toBe(1)
+
+        const next = yield* store.exportPage({
+          storeId: s,
+          window: window(t0 + 5 * minute, t0 + 10 * minute),
+          page: 1,
+          pageSize: 100
+        })
+        expect(next.orders.map((o) => o.order.posRef)).toEqual(["late"])
+      })
+    )
+
+    it.effect("a window ending an hour in the future is served but does not move the watermark", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        yield* store.exportPage({ storeId: s, window: window(t0 - 10 * minute, t0), page: 1, pageSize: 10 })
+        const future = yield* store.exportPage({
+          storeId: s,
+          window: window(t0, t0 + 60 * minute),
+          page: 1,
+          pageSize: 10
+        })
+        expect(future.watermarkClamped).toBe(true)
+        expect((yield* store.stats(s)).watermark).toEqual(Option.some(utc(t0 + minute)))
+      })
+    )
+
+    it.effect("touch restamps an order found by POS id or by order number, and unknown orders are not found", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        yield* store.ingest(
+          { id: s, kind: "invoices" },
+          [doc({ storeId: s, posRef: "1001", orderNumber: "INV-7" })],
+          Option.none()
+        )
+        yield* store.exportPage({
+          storeId: s,
+          window: window(t0 - 10 * minute, t0 + 2 * minute),
+          page: 1,
+          pageSize: 10
+        })
+        yield* TestClock.adjust(Duration.minutes(1))
+        const byNumber = yield* store.touch(s, "INV-7")
+        expect(byNumber.order.posRef).toBe("1001")
+        expect(ms(byNumber.stamp)).toBe(t0 + 3 * minute)
+        yield* TestClock.adjust(Duration.minutes(5))
+        const byRef = yield* store.touch(s, "1001")
+        expect(ms(byRef.stamp)).toBe(t0 + 6 * minute)
+        expect(Option.map(yield* store.find(s, "INV-7"), (o) => ms(o.stamp))).toEqual(Option.some(t0 + 6 * minute))
+
+        const missing = yield* Effect.flip(store.touch(s, "nope"))
+        expect(missing._tag).toBe("OrderNotFound")
+        expect(yield* store.find(s, "nope")).toEqual(Option.none())
+        // Another store's order is not found either.
+        expect(yield* store.find(storeId(), "1001")).toEqual(Option.none())
+      })
+    )
+
+    it.effect("explain shows every ingest and restamp with its reason, holds, exports, notices and write-backs", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        const ref = { id: s, kind: "invoices" as const }
+        yield* store.ingest(ref, [doc({ storeId: s, posRef: "a", posModifiedAt: t0 })], Option.none())
+        yield* TestClock.adjust(Duration.minutes(1))
+        yield* store.ingest(ref, [doc({ storeId: s, posRef: "a", posModifiedAt: t0 + minute })], Option.none())
+        const w = window(t0 - 10 * minute, t0 + 2 * minute)
+        yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 10 })
+        yield* store.recordHeld(s, "a", ["ship-to country missing"])
+        yield* store.recordHeld(s, "a", ["ship-to country missing"])
+        expect((yield* store.stats(s)).held).toBe(1)
+        yield* TestClock.adjust(Duration.minutes(1))
+        yield* store.touch(s, "a")
+        yield* store.recordShipNotice(
+          {
+            storeId: s as never,
+            orderId: "a",
+            orderNumber: "N-a",
+            carrier: "UPS",
+            trackingNumber: "1Z999",
+            items: []
+          },
+          { key: `${s}|a|1Z999|UPS`, posRef: Option.some("a") }
+        )
+
+        const explanation = yield* store.explain(s, "N-a")
+        expect(explanation.current.order.posRef).toBe("a")
+        expect(explanation.current.heldReasons).toEqual([])
+        expect(explanation.history.map((e) => (e._tag === "Restamped" ? `${e._tag}:${e.reason}` : e._tag))).toEqual([
+          "Inserted",
+          "Restamped:pos-resaved",
+          "Exported",
+          "HeldBack",
+          "Restamped:touched"
+        ])
+        const exported = explanation.history[2]
+        expect(exported?._tag === "Exported" && [exported.page, exported.pages, ms(exported.window.end)]).toEqual([
+          1,
+          1,
+          t0 + 2 * minute
+        ])
+        const held = explanation.history[3]
+        expect(held?._tag === "HeldBack" && held.reasons).toEqual(["ship-to country missing"])
+        expect(explanation.shipNotices.map((n) => n.notice.trackingNumber)).toEqual(["1Z999"])
+        expect(explanation.writeBacks.map((o) => o.state)).toEqual(["pending"])
+
+        const missing = yield* Effect.flip(store.explain(s, "nope"))
+        expect(missing._tag).toBe("OrderNotFound")
+      })
+    )
+
+    it.effect("the poll log lists every page served, newest first, and stats report the last poll", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        yield* store.ingest(
+          { id: s, kind: "invoices" },
+          [doc({ storeId: s, posRef: "a" }), doc({ storeId: s, posRef: "b" }), doc({ storeId: s, posRef: "c" })],
+          Option.none()
+        )
+        const w = window(t0 - 10 * minute, t0)
+        yield* exportAll(store, s, w, 2)
+        const log = yield* store.polls(s, 10)
+        expect(log.map((p) => [p.page, p.pages, p.count])).toEqual([
+          [2, 2, 1],
+          [1, 2, 2]
+        ])
+        expect(log[0]?.snapshotId).toBe(log[1]?.snapshotId)
+        expect((yield* store.polls(s, 1)).length).toBe(1)
+        const stats = yield* store.stats(s)
+        expect(stats.lastPoll).toEqual(Option.some(log[0]))
+        expect(stats).toMatchObject({ documents: 3, waitingForPoll: 0, held: 0 })
+      })
+    )
+
+    it.effect("a ship notice stored twice with the same key is stored once and reported as a duplicate", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        yield* freshDay
+        const s = storeId()
+        const notice = {
+          storeId: s as never,
+          orderNumber: "N-1",
+          carrier: "USPS",
+          trackingNumber: "9400 1000",
+          items: []
+        }
+        const key = `${s}|1|94001000|USPS`
+        const first = yield* store.recordShipNotice(notice, { key, posRef: Option.some("1") })
+        const second = yield* store.recordShipNotice(notice, { key, posRef: Option.some("1") })
+        expect(first._tag).toBe("Stored")
+        expect(second).toEqual({ _tag: "Duplicate", noticeId: first.noticeId, outboxId: first.outboxId })
+        const items = yield* store.outbox(s)
+        expect(items.map((o) => [o.id, o.state, o.notice.trackingNumber])).toEqual([
+          [first.outboxId, "pending", "9400 1000"]
+        ])
+      })
+    )
+
+    it.effect("write-backs are claimed under a lease, retried at their time, completed or marked dead", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        const mine = (items: ReadonlyArray<OrderStore.OutboxItem>) => items.filter((o) => o.storeId === s)
+        const claim = Effect.map(store.claimWriteBacks({ limit: 1000, leaseFor: Duration.minutes(5) }), mine)
+        const notice = (tracking: string) => ({
+          storeId: s as never,
+          orderNumber: "N-1",
+          carrier: "UPS",
+          trackingNumber: tracking,
+          items: []
+        })
+        const a = yield* store.recordShipNotice(notice("A"), { key: `${s}|A`, posRef: Option.some("1") })
+        const b = yield* store.recordShipNotice(notice("B"), { key: `${s}|B`, posRef: Option.none() })
+
+        const claimed = yield* claim
+        expect(claimed.map((o) => [o.id, o.state, o.attempts])).toEqual([
+          [a.outboxId, "in-flight", 1],
+          [b.outboxId, "in-flight", 1]
+        ])
+        expect(yield* claim).toEqual([])
+
+        // The claimer of B died: after the lease B is due again. A failed and retries in 10 minutes.
+        yield* store.failWriteBack(a.outboxId, "POS said 503", Option.some(utc(t0 + 10 * minute)))
+        yield* TestClock.adjust(Duration.minutes(6))
+        const afterLease = yield* claim
+        expect(afterLease.map((o) => [o.id, o.attempts])).toEqual([[b.outboxId, 2]])
+        yield* store.completeWriteBack(b.outboxId, "shipment recorded")
+
+        yield* TestClock.adjust(Duration.minutes(4))
+        const retry = yield* claim
+        expect(retry.map((o) => [o.id, o.attempts, Option.getOrNull(o.lastError)])).toEqual([
+          [a.outboxId, 2, "POS said 503"]
+        ])
+        yield* store.failWriteBack(a.outboxId, "order was deleted in the POS", Option.none())
+
+        const all = yield* store.outbox(s)
+        expect(all.map((o) => [o.id, o.state])).toEqual([
+          [a.outboxId, "dead"],
+          [b.outboxId, "done"]
+        ])
+        expect(Option.getOrNull(all[1]!.result)).toBe("shipment recorded")
+        expect((yield* store.outbox(s, ["dead"])).map((o) => o.id)).toEqual([a.outboxId])
+        expect(yield* store.outbox(s, [])).toEqual([])
+        expect((yield* store.stats(s)).outbox).toEqual({ pending: 0, "in-flight": 0, done: 1, dead: 1 })
+        expect(yield* claim).toEqual([])
+
+        const unknown = yield* Effect.flip(store.completeWriteBack("outbox-unknown", "x"))
+        expect(unknown._tag).toBe("StoreFailure")
+      })
+    )
+
+    it.effect("expired snapshots are pruned, a later page then freezes a new one, and the history is kept", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        yield* store.ingest(
+          { id: s, kind: "invoices" },
+          [doc({ storeId: s, posRef: "a" }), doc({ storeId: s, posRef: "b" })],
+          Option.none()
+        )
+        const w = window(t0 - 10 * minute, t0)
+        const page1 = yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 1 })
+        yield* TestClock.adjust(Duration.hours(2))
+        expect(yield* store.pruneSnapshots).toBeGreaterThanOrEqual(1)
+        expect(yield* store.pruneSnapshots).toBe(0)
+        const page2 = yield* store.exportPage({ storeId: s, window: w, page: 2, pageSize: 1 })
+        expect(page2.snapshotCreated).toBe(true)
+        expect(page2.snapshotId).not.toBe(page1.snapshotId)
+        const history = (yield* store.explain(s, "a")).history.map((e) => e._tag)
+        expect(history).toEqual(["Inserted", "Exported"])
+      })
+    )
+  })
