@@ -41,12 +41,27 @@ export const limits = {
   Quantity: 99_999
 } as const
 
-// Characters XML 1.0 forbids even inside CDATA: they would make the whole document unreadable.
-const forbidden =
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+/** XML 1.0 forbids these even inside CDATA: one of them makes the whole document unreadable. */
+const allowed = (code: number): boolean =>
+  code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd)
 
-/** Removes characters XML cannot carry. */
-export const clean = (s: string): string => s.replace(forbidden, "")
+/** Removes characters XML cannot carry (control characters, U+FFFE/U+FFFF, unpaired surrogates). */
+export const clean = (s: string): string => {
+  let out = ""
+  let start = 0
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i)
+    if (allowed(code)) continue
+    const next = s.charCodeAt(i + 1)
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      i++ // a valid surrogate pair
+      continue
+    }
+    out += s.slice(start, i)
+    start = i + 1
+  }
+  return start === 0 ? s : out + s.slice(start)
+}
 
 /** Cuts `s` to `max` UTF-16 code units without splitting a surrogate pair. */
 export const truncate = (s: string, max: number): string => {
