@@ -1,1 +1,6 @@
-export {}
+export * as Adapter from "./Adapter.js"
+export { adapter } from "./Adapter.js"
+export * as Cursor from "./Cursor.js"
+export * as HeartlandSource from "./HeartlandSource.js"
+export * as Settings from "./Settings.js"
+export * as Simulator from "./Simulator.js"
