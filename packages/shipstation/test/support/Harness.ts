@@ -33,13 +33,14 @@ export const directoryLayer = (stores: ReadonlyArray<Store.StoreSettings>) =>
 export interface ServerOptions {
   readonly pageSize?: number
   readonly maxBodyBytes?: number
+  readonly store?: OrderStore.Options
 }
 
 /** Server + memory store + directory; the store and the HTTP server are visible to the test. */
 export const serverLayer = (options: ServerOptions = {}) =>
   HttpRouter.Default.serve().pipe(
     Layer.provide(ShipStationRoutes.layer({ maxBodyBytes: options.maxBodyBytes })),
-    Layer.provideMerge(OrderStore.layerMemory()),
+    Layer.provideMerge(OrderStore.layerMemory(options.store)),
     Layer.provideMerge(directoryLayer([settings(alpha, options.pageSize ?? 100), settings(beta, 100)])),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
@@ -95,8 +96,16 @@ const baseOrder = (posRef: string): Order.OrderEncoded => ({
   orderTotal: "10.00"
 })
 
-export const makeOrder = (posRef: string, overrides: Partial<Order.OrderEncoded> = {}): Order.Order =>
-  Order.decodeSync({ ...baseOrder(posRef), ...overrides })
+/** A valid order; `omit` removes optional fields of the base order (e.g. `["shipTo"]`). */
+export const makeOrder = (
+  posRef: string,
+  overrides: Partial<Order.OrderEncoded> = {},
+  omit: ReadonlyArray<keyof Order.OrderEncoded> = []
+): Order.Order => {
+  const encoded: Record<string, unknown> = { ...baseOrder(posRef), ...overrides }
+  for (const key of omit) delete encoded[key]
+  return Order.decodeSync(encoded)
+}
 
 export const ingest = (orders: ReadonlyArray<Order.Order>, storeId = "alpha") =>
   Effect.flatMap(OrderStore.OrderStore, (store) =>
