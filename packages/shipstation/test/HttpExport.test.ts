@@ -114,12 +114,17 @@ const date = /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/
 
 const checkLimits = (o: Node): Array<string> => {
   const problems: Array<string> = []
-  const at = (path: string, v: unknown) => (typeof v === "string" ? v : (problems.push(`${path} is not text`), ""))
+  const at = (path: string, v: unknown): string => {
+    if (typeof v === "string") return v
+    problems.push(`${path} is not text`)
+    return ""
+  }
   const visit = (node: Node, path: string) => {
     for (const [k, v] of Object.entries(node)) {
       const p = `${path}/${k}`
-      if (Array.isArray(v)) v.forEach((x, i) => visit(x as Node, `${p}[${i}]`))
-      else if (typeof v === "object" && v !== null) visit(v as Node, p)
+      if (Array.isArray(v)) {
+        for (const [i, x] of v.entries()) visit(x as Node, `${p}[${i}]`)
+      } else if (typeof v === "object" && v !== null) visit(v as Node, p)
       else {
         const s = at(p, v)
         const limit = maxLength[k]
