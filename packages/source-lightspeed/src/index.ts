@@ -1,1 +1,14 @@
-export {}
+export * as Adapter from "./Adapter.js"
+export * as ChangeDetection from "./ChangeDetection.js"
+export * as Cursor from "./Cursor.js"
+export * as LightspeedSource from "./LightspeedSource.js"
+export * as Mapping from "./Mapping.js"
+export * as OAuth from "./OAuth.js"
+export * as RateLimiter from "./RateLimiter.js"
+export * as ScaledClock from "./ScaledClock.js"
+export * as Settings from "./Settings.js"
+export * as Simulator from "./Simulator.js"
+export * as Wire from "./Wire.js"
+export * as WriteBack from "./WriteBack.js"
+/** What the server loads by package name. */
+export { adapter } from "./Adapter.js"
