@@ -19,22 +19,27 @@ export interface Options extends SqlOrderStore.Options {
   readonly filename: string
   /** How long a statement waits for another connection's write lock. Default 5 seconds. */
   readonly busyTimeout?: Duration.DurationInput | undefined
+  /**
+   * `full` (default): a commit survives power loss. `normal`: a commit survives a crash of the process but
+   * the last ones may be lost on power loss; much faster on slow disks (tests use it).
+   */
+  readonly synchronous?: "full" | "normal" | undefined
 }
 
 export type Error = SqlError | MigrationError | ConfigError
 
 /** The SQLite client (WAL, busy timeout, full fsync on commit) with the schema migrated. */
 export const layerClient = (
-  options: Pick<Options, "filename" | "busyTimeout">
+  options: Pick<Options, "filename" | "busyTimeout" | "synchronous">
 ): Layer.Layer<SqliteClient.SqliteClient | SqlClient.SqlClient, Error> => {
   const pragmas = Layer.effectDiscard(
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const busy = Duration.toMillis(Duration.decode(options.busyTimeout ?? Duration.seconds(5)))
       yield* sql.unsafe(`PRAGMA busy_timeout = ${Math.round(busy)}`)
-      // WAL's default (NORMAL) may lose the last commits on power loss; an acknowledged ingest or ship
-      // notice must survive that too.
-      yield* sql.unsafe("PRAGMA synchronous = FULL")
+      // With NORMAL, WAL may lose the last commits on power loss; by default an acknowledged ingest or ship
+      // notice survives that too.
+      yield* sql.unsafe(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`)
     })
   )
   return Layer.provideMerge(Layer.merge(pragmas, Migrations.layer), SqliteClient.layer({ filename: options.filename }))

@@ -15,7 +15,9 @@ export const tempDir = Effect.acquireRelease(
 )
 
 /** SQLite on a file in a temp directory removed afterwards. */
-export const sqliteLayer = (options: SqlOrderStore.Options = {}): Layer.Layer<OrderStore.OrderStore, unknown> =>
+export const sqliteLayer = (
+  options: Omit<SqliteStore.Options, "filename"> = {}
+): Layer.Layer<OrderStore.OrderStore, unknown> =>
   Layer.unwrapScoped(
     Effect.map(tempDir, (dir) => SqliteStore.layer({ filename: path.join(dir, "store.db"), ...options }))
   )
