@@ -3,7 +3,7 @@ import { Effect, Option } from "effect"
 import * as ScaledClock from "../src/ScaledClock.js"
 import { connected, latest, line, orderOf, person, pullAll } from "./helpers.js"
 
-const fast = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withClock(effect, ScaledClock.make(1000))
+const fast = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withClock(effect, ScaledClock.make(100))
 
 describe("LightspeedSource against the simulator", () => {
   it.live("a backfill emits every completed sale once, with lines, customer and ship-to", () =>
@@ -37,7 +37,7 @@ describe("LightspeedSource against the simulator", () => {
         const { saleID } = yield* sim.control.addSale({ customer: person("Ada", "L"), lines: [line("A", 1)] })
         const first = yield* pullAll(service)
         const before = orderOf(latest(first).get(String(saleID)))
-        yield* Effect.sleep("10 minutes")
+        yield* Effect.sleep("2 seconds")
         yield* sim.control.resaveSale(saleID)
         const cursor = first[first.length - 1]?.cursor
         const second = yield* pullAll(service, Option.fromNullable(cursor))

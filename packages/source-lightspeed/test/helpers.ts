@@ -37,7 +37,7 @@ export const storeSettings = (documentKind: "invoices" | "orders", id = "shop-1"
   settings: {}
 })
 
-export const settings = (overrides: Partial<Settings.LightspeedSettingsEncoded> = {}): Settings.LightspeedSettings =>
+export const settings = (overrides: Partial<Settings.LightspeedSettings> = {}): Settings.LightspeedSettings =>
   Settings.LightspeedSettings.make({
     accountId: "12345",
     clientId: Simulator.defaultClient.clientId,
@@ -48,14 +48,14 @@ export const settings = (overrides: Partial<Settings.LightspeedSettingsEncoded> 
     markShipTo: false,
     pageLimit: 100,
     overlapSeconds: 120,
-    ...(overrides as object)
-  } as Settings.LightspeedSettings)
+    ...overrides
+  })
 
 /** A simulator, a source connected to it (refresh token granted) and the vault. */
 export const connected = (options: {
   readonly kind?: "invoices" | "orders"
   readonly simulator?: Partial<Simulator.Options>
-  readonly settings?: Partial<Settings.LightspeedSettingsEncoded>
+  readonly settings?: Partial<Settings.LightspeedSettings>
   readonly source?: LightspeedSource.Options
 }) =>
   Effect.gen(function* () {
