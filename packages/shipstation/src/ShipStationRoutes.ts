@@ -9,7 +9,7 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { OrderStore, OrderWindow, type Store, StoreDirectory } from "@posbridge/core"
-import { Cause, Chunk, Data, Effect, Either, Option, Stream } from "effect"
+import { Cause, Data, Effect, Either, Option, Stream } from "effect"
 import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
 import * as ExportXml from "./ExportXml.js"
@@ -48,24 +48,32 @@ const queryOf = (request: HttpServerRequest.HttpServerRequest): URLSearchParams 
 }
 
 /**
- * Reads the raw body, whatever its content type, refusing more than `limit` bytes. A declared
- * Content-Length over the limit is refused before reading; an undeclared one stops at the limit, so memory
- * never holds more than `limit` bytes of a hostile body.
+ * Reads the raw body, whatever its content type, refusing more than `limit` bytes. Memory never holds more
+ * than `limit` bytes of a hostile body. The rest of an over-long body is read and discarded (up to
+ * `drainFactor` × limit) before answering 413, because a client still sending when the connection closes
+ * sees a reset instead of the sentence; beyond that the connection is simply dropped.
  */
+const drainFactor = 64
+
 const readBody = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
   Effect.gen(function* () {
     const declared = Number(request.headers["content-length"] ?? Number.NaN)
-    if (Number.isFinite(declared) && declared > limit) return yield* new BodyTooLarge({ limit })
-    const chunks = yield* request.stream.pipe(
+    const tooLarge = new BodyTooLarge({ limit })
+    if (Number.isFinite(declared) && declared > limit * drainFactor) return yield* tooLarge
+    // One pass over the stream (it cannot be restarted): keep chunks up to the limit, count and discard the rest.
+    const chunks: Array<Uint8Array> = []
+    const size = yield* request.stream.pipe(
       Stream.mapError((cause) => new BodyUnreadable({ cause })),
-      Stream.mapAccumEffect(0, (total, chunk) =>
-        total + chunk.length > limit
-          ? Effect.fail(new BodyTooLarge({ limit }))
-          : Effect.succeed([total + chunk.length, chunk] as const)
-      ),
-      Stream.runCollect
+      Stream.runFoldWhile(
+        0,
+        (total) => total <= limit * drainFactor,
+        (total, chunk) => {
+          if (total + chunk.length <= limit) chunks.push(chunk)
+          return total + chunk.length
+        }
+      )
     )
-    const size = Chunk.reduce(chunks, 0, (n, c) => n + c.length)
+    if (size > limit) return yield* tooLarge
     const bytes = new Uint8Array(size)
     let offset = 0
     for (const c of chunks) {
