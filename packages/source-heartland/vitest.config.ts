@@ -3,6 +3,8 @@ import { defineProject } from "vitest/config"
 export default defineProject({
   test: {
     name: "source-heartland",
-    include: ["test/**/*.test.ts"]
+    include: ["test/**/*.test.ts"],
+    // The machine is shared; in-process HTTP runs of a few hundred requests need headroom under load.
+    testTimeout: 30_000
   }
 })

@@ -1,7 +1,7 @@
 import { HttpClient } from "@effect/platform"
 import { type PosSource, StoreId } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
-import { Chunk, DateTime, type Duration, Effect, Fiber, Option, Stream, TestClock } from "effect"
+import { Chunk, DateTime, Effect, Fiber, Option, Stream, TestClock } from "effect"
 import * as HeartlandSource from "../src/HeartlandSource.js"
 import * as Settings from "../src/Settings.js"
 import type * as Simulator from "../src/Simulator.js"
@@ -36,14 +36,21 @@ export const collect = (
 ): Effect.Effect<ReadonlyArray<PosSource.PullBatch>, PosSource.PosSourceError> =>
   Effect.map(Stream.runCollect(source.pull(cursor, { since })), Chunk.toReadonlyArray)
 
-/** Runs an effect that sleeps (backoff, Retry-After) under TestClock, advancing time until it finishes. */
-export const withTime = <A, E>(effect: Effect.Effect<A, E>, step: Duration.DurationInput = "1 second") =>
+/**
+ * Runs an effect that sleeps (backoff, Retry-After, timeouts) under TestClock: whenever it is only waiting for
+ * time, the clock jumps to its next wake-up; otherwise the event loop gets a turn (in-process HTTP uses promises).
+ */
+export const withTime = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.gen(function* () {
     const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 100_000; i++) {
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) break
-      yield* TestClock.adjust(step)
+    while (Option.isNone(yield* Fiber.poll(fiber))) {
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      const sleeps = yield* TestClock.sleeps()
+      const next = Chunk.head(sleeps)
+      if (Option.isSome(next) && Option.isNone(yield* Fiber.poll(fiber))) {
+        const now = yield* TestClock.currentTimeMillis
+        yield* TestClock.adjust(Math.max(0, Math.min(...sleeps) - now))
+      }
     }
     return yield* Fiber.join(fiber)
   })
