@@ -1,0 +1,225 @@
+/** The `posbridge` command line: serve, demo, touch, explain, stores list, sync. */
+import { Command, Options } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
+import { OrderStore, OrderWindow, Store } from "@posbridge/core"
+import { SyncEngine } from "@posbridge/sync"
+import { Console, DateTime, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
+import * as ClockCheck from "./ClockCheck.js"
+import * as Demo from "./Demo.js"
+import * as Explain from "./Explain.js"
+import * as Server from "./Server.js"
+import * as Setup from "./Setup.js"
+import * as Stores from "./Stores.js"
+
+const configOption = Options.file("config").pipe(
+  Options.withDescription(
+    "configuration file (default: $POSBRIDGE_CONFIG, else ./posbridge.config.json, else demo mode)"
+  ),
+  Options.optional
+)
+const storeOption = Options.text("store").pipe(Options.withDescription("store id"))
+const orderOption = Options.text("order").pipe(Options.withDescription("POS id or order number"))
+
+/** Removes the demo database so the demo's data matches its freshly seeded simulators. */
+const resetDemoDatabase = (file: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.makeDirectory(file.replace(/\/[^/]*$/, ""), { recursive: true })
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) yield* fs.remove(f).pipe(Effect.ignore)
+  })
+
+const runDemo = Effect.gen(function* () {
+  const demo = yield* Demo.make
+  const config = Setup.demoConfig(demo.stores)
+  if (config.database.engine === "sqlite") yield* resetDemoDatabase(config.database.file)
+  const url = `http://localhost:${config.port}`
+  yield* Effect.logInfo(
+    [
+      "posbridge demo mode (no configuration file found)",
+      `  database: SQLite at ${config.database.engine === "sqlite" ? config.database.file : ""} (recreated at every demo start)`,
+      `  stores: ${Demo.lightspeedStore} (Lightspeed, invoices) and ${Demo.heartlandStore} (Heartland, orders), fed by simulators`,
+      `  ShipStation username "${Demo.credentials.username}", password "${Demo.credentials.password}"; admin "admin" / "demo"`,
+      `  listening on ${url}; try:`,
+      `  curl -u demo:demo "${url}/shipstation/${Demo.lightspeedStore}?action=export&start_date=01/01/2020+00:00&end_date=12/31/2099+00:00"`
+    ].join("\n")
+  )
+  yield* Effect.forkScoped(demo.activity)
+  yield* Server.serve({ config, builtIns: Setup.builtIns, services: demo.services })
+}).pipe(Effect.scoped)
+
+const serveConfigured = (path: string, config: import("./Config.js").ServerConfig) =>
+  Effect.gen(function* () {
+    if (config.database.engine === "sqlite") {
+      const fs = yield* FileSystem.FileSystem
+      yield* fs.makeDirectory(config.dataDir, { recursive: true })
+    }
+    yield* Effect.logInfo(
+      `posbridge serving ${config.stores.length} store(s) from ${path}; database ${config.database.engine}; port ${config.port}`
+    )
+    const vault = yield* Server.vaultFor(config)
+    yield* Server.serve({
+      config,
+      builtIns: Setup.builtIns,
+      services: Setup.liveServices(vault),
+      reload: { path, interval: Duration.seconds(5), env: process.env }
+    })
+  })
+
+const serve = Command.make("serve", { config: configOption }, ({ config }) =>
+  Effect.gen(function* () {
+    const m = yield* Setup.mode(config)
+    if (m._tag === "Demo") return yield* runDemo
+    return yield* serveConfigured(m.path, m.config)
+  })
+).pipe(Command.withDescription("run the server (demo mode when there is no configuration)"))
+
+const demo = Command.make("demo", {}, () => runDemo).pipe(
+  Command.withDescription("run the server with two demo stores fed by POS simulators")
+)
+
+/** Opens the order store of the configuration (or of the demo) for a one-off command. */
+const withStore = <A, E, R>(config: Option.Option<string>, f: (m: Setup.Mode) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const m = yield* Setup.mode(config)
+    return yield* f(m).pipe(Effect.provide(Server.orderStoreLayer(m.config)))
+  })
+
+const knownStore = (m: Setup.Mode, storeId: string) =>
+  m.config.stores.some((s) => s.id === storeId)
+    ? Effect.void
+    : Effect.fail(
+        `There is no store "${storeId}" in ${m.config.source}. Known stores: ${m.config.stores.map((s) => s.id).join(", ") || "none"}.`
+      )
+
+const touch = Command.make("touch", { config: configOption, store: storeOption, order: orderOption }, (a) =>
+  withStore(a.config, (m) =>
+    Effect.gen(function* () {
+      yield* knownStore(m, a.store)
+      const store = yield* OrderStore.OrderStore
+      const touched = yield* store.touch(a.store, a.order)
+      yield* Console.log(
+        `Order ${touched.order.orderNumber} of ${a.store} refreshed: it will be in ShipStation's next poll (stamp ${DateTime.formatIso(touched.stamp)}).`
+      )
+    })
+  )
+).pipe(Command.withDescription("refresh an order so ShipStation's next poll picks it up (bridge-side re-save)"))
+
+const explain = Command.make("explain", { config: configOption, store: storeOption, order: orderOption }, (a) =>
+  withStore(a.config, (m) =>
+    Effect.gen(function* () {
+      yield* knownStore(m, a.store)
+      const store = yield* OrderStore.OrderStore
+      yield* Console.log(Explain.render(yield* store.explain(a.store, a.order)))
+    })
+  )
+).pipe(Command.withDescription("show why an order is where it is: ingests, stamps, polls, ship notices"))
+
+const list = Command.make("list", { config: configOption }, (a) =>
+  withStore(a.config, (m) =>
+    Effect.gen(function* () {
+      const store = yield* OrderStore.OrderStore
+      if (m._tag === "Demo") yield* Console.log("(demo mode: the demo stores, as the last demo run left them)\n")
+      for (const problem of m.config.storeProblems) yield* Console.log(`! not started: ${problem}`)
+      for (const s of m.config.stores) {
+        const settings = Stores.toSettings(s)
+        const stats = yield* store.stats(s.id)
+        const polls = yield* store.polls(s.id, 20)
+        const warnings = [
+          ...Store.settingsWarnings(settings).map((w) => w.message),
+          ...[ClockCheck.warning(polls, s.timeZone)].flatMap((w) => (w ? [w.message] : []))
+        ]
+        const lastPoll = Option.match(stats.lastPoll, {
+          onNone: () => "never",
+          onSome: (p) =>
+            `${DateTime.formatIso(p.at)} window ${OrderWindow.toString(p.window)} (page ${p.page}/${p.pages})`
+        })
+        yield* Console.log(
+          [
+            `${s.id}`,
+            `  POS: ${s.adapter}, sends ${s.documentKind}, ShipStation URL /shipstation/${s.id}`,
+            `  last ShipStation poll: ${lastPoll}`,
+            `  documents: ${stats.documents}, waiting for a poll: ${stats.waitingForPoll}, held back: ${stats.held}`,
+            `  ship notices: ${stats.outbox.pending + stats.outbox["in-flight"]} to write back, ${stats.outbox.done} done, ${stats.outbox.dead} failed`,
+            ...warnings.map((w) => `  WARNING: ${w}`)
+          ].join("\n")
+        )
+      }
+    })
+  )
+).pipe(Command.withDescription("each store with its POS, document kind, last ShipStation poll and warnings"))
+
+const stores = Command.make("stores").pipe(
+  Command.withSubcommands([list]),
+  Command.withDescription("configured stores")
+)
+
+const bar = (fraction: number, width = 24) => {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width)
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`
+}
+
+const sync = Command.make("sync", { config: configOption, store: storeOption }, (a) =>
+  Effect.gen(function* () {
+    const m = yield* Setup.mode(a.config)
+    if (m._tag === "Demo") {
+      return yield* Effect.fail(
+        "Demo stores sync inside the running demo server every 10 seconds (or: curl -u admin:demo -X POST http://localhost:8080/admin/stores/STORE/sync)."
+      )
+    }
+    const entry = m.config.stores.find((s) => s.id === a.store)
+    if (!entry) return yield* knownStore(m, a.store)
+    const vault = yield* Server.vaultFor(m.config)
+    const registry = yield* Stores.make
+    const applied = yield* Stores.apply(registry, [entry], {
+      builtIns: Setup.builtIns,
+      services: Setup.liveServices(vault)
+    })
+    const runtime = applied.started[0]
+    if (!runtime) return yield* Effect.fail(`Store "${a.store}" could not start; see the errors above.`)
+    const engine = yield* SyncEngine.SyncEngine
+    yield* engine.setStores([
+      {
+        settings: runtime.settings,
+        source: runtime.source,
+        lookbackDays: entry.lookbackDays,
+        intervalMillis: 86_400_000
+      }
+    ])
+    const progress = yield* engine.progress(a.store).pipe(
+      Stream.runForEach((p) =>
+        Effect.sync(() => {
+          const total = Option.getOrUndefined(p.total) ?? p.seen + (Option.getOrUndefined(p.backlog) ?? 0)
+          const eta = Option.match(p.etaMillis, { onNone: () => "?", onSome: (ms) => `${Math.ceil(ms / 1000)}s` })
+          process.stderr.write(
+            `\r${bar(total > 0 ? p.seen / total : p.done ? 1 : 0)} ${p.seen} docs, ${p.pages} pages, ${p.docsPerSecond.toFixed(0)} docs/s, ETA ${eta}   `
+          )
+        })
+      ),
+      Effect.fork
+    )
+    const result = yield* engine.syncNow(a.store)
+    yield* Effect.sleep(Duration.millis(50))
+    yield* Fiber.interrupt(progress)
+    process.stderr.write("\n")
+    yield* Console.log(
+      `${a.store}: ${result.outcome}, ${result.documents} documents in ${result.pages} pages${Option.match(result.error, { onNone: () => "", onSome: (e) => ` — ${e.message}` })}`
+    )
+    if (result.outcome !== "succeeded") return yield* Effect.fail(`sync of ${a.store} did not succeed`)
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(
+      Layer.unwrapEffect(
+        Effect.map(Setup.mode(a.config), (m) =>
+          SyncEngine.layer({}).pipe(Layer.provideMerge(Server.orderStoreLayer(m.config)))
+        )
+      )
+    )
+  )
+).pipe(Command.withDescription("pull one store from its POS now, with a progress bar"))
+
+export const command = Command.make("posbridge").pipe(
+  Command.withSubcommands([serve, demo, touch, explain, stores, sync]),
+  Command.withDescription("posbridge: POS ↔ ShipStation Custom Store bridge")
+)
+
+export const run = Command.run(command, { name: "posbridge", version: "0.1.0" })

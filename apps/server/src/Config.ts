@@ -1,0 +1,249 @@
+/**
+ * Server configuration: a JSON file plus environment variables, decoded with Schema. Secrets never sit in
+ * the file: every secret field is a reference, `{ "env": "NAME" }` or `{ "file": "/run/secrets/name" }`,
+ * resolved at start-up into a `Redacted` value. A mistake is reported with the path of the bad field.
+ */
+import { FileSystem } from "@effect/platform"
+import { StoreId } from "@posbridge/core"
+import { Data, Duration, Effect, Either, ParseResult, Redacted, Schema } from "effect"
+
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly source: string
+  readonly problems: ReadonlyArray<string>
+}> {
+  override get message() {
+    return `Configuration ${this.source} is invalid:\n${this.problems.map((p) => `  - ${p}`).join("\n")}`
+  }
+}
+
+/** A secret in the configuration file: where to read it from, never the value itself. */
+export const SecretRef = Schema.Union(
+  Schema.Struct({ env: Schema.String.pipe(Schema.minLength(1)) }),
+  Schema.Struct({ file: Schema.String.pipe(Schema.minLength(1)) })
+).annotations({
+  message: () => 'a secret is given as {"env": "VARIABLE"} or {"file": "/path/to/secret"}, never inline'
+})
+export type SecretRef = typeof SecretRef.Type
+
+const StoreEntry = Schema.Struct({
+  id: StoreId.StoreId,
+  adapter: Schema.String.pipe(Schema.minLength(1)),
+  documentKind: Schema.Literal("invoices", "orders"),
+  pageSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 500)), { exact: true }),
+  timeZone: Schema.optionalWith(Schema.String, { exact: true }),
+  shipstation: Schema.Struct({ username: Schema.String.pipe(Schema.minLength(1)), password: SecretRef }),
+  /** Adapter settings; any value of the form {"env": …} / {"file": …} inside is resolved as a secret. */
+  settings: Schema.optionalWith(Schema.Unknown, { exact: true }),
+  syncIntervalSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(5, 86_400)), { exact: true }),
+  lookbackDays: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 3650)), { exact: true })
+})
+export type StoreEntry = typeof StoreEntry.Type
+
+export const ConfigFile = Schema.Struct({
+  port: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 65_535)), { exact: true }),
+  /** Where the SQLite file and other state live. */
+  dataDir: Schema.optionalWith(Schema.String, { exact: true }),
+  database: Schema.optionalWith(
+    Schema.Union(
+      Schema.Struct({ engine: Schema.Literal("sqlite"), file: Schema.optionalWith(Schema.String, { exact: true }) }),
+      Schema.Struct({ engine: Schema.Literal("postgres"), url: SecretRef })
+    ),
+    { exact: true }
+  ),
+  admin: Schema.optionalWith(Schema.Struct({ username: Schema.String, password: SecretRef }), { exact: true }),
+  /** Key for tokens stored at rest (e.g. Lightspeed refresh tokens). */
+  encryptionKey: Schema.optionalWith(SecretRef, { exact: true }),
+  outbox: Schema.optionalWith(
+    Schema.Struct({
+      maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { exact: true }),
+      initialBackoffSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { exact: true }),
+      maxBackoffSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { exact: true })
+    }),
+    { exact: true }
+  ),
+  stores: Schema.Array(StoreEntry)
+})
+export type ConfigFile = typeof ConfigFile.Type
+
+/** Formats Schema errors as one line per bad field: `stores[1].documentKind: Expected "invoices" | "orders", actual "sales"`. */
+export const describeParseError = (error: ParseResult.ParseError): ReadonlyArray<string> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+    const path = issue.path
+      .map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+      .join("")
+    return `${path || "(root)"}: ${issue.message}`
+  })
+
+export const decodeFile = (text: string, source: string): Either.Either<ConfigFile, ConfigError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    return Either.left(new ConfigError({ source, problems: [`not valid JSON: ${(e as Error).message}`] }))
+  }
+  return Schema.decodeUnknownEither(ConfigFile, { errors: "all", onExcessProperty: "error" })(json).pipe(
+    Either.mapLeft((e) => new ConfigError({ source, problems: describeParseError(e) }))
+  )
+}
+
+const isSecretRef = (u: unknown): u is SecretRef =>
+  typeof u === "object" &&
+  u !== null &&
+  !Array.isArray(u) &&
+  Object.keys(u).length === 1 &&
+  (typeof (u as { env?: unknown }).env === "string" || typeof (u as { file?: unknown }).file === "string")
+
+/** Resolves one secret reference; the error names the field and where it looked, never a value. */
+export const resolveSecret = (ref: SecretRef, field: string, env: Record<string, string | undefined>) =>
+  Effect.gen(function* () {
+    if ("env" in ref) {
+      const value = env[ref.env]
+      if (value === undefined || value === "") {
+        return yield* Effect.fail(`${field}: the environment variable ${ref.env} is not set`)
+      }
+      return Redacted.make(value)
+    }
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs
+      .readFileString(ref.file)
+      .pipe(Effect.mapError(() => `${field}: cannot read the file ${ref.file}`))
+    return Redacted.make(text.trim())
+  })
+
+/** Replaces every secret reference inside adapter settings by its value (adapters decode plain strings). */
+const resolveSettings = (
+  value: unknown,
+  field: string,
+  env: Record<string, string | undefined>
+): Effect.Effect<unknown, string, FileSystem.FileSystem> => {
+  if (isSecretRef(value)) return Effect.map(resolveSecret(value, field, env), Redacted.value)
+  if (Array.isArray(value)) return Effect.forEach(value, (v, i) => resolveSettings(v, `${field}[${i}]`, env))
+  if (typeof value === "object" && value !== null) {
+    return Effect.map(
+      Effect.forEach(Object.entries(value), ([k, v]) =>
+        Effect.map(resolveSettings(v, `${field}.${k}`, env), (r) => [k, r] as const)
+      ),
+      Object.fromEntries
+    )
+  }
+  return Effect.succeed(value)
+}
+
+export interface ResolvedStore {
+  readonly id: string
+  readonly adapter: string
+  readonly documentKind: "invoices" | "orders"
+  readonly pageSize: number
+  readonly timeZone: string
+  readonly shipstation: { readonly username: string; readonly password: Redacted.Redacted<string> }
+  readonly settings: unknown
+  readonly syncInterval: Duration.Duration
+  readonly lookbackDays: number
+}
+
+export interface ServerConfig {
+  readonly source: string
+  readonly port: number
+  readonly dataDir: string
+  readonly database:
+    | { readonly engine: "sqlite"; readonly file: string }
+    | { readonly engine: "postgres"; readonly url: Redacted.Redacted<string> }
+  readonly admin: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined
+  readonly encryptionKey: Redacted.Redacted<string> | undefined
+  readonly outbox: {
+    readonly maxAttempts: number
+    readonly initialBackoff: Duration.Duration
+    readonly maxBackoff: Duration.Duration
+  }
+  readonly stores: ReadonlyArray<ResolvedStore>
+  /** Problems with single stores: those stores do not start, the others do. */
+  readonly storeProblems: ReadonlyArray<string>
+}
+
+export interface Environment {
+  readonly PORT?: string | undefined
+  readonly POSBRIDGE_DATA_DIR?: string | undefined
+  readonly [key: string]: string | undefined
+}
+
+const join = (dir: string, file: string) => (file.startsWith("/") ? file : `${dir.replace(/\/$/, "")}/${file}`)
+
+/** Resolves a decoded file against the environment. Store-level problems do not stop the other stores. */
+export const resolve = (file: ConfigFile, source: string, env: Environment, defaultDataDir: string) =>
+  Effect.gen(function* () {
+    const problems: Array<string> = []
+    const port = env.PORT !== undefined && env.PORT !== "" ? Number(env.PORT) : (file.port ?? 8080)
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`PORT: "${env.PORT}" is not a port number`)
+    const dataDir = env.POSBRIDGE_DATA_DIR || file.dataDir || defaultDataDir
+    const secret = (ref: SecretRef, field: string) =>
+      resolveSecret(ref, field, env).pipe(
+        Effect.catchAll((p) => Effect.sync(() => problems.push(p)).pipe(Effect.as(undefined)))
+      )
+    const db = file.database ?? { engine: "sqlite" as const }
+    let database: ServerConfig["database"] = { engine: "sqlite", file: join(dataDir, "posbridge.sqlite") }
+    if (db.engine === "sqlite") database = { engine: "sqlite", file: join(dataDir, db.file ?? "posbridge.sqlite") }
+    else {
+      const url = yield* secret(db.url, "database.url")
+      if (url) database = { engine: "postgres", url }
+    }
+    const adminPassword = file.admin ? yield* secret(file.admin.password, "admin.password") : undefined
+    const encryptionKey = file.encryptionKey ? yield* secret(file.encryptionKey, "encryptionKey") : undefined
+    if (problems.length > 0) return yield* new ConfigError({ source, problems })
+
+    const storeProblems: Array<string> = []
+    const stores: Array<ResolvedStore> = []
+    const seen = new Set<string>()
+    for (const [i, s] of file.stores.entries()) {
+      const at = `stores[${i}] (${s.id})`
+      if (seen.has(s.id)) {
+        storeProblems.push(`${at}.id: the store id "${s.id}" is used twice`)
+        continue
+      }
+      seen.add(s.id)
+      const password = yield* resolveSecret(s.shipstation.password, `${at}.shipstation.password`, env).pipe(
+        Effect.either
+      )
+      const settings = yield* resolveSettings(s.settings ?? {}, `${at}.settings`, env).pipe(Effect.either)
+      if (Either.isLeft(password)) storeProblems.push(password.left)
+      if (Either.isLeft(settings)) storeProblems.push(settings.left)
+      if (Either.isLeft(password) || Either.isLeft(settings)) continue
+      stores.push({
+        id: s.id,
+        adapter: s.adapter,
+        documentKind: s.documentKind,
+        pageSize: s.pageSize ?? 100,
+        timeZone: s.timeZone ?? "utc",
+        shipstation: { username: s.shipstation.username, password: password.right },
+        settings: settings.right,
+        syncInterval: Duration.seconds(s.syncIntervalSeconds ?? 60),
+        lookbackDays: s.lookbackDays ?? 30
+      })
+    }
+    const config: ServerConfig = {
+      source,
+      port,
+      dataDir,
+      database,
+      admin: file.admin && adminPassword ? { username: file.admin.username, password: adminPassword } : undefined,
+      encryptionKey,
+      outbox: {
+        maxAttempts: file.outbox?.maxAttempts ?? 10,
+        initialBackoff: Duration.seconds(file.outbox?.initialBackoffSeconds ?? 30),
+        maxBackoff: Duration.seconds(file.outbox?.maxBackoffSeconds ?? 6 * 3600)
+      },
+      stores,
+      storeProblems
+    }
+    return config
+  })
+
+/** Reads, decodes and resolves a configuration file. */
+export const load = (path: string, env: Environment, defaultDataDir: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs
+      .readFileString(path)
+      .pipe(Effect.mapError(() => new ConfigError({ source: path, problems: ["the file cannot be read"] })))
+    const file = yield* decodeFile(text, path)
+    return yield* resolve(file, path, env, defaultDataDir)
+  })

@@ -1,0 +1,76 @@
+/** Renders an order's explanation as a terminal timeline: why the order is where it is. */
+import { type OrderStore, OrderWindow } from "@posbridge/core"
+import { DateTime, Option } from "effect"
+
+const at = (t: DateTime.Utc) =>
+  DateTime.formatIso(t)
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z")
+
+const reasonText: Record<string, string> = {
+  "pos-resaved": "the POS re-saved it",
+  "content-changed": "its content changed",
+  touched: "an operator refreshed it (touch)"
+}
+
+export const render = (ex: OrderStore.Explanation): string => {
+  const o = ex.current.order
+  const lines: Array<string> = []
+  lines.push(`Order ${o.orderNumber} (POS id ${o.posRef}, ${o.kind}) in store ${ex.storeId}`)
+  lines.push(
+    `  status ${o.status}, total ${o.orderTotal}${o.currency ? ` ${o.currency}` : ""}, ${o.lines.length} line(s)`
+  )
+  lines.push(`  POS modified ${at(o.posModifiedAt)}; export stamp (LastModified) ${at(ex.current.stamp)}`)
+  if (ex.current.heldReasons.length > 0) {
+    lines.push("  HELD BACK from ShipStation:")
+    for (const r of ex.current.heldReasons) lines.push(`    - ${r}`)
+  }
+  lines.push("", "Timeline:")
+  const events: Array<[DateTime.Utc, string]> = []
+  for (const e of ex.history) {
+    switch (e._tag) {
+      case "Inserted":
+        events.push([e.at, `ingested (POS modified ${at(e.posModifiedAt)}), stamped ${at(e.stamp)}`])
+        break
+      case "Restamped":
+        events.push([
+          e.at,
+          `restamped to ${at(e.stamp)}: ${reasonText[e.reason ?? ""] ?? e.reason} (POS modified ${at(e.posModifiedAt)})`
+        ])
+        break
+      case "HeldBack":
+        events.push([e.at, `held back from export: ${e.reasons.join("; ")}`])
+        break
+      case "Exported":
+        events.push([
+          e.at,
+          `sent to ShipStation: window ${OrderWindow.toString(e.window)}, page ${e.page} of ${e.pages}`
+        ])
+        break
+    }
+  }
+  for (const n of ex.shipNotices) {
+    events.push([
+      n.receivedAt,
+      `ship notice received: ${n.notice.carrier} ${n.notice.trackingNumber}${n.notice.items.length ? ` (${n.notice.items.length} item line(s))` : " (whole order)"}`
+    ])
+  }
+  for (const w of ex.writeBacks) {
+    const detail =
+      w.state === "done"
+        ? `written back to the POS: ${Option.getOrElse(w.result, () => "")}`
+        : w.state === "dead"
+          ? `write-back FAILED for good after ${w.attempts} attempt(s): ${Option.getOrElse(w.lastError, () => "")}`
+          : `write-back ${w.state}, ${w.attempts} attempt(s)${Option.match(w.lastError, { onNone: () => "", onSome: (e) => `, last error: ${e}` })}; next attempt ${at(w.nextAttemptAt)}`
+    events.push([w.updatedAt, detail])
+  }
+  events.sort((a, b) => DateTime.toEpochMillis(a[0]) - DateTime.toEpochMillis(b[0]))
+  for (const [t, text] of events) lines.push(`  ${at(t)}  ${text}`)
+  if (!ex.history.some((e) => e._tag === "Exported")) {
+    lines.push(
+      "",
+      `Not yet sent to ShipStation: it will be in the first poll whose window includes ${at(ex.current.stamp)}.`
+    )
+  }
+  return lines.join("\n")
+}

@@ -1,0 +1,175 @@
+/**
+ * The composition root: the order store on SQLite or PostgreSQL, the configured stores and their adapters,
+ * the sync engine, the outbox worker, the ShipStation endpoint and the operator routes on one HTTP server.
+ */
+import { createServer } from "node:http"
+import { FileSystem, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { type AdapterDescriptor, OrderStore, StoreDirectory, type TokenVault } from "@posbridge/core"
+import { ShipStationRoutes } from "@posbridge/shipstation"
+import { PgStore, SqliteStore } from "@posbridge/store-sql"
+import { SyncEngine, SyncStatus } from "@posbridge/sync"
+import { type Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
+import * as ClockCheck from "./ClockCheck.js"
+import * as Config from "./Config.js"
+import * as Http from "./Http.js"
+import * as OutboxWorker from "./OutboxWorker.js"
+import * as Stores from "./Stores.js"
+
+export interface Setup {
+  readonly config: Config.ServerConfig
+  readonly builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor>>
+  /** Each store's HttpClient and TokenVault. */
+  readonly services: (storeId: string) => Context.Context<Stores.Services>
+  /** Re-read the configuration file every `interval` and apply store changes without a restart. */
+  readonly reload?:
+    | { readonly path: string; readonly interval: Duration.Duration; readonly env: Config.Environment }
+    | undefined
+  readonly sync?: SyncEngine.Options | undefined
+}
+
+export const orderStoreLayer = (config: Config.ServerConfig): Layer.Layer<OrderStore.OrderStore, unknown> =>
+  config.database.engine === "sqlite"
+    ? SqliteStore.layer({ filename: config.database.file })
+    : PgStore.layer({ url: config.database.url })
+
+/** Live warnings per store: settings warnings plus the ShipStation clock check. */
+export interface Warnings {
+  readonly clock: Ref.Ref<ReadonlyMap<string, string>>
+}
+
+const specs = (stores: ReadonlyMap<string, Stores.StoreRuntime>): ReadonlyArray<SyncEngine.StoreSpec> =>
+  Array.from(stores.values(), (s) => ({
+    settings: s.settings,
+    source: s.source,
+    intervalMillis: Duration.toMillis(s.entry.syncInterval),
+    lookbackDays: s.entry.lookbackDays,
+    secrets: s.secrets
+  }))
+
+/** Everything but the listening socket; `serve` adds the HTTP server. Scoped: closing it stops all fibers. */
+export const start = (setup: Setup) =>
+  Effect.gen(function* () {
+    const registry = yield* Stores.make
+    const engine = yield* SyncEngine.SyncEngine
+    const store = yield* OrderStore.OrderStore
+    const ready = yield* Ref.make(false)
+    const clockWarnings = yield* Ref.make<ReadonlyMap<string, string>>(new Map())
+
+    const applyConfig = (config: Config.ServerConfig) =>
+      Effect.gen(function* () {
+        const result = yield* Stores.apply(registry, config.stores, {
+          builtIns: setup.builtIns,
+          services: setup.services,
+          configProblems: config.storeProblems
+        })
+        yield* engine.setStores(specs(yield* Ref.get(registry.stores)))
+        return result
+      })
+    yield* applyConfig(setup.config)
+
+    if (setup.reload) {
+      const { path, interval, env } = setup.reload
+      const fs = yield* FileSystem.FileSystem
+      let lastText = yield* fs.readFileString(path).pipe(Effect.orElseSucceed(() => ""))
+      yield* Effect.gen(function* () {
+        const text = yield* fs.readFileString(path).pipe(Effect.orElseSucceed(() => lastText))
+        if (text === lastText) return
+        lastText = text
+        const next = yield* Config.decodeFile(text, path).pipe(
+          Effect.flatMap((file) => Config.resolve(file, path, env, setup.config.dataDir)),
+          Effect.either
+        )
+        if (next._tag === "Left") {
+          yield* Effect.logError(`configuration change not applied: ${next.left.message}`)
+          return
+        }
+        const r = yield* applyConfig(next.right)
+        yield* Effect.logInfo(
+          `configuration reloaded: ${r.started.length} store(s) started, ${r.stopped.length} stopped, ${r.unchanged.length} unchanged`
+        )
+      }).pipe(Effect.repeat(Schedule.spaced(interval)), Effect.forkScoped)
+    }
+
+    const outbox = OutboxWorker.run({
+      sourceFor: Stores.sourceFor(registry),
+      maxAttempts: setup.config.outbox.maxAttempts,
+      initialBackoff: setup.config.outbox.initialBackoff,
+      maxBackoff: setup.config.outbox.maxBackoff
+    })
+    yield* Effect.forkScoped(outbox)
+
+    // ShipStation clock check: once a minute, warn once per store when its windows look like another zone.
+    yield* Effect.gen(function* () {
+      const stores = yield* Ref.get(registry.stores)
+      const before = yield* Ref.get(clockWarnings)
+      const next = new Map<string, string>()
+      for (const s of stores.values()) {
+        const polls = yield* store.polls(s.settings.id, 20).pipe(Effect.orElseSucceed(() => []))
+        const w = ClockCheck.warning(polls, s.settings.timeZone)
+        if (w) {
+          next.set(s.settings.id, w.message)
+          if (!before.has(s.settings.id)) yield* Effect.logWarning(`store ${s.settings.id}: ${w.message}`)
+        }
+      }
+      yield* Ref.set(clockWarnings, next)
+    }).pipe(Effect.repeat(Schedule.spaced(Duration.minutes(1))), Effect.forkScoped)
+
+    yield* store.pruneSnapshots.pipe(
+      Effect.catchAll((e) => Effect.logWarning("snapshot pruning failed", e)),
+      Effect.repeat(Schedule.spaced(Duration.minutes(10))),
+      Effect.forkScoped
+    )
+
+    const adminRoutes = HttpRouter.empty.pipe(
+      HttpRouter.post(
+        "/admin/stores/:storeId/sync",
+        Effect.gen(function* () {
+          const denied = yield* Http.requireAdmin(setup.config.admin)
+          if (Option.isSome(denied)) return denied.value
+          const { storeId = "" } = yield* HttpRouter.params
+          const result = yield* engine.syncNow(storeId).pipe(Effect.either)
+          if (result._tag === "Left") return HttpServerResponse.text(`${result.left.message}\n`, { status: 404 })
+          return yield* HttpServerResponse.json(SyncStatus.encodeRunResult(result.right))
+        })
+      )
+    )
+
+    const routes = ShipStationRoutes.router().pipe(
+      HttpRouter.concat(Http.healthRoutes(ready)),
+      HttpRouter.concat(adminRoutes),
+      HttpRouter.provideService(StoreDirectory.StoreDirectory, registry.directory),
+      HttpRouter.provideService(OrderStore.OrderStore, store)
+    )
+    yield* Ref.set(ready, true)
+    return { registry, routes, ready, clockWarnings, applyConfig }
+  })
+
+/** Starts everything and listens on `config.port` until interrupted; shuts down gracefully. */
+export const serve = (setup: Setup) =>
+  Effect.gen(function* () {
+    const { routes } = yield* start(setup)
+    yield* Layer.launch(
+      // No request logger: ShipStation may put SS-Password in the query string.
+      HttpServer.serve(routes).pipe(
+        HttpServer.withLogAddress,
+        Layer.provide(NodeHttpServer.layer(createServer, { port: setup.config.port }))
+      )
+    )
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(SyncEngine.layer(setup.sync ?? {})),
+    Effect.provide(orderStoreLayer(setup.config))
+  )
+
+/** The TokenVault for configured stores (encrypted in the order store's database). */
+export const vaultFor = (config: Config.ServerConfig) =>
+  Effect.gen(function* () {
+    const fail = (message: string): TokenVault.TokenVaultService => ({
+      get: () => Effect.dieMessage(message),
+      set: () => Effect.dieMessage(message)
+    })
+    return config.encryptionKey === undefined
+      ? fail("this store needs encryptionKey in the configuration to keep its tokens")
+      : fail("PENDING")
+  })

@@ -1,0 +1,16 @@
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Effect } from "effect"
+import * as Cli from "./Cli.js"
+
+Cli.run(process.argv).pipe(
+  Effect.catchIf(
+    (e): e is string => typeof e === "string",
+    (message) =>
+      Effect.sync(() => {
+        process.stderr.write(`${message}\n`)
+        process.exitCode = 1
+      })
+  ),
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({ disableErrorReporting: false })
+)
