@@ -738,26 +738,27 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
       const sortRaw = url.searchParams.get("sort") ?? "saleID"
       const desc = sortRaw.startsWith("-")
       const sortField = desc ? sortRaw.slice(1) : sortRaw
-      const matched = [...sales.values()].filter((s) => filters.every((f) => f(s)))
-      const key = (s: SimSale): [number, number] => [saleValue(s, sortField), s.saleID]
-      const cmp = (a: [number, number], b: [number, number]) => (a[0] - b[0] || a[1] - b[1]) * (desc ? -1 : 1)
-      matched.sort((a, b) => cmp(key(a), key(b)))
+      const sign = desc ? -1 : 1
+      const matched: Array<{ readonly sale: SimSale; readonly v: number }> = []
+      for (const sale of sales.values()) if (filters.every((f) => f(sale))) matched.push({ sale, v: saleValue(sale, sortField) })
+      const cmp = (av: number, aid: number, bv: number, bid: number) => (av - bv || aid - bid) * sign
+      matched.sort((a, b) => cmp(a.v, a.sale.saleID, b.v, b.sale.saleID))
       const afterRaw = url.searchParams.get("after")
       let start = 0
       if (afterRaw !== null && afterRaw !== "") {
         const after = decodeAfter(afterRaw)
         if (after === undefined) return apiError(400, "invalid after cursor", bucketHeaders(cost))
-        start = matched.findIndex((s) => cmp(key(s), after) > 0)
+        start = matched.findIndex((m) => cmp(m.v, m.sale.saleID, after[0], after[1]) > 0)
         if (start < 0) start = matched.length
       }
-      const page = matched.slice(start, start + limit)
+      const page = matched.slice(start, start + limit).map((m) => m.sale)
       const last = page[page.length - 1]
       let next = ""
       // A full page always links onward, even when nothing follows: clients must follow `next` until empty.
       if (page.length === limit && last !== undefined) {
         const nextUrl = new URL(`${apiBase}${url.pathname}`)
         for (const [k, v] of url.searchParams) if (k !== "after") nextUrl.searchParams.append(k, v)
-        nextUrl.searchParams.set("after", encodeAfter(...key(last)))
+        nextUrl.searchParams.set("after", encodeAfter(saleValue(last, sortField), last.saleID))
         next = nextUrl.toString()
       }
       const body: Record<string, unknown> = { "@attributes": { next, previous: "" } }
@@ -961,6 +962,8 @@ export interface DemoOptions {
   readonly seed?: number | undefined
   /** The seeded sales are spread over this many days before now. Default 7. */
   readonly days?: number | undefined
+  /** The seeded history ends at this time (epoch ms); default now. Fixed values make runs comparable. */
+  readonly until?: number | undefined
   /** Share of sales that are quotes. Default 0.2. */
   readonly quoteShare?: number | undefined
 }
@@ -995,7 +998,7 @@ const demoSale = (prng: Faults.Prng, at: number, quote: boolean): SaleInput => {
 export const seedDemo = (control: Control, options: DemoOptions): Effect.Effect<void> =>
   Effect.gen(function* () {
     const prng = Faults.makePrng(options.seed ?? 7)
-    const nowMs = yield* Clock.currentTimeMillis
+    const nowMs = options.until ?? (yield* Clock.currentTimeMillis)
     const span = (options.days ?? 7) * 24 * 3600 * 1000
     const quoteShare = options.quoteShare ?? 0.2
     for (let i = 0; i < options.sales; i++) {

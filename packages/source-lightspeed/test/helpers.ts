@@ -57,10 +57,13 @@ export const connected = (options: {
   readonly simulator?: Partial<Simulator.Options>
   readonly settings?: Partial<Settings.LightspeedSettings>
   readonly source?: LightspeedSource.Options
+  /** Wraps the in-process client (to inject events between requests). */
+  readonly wrapHttp?: (http: HttpClient.HttpClient, control: Simulator.Control) => HttpClient.HttpClient
 }) =>
   Effect.gen(function* () {
     const sim = yield* Simulator.make({ accountId: "12345", ...options.simulator })
-    const http = yield* SimServer.makeClient(sim.app)
+    const inner = yield* SimServer.makeClient(sim.app)
+    const http = options.wrapHttp === undefined ? inner : options.wrapHttp(inner, sim.control)
     const vault = yield* makeVault
     const refreshToken = yield* sim.control.grant()
     const conf = settings({ ...options.settings })
