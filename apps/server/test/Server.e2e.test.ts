@@ -1,0 +1,120 @@
+import { spawnSync } from "node:child_process"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { OrderStore } from "@posbridge/core"
+import { SqliteStore } from "@posbridge/store-sql"
+import { Effect } from "effect"
+import {
+  basic,
+  freePort,
+  gauge,
+  heartlandSimulator,
+  type RunningSimulator,
+  startServer,
+  tempDir,
+  waitFor,
+  writeConfig
+} from "./support/Harness.js"
+
+const serverDir = new URL("..", import.meta.url).pathname
+
+const readStore = <A>(file: string, f: (store: OrderStore.OrderStoreService) => Effect.Effect<A, unknown>) =>
+  Effect.runPromise(
+    Effect.flatMap(OrderStore.OrderStore, f).pipe(Effect.provide(SqliteStore.layer({ filename: file })), Effect.scoped)
+  )
+
+const shipNotice = (orderNumber: string, tracking: string) => `<?xml version="1.0" encoding="utf-8"?>
+<ShipNotice><OrderNumber>${orderNumber}</OrderNumber><Carrier>USPS</Carrier><Service>Priority</Service>
+<TrackingNumber>${tracking}</TrackingNumber><ShipDate>11/27/2026</ShipDate><Items/></ShipNotice>`
+
+describe("the server as a process", () => {
+  let sim: RunningSimulator
+  beforeAll(async () => {
+    sim = await heartlandSimulator({ orders: 30, token: "hl-token" })
+  })
+  afterAll(async () => {
+    await sim.close()
+  })
+
+  it("refuses a configuration with a bad field, naming its path, and exits non-zero", () => {
+    const dir = tempDir("badconfig")
+    const file = join(dir, "config.json")
+    writeFileSync(
+      file,
+      JSON.stringify({
+        stores: [{ id: "shop", adapter: "heartland", documentKind: "sales", shipstation: { username: "u", password: "inline" } }]
+      })
+    )
+    const r = spawnSync(process.execPath, ["--import", "tsx", "src/bin.ts", "serve", "--config", file], {
+      cwd: serverDir,
+      encoding: "utf8",
+      timeout: 60_000
+    })
+    expect(r.status).not.toBe(0)
+    const output = r.stdout + r.stderr
+    expect(output).toContain("stores[0].documentKind")
+    expect(output).toContain("stores[0].shipstation.password")
+    expect(output).not.toContain("inline\n")
+  }, 90_000)
+
+  it("answers a ship notice 200 only once it is durable: killed right after the answer, the notice is there", async () => {
+    const dir = tempDir("durable")
+    const config = join(dir, "config.json")
+    writeConfig(config, dir, [{ id: "shop", simulatorUrl: sim.url, token: "hl-token" }])
+    const port = await freePort()
+    for (let round = 0; round < 3; round++) {
+      const server = await startServer(config, port)
+      const response = await fetch(
+        `${server.url}/shipstation/shop?action=shipnotify&order_number=SO-1001&carrier=USPS&tracking_number=T${round}`,
+        { method: "POST", headers: { authorization: basic("ss", "ss-secret"), "content-type": "text/xml" }, body: shipNotice("SO-1001", `T${round}`) }
+      )
+      // SIGKILL as soon as the status line arrives: no graceful shutdown, no flush.
+      server.child.kill("SIGKILL")
+      expect(response.status).toBe(200)
+      await server.kill()
+    }
+    const notices = await readStore(join(dir, "posbridge.sqlite"), (store) => store.outbox("shop"))
+    expect(notices.map((n) => n.notice.trackingNumber).sort()).toEqual(["T0", "T1", "T2"])
+  }, 240_000)
+
+  it("starts a store added to the configuration file within one interval and stops a removed one", async () => {
+    const dir = tempDir("reload")
+    const config = join(dir, "config.json")
+    writeConfig(config, dir, [{ id: "first", simulatorUrl: sim.url, token: "hl-token" }])
+    const server = await startServer(config, await freePort())
+    try {
+      await waitFor("the first store's documents", async () =>
+        (await gauge(server.url, "posbridge_documents", "first")) === 30 ? true : undefined
+      )
+      expect(
+        (await fetch(`${server.url}/shipstation/second?action=export`, { headers: { authorization: basic("ss", "ss-secret") } }))
+          .status
+      ).toBe(404)
+      writeConfig(config, dir, [
+        { id: "first", simulatorUrl: sim.url, token: "hl-token" },
+        { id: "second", simulatorUrl: sim.url, token: "hl-token" }
+      ])
+      // The file is re-read every 5 s and the store's interval is 5 s: its documents arrive within ~10 s.
+      const started = Date.now()
+      await waitFor(
+        "the added store's documents",
+        async () => ((await gauge(server.url, "posbridge_documents", "second")) === 30 ? true : undefined),
+        20_000
+      )
+      expect(Date.now() - started).toBeLessThan(20_000)
+      writeConfig(config, dir, [{ id: "first", simulatorUrl: sim.url, token: "hl-token" }])
+      await waitFor("the removed store to be gone", async () => {
+        const r = await fetch(`${server.url}/shipstation/second?action=export`, {
+          headers: { authorization: basic("ss", "ss-secret") }
+        })
+        return r.status === 404 ? true : undefined
+      })
+      expect(server.output()).toContain("store second: removed from the configuration, stopped")
+      expect(server.output()).not.toContain("hl-token")
+      expect(server.output()).not.toContain("ss-secret")
+    } finally {
+      await server.kill("SIGTERM")
+    }
+  }, 120_000)
+})
