@@ -10,16 +10,18 @@ export interface OrderWindow {
   readonly end: DateTime.Utc
 }
 
-export const acceptedForm = "MM/dd/yyyy HH:mm in UTC (seconds and AM/PM tolerated), e.g. 01/23/2012 17:28"
+export const acceptedForm = (timeZone = "utc") =>
+  `MM/dd/yyyy HH:mm in ${timeZone === "utc" ? "UTC" : `the store's time zone ${timeZone}`} (seconds and AM/PM tolerated), e.g. 01/23/2012 17:28`
 
 export class WindowError extends Data.TaggedError("WindowError")<{
   readonly parameter: "start_date" | "end_date"
   readonly value: string | undefined
   readonly problem: string
+  readonly timeZone?: string | undefined
 }> {
   override get message() {
     const got = this.value === undefined ? "it is missing" : `got "${this.value}"`
-    return `${this.parameter}: ${this.problem} (${got}); expected ${acceptedForm}.`
+    return `${this.parameter}: ${this.problem} (${got}); expected ${acceptedForm(this.timeZone)}.`
   }
 }
 
@@ -31,7 +33,7 @@ export const parseDate = (
   raw: string | undefined,
   timeZone = "utc"
 ): Either.Either<DateTime.Utc, WindowError> => {
-  const fail = (problem: string) => Either.left(new WindowError({ parameter, value: raw, problem }))
+  const fail = (problem: string) => Either.left(new WindowError({ parameter, value: raw, problem, timeZone }))
   if (raw === undefined || raw.trim() === "") return fail("the date is required")
   const m = form.exec(raw.trim())
   if (!m) return fail("the date is not in the accepted form")
@@ -88,7 +90,8 @@ export const parse = (
         new WindowError({
           parameter: "start_date",
           value: params.start_date,
-          problem: `start_date is after end_date "${params.end_date}"`
+          problem: `start_date is after end_date "${params.end_date}"`,
+          timeZone
         })
       )
     }

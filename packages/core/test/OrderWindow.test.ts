@@ -106,3 +106,10 @@ describe("OrderWindow.parse", () => {
     expect(OrderWindow.format(DateTime.unsafeMake("2012-01-03T07:05:09Z"))).toBe("01/03/2012 07:05")
   })
 })
+
+describe("OrderWindow errors with a store time zone", () => {
+  it("name the store's zone instead of UTC", () => {
+    const result = OrderWindow.parseDate("end_date", "tomorrow", "America/Los_Angeles")
+    expect(Either.isLeft(result) && result.left.message).toContain("in the store's time zone America/Los_Angeles")
+  })
+})

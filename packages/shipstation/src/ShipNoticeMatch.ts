@@ -43,6 +43,7 @@ export const match = Effect.fn("ShipNoticeMatch.match")(function* (notice: ShipN
   return {
     posRef: Option.none(),
     matchedBy: "unmatched",
-    key: ShipNotice.idempotencyKey(notice, notice.orderId ?? notice.orderNumber)
+    // The order number is in every shipnotify URL, with or without a body: a body-less retry is the same notice.
+    key: ShipNotice.idempotencyKey(notice, notice.orderNumber)
   } satisfies Match
 })
