@@ -9,11 +9,18 @@
  */
 import { Clock, Duration, Effect, Layer } from "effect"
 
-export const make = (scale: number, base: Clock.Clock = Clock.make()): Clock.Clock => {
+export interface Options {
+  /** Simulated epoch millis at creation (default: the wrapped clock's time). Fixed values make recordings stable. */
+  readonly startMillis?: number | undefined
+  readonly base?: Clock.Clock | undefined
+}
+
+export const make = (scale: number, options: Options = {}): Clock.Clock => {
+  const base = options.base ?? Clock.make()
   if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`ScaledClock: scale must be > 0, got ${scale}`)
   const realNanos = () => base.unsafeCurrentTimeNanos()
   const startNanos = realNanos()
-  const startMillis = Number(startNanos / 1_000_000n)
+  const startMillis = options.startMillis ?? Number(startNanos / 1_000_000n)
   const millis = () => startMillis + (Number(realNanos() - startNanos) / 1e6) * scale
   return {
     [Clock.ClockTypeId]: Clock.ClockTypeId,
@@ -26,4 +33,4 @@ export const make = (scale: number, base: Clock.Clock = Clock.make()): Clock.Clo
 }
 
 /** Sets a scaled clock as the default Clock for everything built on this layer. */
-export const layer = (scale: number): Layer.Layer<never> => Layer.setClock(make(scale))
+export const layer = (scale: number, options: Options = {}): Layer.Layer<never> => Layer.setClock(make(scale, options))

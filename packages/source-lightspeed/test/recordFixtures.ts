@@ -1,0 +1,54 @@
+/**
+ * Regenerates ../fixtures/*.json from the simulator: `pnpm exec tsx test/recordFixtures.ts`.
+ * Each file holds the recorded exchanges (secrets redacted) and the documents the adapter produced; review the
+ * diff before committing: the replay test treats these files as the truth.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import { SourceDocument } from "@posbridge/core"
+import { RecordedExchange, RecordingHttpClient, SimServer } from "@posbridge/pos-testkit"
+import { Effect, Ref, Schema } from "effect"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import * as ScaledClock from "../src/ScaledClock.js"
+import * as Simulator from "../src/Simulator.js"
+import { FixtureSettings, run, scenarios } from "./fixtureScenarios.js"
+
+const keepHeaders = [
+  "content-type",
+  "location",
+  "retry-after",
+  "x-ls-api-bucket-level",
+  "x-ls-api-drip-rate",
+  "x-ls-api-request-cost",
+  "x-ls-api-ratelimit-type"
+]
+
+const record = Effect.forEach(scenarios, (scenario) =>
+  Effect.gen(function* () {
+    const sim = yield* Simulator.make({ accountId: "12345", ...scenario.simulator })
+    yield* scenario.setup(sim.control)
+    const refresh = yield* sim.control.grant()
+    const inner = yield* SimServer.makeClient(sim.app)
+    const wrapped = scenario.wrapHttp === undefined ? inner : scenario.wrapHttp(inner, sim.control)
+    const into = yield* Ref.make<ReadonlyArray<RecordedExchange.Exchange>>([])
+    const recording = RecordingHttpClient.wrap(wrapped, into, { keepHeaders })
+    // The recorded run uses real secrets; the file only ever holds "<redacted>".
+    const outcome = yield* run(scenario.settings, {
+      refreshToken: refresh,
+      clientSecret: Simulator.defaultClient.clientSecret
+    }).pipe(Effect.provideService(HttpClient.HttpClient, recording))
+    const fixture: RecordedExchange.Fixture = {
+      description: scenario.description,
+      adapter: "lightspeed",
+      settings: Schema.encodeSync(FixtureSettings)(scenario.settings),
+      exchanges: yield* Ref.get(into),
+      expected: Schema.encodeSync(Schema.Array(SourceDocument.SourceDocument))(outcome.documents),
+      ...(outcome.writeBacks.length > 0 ? { expectedWriteBacks: outcome.writeBacks } : {})
+    }
+    const file = join(import.meta.dirname, "..", "fixtures", `${scenario.name}.json`)
+    writeFileSync(file, RecordedExchange.encodeFixture(fixture))
+    console.log(`${scenario.name}: ${fixture.exchanges.length} exchanges, ${outcome.documents.length} documents`)
+  })
+)
+
+Effect.runPromise(Effect.withClock(record, ScaledClock.make(100, { startMillis: Date.UTC(2024, 5, 1, 12) })))
