@@ -43,7 +43,14 @@ describe("the server as a process", () => {
     writeFileSync(
       file,
       JSON.stringify({
-        stores: [{ id: "shop", adapter: "heartland", documentKind: "sales", shipstation: { username: "u", password: "inline" } }]
+        stores: [
+          {
+            id: "shop",
+            adapter: "heartland",
+            documentKind: "sales",
+            shipstation: { username: "u", password: "inline" }
+          }
+        ]
       })
     )
     const r = spawnSync(process.execPath, ["--import", "tsx", "src/bin.ts", "serve", "--config", file], {
@@ -67,7 +74,11 @@ describe("the server as a process", () => {
       const server = await startServer(config, port)
       const response = await fetch(
         `${server.url}/shipstation/shop?action=shipnotify&order_number=SO-1001&carrier=USPS&tracking_number=T${round}`,
-        { method: "POST", headers: { authorization: basic("ss", "ss-secret"), "content-type": "text/xml" }, body: shipNotice("SO-1001", `T${round}`) }
+        {
+          method: "POST",
+          headers: { authorization: basic("ss", "ss-secret"), "content-type": "text/xml" },
+          body: shipNotice("SO-1001", `T${round}`)
+        }
       )
       // SIGKILL as soon as the status line arrives: no graceful shutdown, no flush.
       server.child.kill("SIGKILL")
@@ -88,8 +99,11 @@ describe("the server as a process", () => {
         (await gauge(server.url, "posbridge_documents", "first")) === 30 ? true : undefined
       )
       expect(
-        (await fetch(`${server.url}/shipstation/second?action=export`, { headers: { authorization: basic("ss", "ss-secret") } }))
-          .status
+        (
+          await fetch(`${server.url}/shipstation/second?action=export`, {
+            headers: { authorization: basic("ss", "ss-secret") }
+          })
+        ).status
       ).toBe(404)
       writeConfig(config, dir, [
         { id: "first", simulatorUrl: sim.url, token: "hl-token" },

@@ -80,7 +80,11 @@ export const writeConfig = (file: string, dataDir: string, stores: ReadonlyArray
     )
   )
 
-export const env = { TEST_ADMIN_PASSWORD: "admin-secret", TEST_SS_PASSWORD: "ss-secret", TEST_HEARTLAND_TOKEN: "hl-token" }
+export const env = {
+  TEST_ADMIN_PASSWORD: "admin-secret",
+  TEST_SS_PASSWORD: "ss-secret",
+  TEST_HEARTLAND_TOKEN: "hl-token"
+}
 
 export interface RunningServer {
   readonly url: string
@@ -129,7 +133,8 @@ export const startServer = async (configFile: string, port: number, timeoutMs = 
   }
 }
 
-export const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
+export const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
 
 export const waitFor = async <A>(what: string, f: () => Promise<A | undefined>, timeoutMs = 30_000): Promise<A> => {
   const deadline = Date.now() + timeoutMs
