@@ -81,6 +81,14 @@ const demo = Command.make("demo", {}, () => runDemo).pipe(
 const withStore = <A, E, R>(config: Option.Option<string>, f: (m: Setup.Mode) => Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
     const m = yield* Setup.mode(config)
+    if (m.config.database.engine === "sqlite") {
+      const fs = yield* FileSystem.FileSystem
+      const file = m.config.database.file
+      if (m._tag === "Demo" && !(yield* fs.exists(file))) {
+        return yield* Effect.fail(`The demo has not run yet (no ${file}): start it with \`pnpm start\` first.`)
+      }
+      yield* fs.makeDirectory(m.config.dataDir, { recursive: true })
+    }
     return yield* f(m).pipe(Effect.provide(Server.orderStoreLayer(m.config)))
   })
 
