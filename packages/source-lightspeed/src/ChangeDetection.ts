@@ -28,7 +28,9 @@ export const fieldValue = (sale: Wire.Sale, field: ChangeField): Option.Option<D
 
 /** Lightspeed time format, `+00:00` offset (the `+` becomes `%2B` when the query is encoded). */
 export const formatTime = (t: DateTime.Utc): string =>
-  `${DateTime.formatIso(t).replace(/\.\d{3}Z$/, "").replace(/Z$/, "")}+00:00`
+  `${DateTime.formatIso(t)
+    .replace(/\.\d{3}Z$/, "")
+    .replace(/Z$/, "")}+00:00`
 
 /** Query parameters selecting Sales changed at or after `from`, oldest first. */
 export const query = (field: ChangeField, from: DateTime.Utc): ReadonlyArray<readonly [string, string]> => [

@@ -3,7 +3,7 @@
  * committed documents. A resumed pull re-reads from `at - overlap` with `>=`, so Sales sharing that second, late
  * writes and small POS clock skew are read again (RefreshRule turns the re-reads into "unchanged"), never skipped.
  */
-import { DateTime, Either, Schema } from "effect"
+import { type DateTime, Either, Schema } from "effect"
 import { ChangeField } from "./ChangeDetection.js"
 
 export const Cursor = Schema.Struct({

@@ -4,7 +4,7 @@
  * quoteID, stable across the new saleID each quote modification creates).
  */
 import { Decimal, type DocumentKind, type Order, type SourceDocument, type StoreId } from "@posbridge/core"
-import { DateTime, Option } from "effect"
+import { type DateTime, Option } from "effect"
 import * as ChangeDetection from "./ChangeDetection.js"
 import type * as Wire from "./Wire.js"
 
@@ -48,7 +48,8 @@ const time = (t: Option.Option<DateTime.Utc> | undefined): Option.Option<DateTim
 const note = (n: Option.Option<{ readonly note?: string | undefined }> | undefined): string | undefined =>
   n === undefined ? undefined : Option.match(n, { onNone: () => undefined, onSome: (x) => present(x.note) })
 
-const some = <A>(o: Option.Option<A> | undefined): A | undefined => (o === undefined ? undefined : Option.getOrUndefined(o))
+const some = <A>(o: Option.Option<A> | undefined): A | undefined =>
+  o === undefined ? undefined : Option.getOrUndefined(o)
 
 const compact = <A extends Record<string, unknown>>(a: A): A =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
@@ -191,7 +192,11 @@ export const map = (sale: Wire.Sale, ctx: Context): Result => {
     orderDate,
     posModifiedAt: modifiedAt.value,
     status,
-    customerCode: isId(sale.customerID) ? sale.customerID : isId(customer?.customerID) ? customer.customerID : "walk-in",
+    customerCode: isId(sale.customerID)
+      ? sale.customerID
+      : isId(customer?.customerID)
+        ? customer.customerID
+        : "walk-in",
     billTo,
     shipTo,
     lines: shipLines,

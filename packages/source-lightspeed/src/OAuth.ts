@@ -115,7 +115,10 @@ const postToken = (authBaseUrl: string | undefined, form: Record<string, string>
       })
     }
     if (response.status >= 500) {
-      return yield* new OAuthError({ reason: "transient", message: `Lightspeed token endpoint answered ${response.status}` })
+      return yield* new OAuthError({
+        reason: "transient",
+        message: `Lightspeed token endpoint answered ${response.status}`
+      })
     }
     if (response.status !== 200) {
       const error = Schema.decodeUnknownOption(ErrorResponse)(body)

@@ -69,7 +69,11 @@ export const make = (options: Options = {}): Effect.Effect<RateLimiter> =>
   Effect.gen(function* () {
     const margin = options.margin ?? 0.1
     const defaultCost = options.defaultCost ?? 1
-    const state = yield* Ref.make<State>({ bucket: Option.none(), costs: new Map(), stats: { waits: 0, waitedMillis: 0 } })
+    const state = yield* Ref.make<State>({
+      bucket: Option.none(),
+      costs: new Map(),
+      stats: { waits: 0, waitedMillis: 0 }
+    })
     const lock = yield* Effect.makeSemaphore(1)
 
     const levelAt = (b: Bucket, now: number) => Math.max(0, b.level - (b.drip * (now - b.at)) / 1000)

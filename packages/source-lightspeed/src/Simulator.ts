@@ -233,7 +233,9 @@ const oneOrMany = <A>(items: ReadonlyArray<A>): A | ReadonlyArray<A> | "" =>
 export const renderCents = (cents: number): string => {
   const negative = cents < 0
   const abs = Math.abs(cents)
-  const frac = String(abs % 100).padStart(2, "0").replace(/0+$/, "")
+  const frac = String(abs % 100)
+    .padStart(2, "0")
+    .replace(/0+$/, "")
   return `${negative ? "-" : ""}${Math.floor(abs / 100)}${frac === "" ? "" : `.${frac}`}`
 }
 
@@ -372,7 +374,9 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
           quoteID,
           shopID: input.shopID ?? 1,
           shipTo:
-            input.shipTo === undefined ? undefined : { id: ++ids.shipTo, input: input.shipTo, shipped: false, shipNote: "" },
+            input.shipTo === undefined
+              ? undefined
+              : { id: ++ids.shipTo, input: input.shipTo, shipped: false, shipNote: "" },
           lines: makeLines(input.lines),
           internalNote: input.internalNote ?? "",
           printedNote: input.printedNote ?? ""
@@ -384,7 +388,9 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
     const withSale = (saleID: number, f: (sale: SimSale, nowMs: number) => void) =>
       Effect.flatMap(now, (nowMs) => {
         const sale = sales.get(saleID)
-        return sale === undefined ? Effect.dieMessage(`Simulator: no sale ${saleID}`) : Effect.sync(() => f(sale, nowMs))
+        return sale === undefined
+          ? Effect.dieMessage(`Simulator: no sale ${saleID}`)
+          : Effect.sync(() => f(sale, nowMs))
       })
 
     // ---------------------------------------------------------------------------------------------------------
@@ -505,7 +511,8 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
       if (relations.has("SaleNotes")) {
         const notes: Record<string, unknown> = {}
         if (sale.internalNote !== "") notes.InternalNote = { noteID: String(sale.saleID * 10), note: sale.internalNote }
-        if (sale.printedNote !== "") notes.PrintedNote = { noteID: String(sale.saleID * 10 + 1), note: sale.printedNote }
+        if (sale.printedNote !== "")
+          notes.PrintedNote = { noteID: String(sale.saleID * 10 + 1), note: sale.printedNote }
         out.SaleNotes = Object.keys(notes).length === 0 ? "" : notes
       }
       const quote = quotes.get(sale.quoteID)
@@ -640,7 +647,17 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
     const parseRelations = (url: URL): ReadonlySet<string> => {
       const raw = url.searchParams.get("load_relations")
       if (raw === null || raw === "") return new Set()
-      if (raw === "all") return new Set(["SaleLines", "SaleLines.Item", "Customer", "Customer.Contact", "ShipTo", "ShipTo.Contact", "SaleNotes", "Quote"])
+      if (raw === "all")
+        return new Set([
+          "SaleLines",
+          "SaleLines.Item",
+          "Customer",
+          "Customer.Contact",
+          "ShipTo",
+          "ShipTo.Contact",
+          "SaleNotes",
+          "Quote"
+        ])
       try {
         const parsed: unknown = JSON.parse(raw)
         return new Set(Array.isArray(parsed) ? parsed.map(String) : [])
@@ -740,7 +757,8 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
       const sortField = desc ? sortRaw.slice(1) : sortRaw
       const sign = desc ? -1 : 1
       const matched: Array<{ readonly sale: SimSale; readonly v: number }> = []
-      for (const sale of sales.values()) if (filters.every((f) => f(sale))) matched.push({ sale, v: saleValue(sale, sortField) })
+      for (const sale of sales.values())
+        if (filters.every((f) => f(sale))) matched.push({ sale, v: saleValue(sale, sortField) })
       const cmp = (av: number, aid: number, bv: number, bid: number) => (av - bv || aid - bid) * sign
       matched.sort((a, b) => cmp(a.v, a.sale.saleID, b.v, b.sale.saleID))
       const afterRaw = url.searchParams.get("after")
@@ -818,7 +836,9 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
             return json({ "@attributes": { next: "", previous: "" }, Quote: oneOrMany(list) }, 200, bucketHeaders(cost))
           }
           const q = quotes.get(Number(id))
-          return q === undefined ? apiError(404, "Quote not found") : json({ Quote: renderQuote(q) }, 200, bucketHeaders(cost))
+          return q === undefined
+            ? apiError(404, "Quote not found")
+            : json({ Quote: renderQuote(q) }, 200, bucketHeaders(cost))
         }
         if (id === undefined) {
           return request.method === "GET" ? listSales(url, relations, cost) : apiError(405, "Method Not Allowed")
@@ -875,7 +895,10 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
             updatetime: at,
             timeStamp: at,
             ticketNumber: String(++ids.ticket),
-            lines: change.lines === undefined ? old.lines.map((l) => ({ ...l, saleLineID: ++ids.line })) : makeLines(change.lines),
+            lines:
+              change.lines === undefined
+                ? old.lines.map((l) => ({ ...l, saleLineID: ++ids.line }))
+                : makeLines(change.lines),
             shipTo: old.shipTo === undefined ? undefined : { ...old.shipTo }
           }
           sales.set(saleID, copy)

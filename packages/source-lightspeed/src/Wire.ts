@@ -82,7 +82,9 @@ export const container = <A, I, R>(key: string, item: Schema.Schema<A, I, R>) =>
   Schema.transform(Schema.Unknown, Schema.Array(item), {
     strict: false,
     decode: (u) =>
-      typeof u === "object" && u !== null && !Array.isArray(u) ? normaliseMany((u as Record<string, unknown>)[key]) : [],
+      typeof u === "object" && u !== null && !Array.isArray(u)
+        ? normaliseMany((u as Record<string, unknown>)[key])
+        : [],
     encode: (a) => ({ [key]: a })
   })
 

@@ -23,8 +23,9 @@ export const noteLine = (notice: ShipNotice.ShipNotice): string => {
 
 /** True when this notice was already written to the note (a retry, or ShipStation re-sending it). */
 export const alreadyRecorded = (existingNote: string | undefined, notice: ShipNotice.ShipNotice): boolean =>
-  existingNote !== undefined &&
-  existingNote.split("\n").some((line) => line.startsWith(writeBackMarker) && line.includes(`tracking ${notice.trackingNumber}`))
+  (existingNote ?? "")
+    .split("\n")
+    .some((line) => line.startsWith(writeBackMarker) && line.includes(`tracking ${notice.trackingNumber}`))
 
 /** The Sale PUT body. The note is replaced by Lightspeed, so the existing text is kept above the new line. */
 export const body = (

@@ -1,4 +1,6 @@
 export * as Adapter from "./Adapter.js"
+/** What the server loads by package name. */
+export { adapter } from "./Adapter.js"
 export * as ChangeDetection from "./ChangeDetection.js"
 export * as Cursor from "./Cursor.js"
 export * as LightspeedSource from "./LightspeedSource.js"
@@ -10,5 +12,3 @@ export * as Settings from "./Settings.js"
 export * as Simulator from "./Simulator.js"
 export * as Wire from "./Wire.js"
 export * as WriteBack from "./WriteBack.js"
-/** What the server loads by package name. */
-export { adapter } from "./Adapter.js"

@@ -1,8 +1,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { describe, expect, it } from "@effect/vitest"
 import { TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
-import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option, Redacted } from "effect"
 import * as LightspeedSource from "../src/LightspeedSource.js"
 import * as OAuth from "../src/OAuth.js"
@@ -44,7 +44,10 @@ describe("Lightspeed OAuth", () => {
             clientSecret: Redacted.make("sim-secret"),
             codeVerifier,
             redirectUri
-          }).pipe(Effect.provideService(HttpClient.HttpClient, http), Effect.provideService(TokenVault.TokenVault, vault.service))
+          }).pipe(
+            Effect.provideService(HttpClient.HttpClient, http),
+            Effect.provideService(TokenVault.TokenVault, vault.service)
+          )
         const wrongState = yield* Effect.exit(complete("another-state", pkce.verifier))
         expect(Exit.isFailure(wrongState) && String(wrongState.cause)).toContain("unknown state")
         yield* complete(state, pkce.verifier)
@@ -89,7 +92,8 @@ describe("Lightspeed OAuth", () => {
     fast(
       Effect.gen(function* () {
         const sim = yield* Simulator.make({ accountId: "12345" })
-        for (let i = 0; i < 5; i++) yield* sim.control.addSale({ customer: person("Ada", `${i}`), lines: [line("A", 1)] })
+        for (let i = 0; i < 5; i++)
+          yield* sim.control.addSale({ customer: person("Ada", `${i}`), lines: [line("A", 1)] })
         const inner = yield* SimServer.makeClient(sim.app)
         const log: Array<string> = []
         let apiCalls = 0
@@ -111,7 +115,10 @@ describe("Lightspeed OAuth", () => {
         const logged: TokenVault.TokenVaultService = {
           get: vault.service.get,
           set: (storeId, name, value) =>
-            Effect.zipRight(vault.service.set(storeId, name, value), Effect.sync(() => log.push(`stored ${Redacted.value(value)}`)))
+            Effect.zipRight(
+              vault.service.set(storeId, name, value),
+              Effect.sync(() => log.push(`stored ${Redacted.value(value)}`))
+            )
         }
         const initial = yield* sim.control.grant()
         const source = yield* LightspeedSource.make(
@@ -146,7 +153,10 @@ describe("Lightspeed OAuth", () => {
         const source = yield* LightspeedSource.make(
           storeSettings("invoices"),
           settings({ refreshToken: Redacted.make(yield* sim.control.grant()) })
-        ).pipe(Effect.provideService(HttpClient.HttpClient, http), Effect.provideService(TokenVault.TokenVault, vault.service))
+        ).pipe(
+          Effect.provideService(HttpClient.HttpClient, http),
+          Effect.provideService(TokenVault.TokenVault, vault.service)
+        )
         yield* pullAll(source)
         yield* Effect.sleep("90 seconds")
         yield* pullAll(source)
@@ -166,7 +176,10 @@ describe("Lightspeed OAuth", () => {
         const source = yield* LightspeedSource.make(
           storeSettings("invoices"),
           settings({ refreshToken: Redacted.make(yield* sim.control.grant()) })
-        ).pipe(Effect.provideService(HttpClient.HttpClient, http), Effect.provideService(TokenVault.TokenVault, vault.service))
+        ).pipe(
+          Effect.provideService(HttpClient.HttpClient, http),
+          Effect.provideService(TokenVault.TokenVault, vault.service)
+        )
         yield* sim.control.revokeGrant
         const exit = yield* Effect.exit(pullAll(source))
         expect(Exit.isFailure(exit) && String(exit.cause)).toContain("must be authorized again")

@@ -1,14 +1,16 @@
-import { SourceDocument } from "@posbridge/core"
-import { RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Schema } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { SourceDocument } from "@posbridge/core"
+import { RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
+import { Effect, Exit, Schema } from "effect"
 import * as ScaledClock from "../src/ScaledClock.js"
 import { FixtureSettings, run } from "./fixtureScenarios.js"
 
 const dir = join(import.meta.dirname, "..", "fixtures")
-const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".json"))
+  .sort()
 
 const load = (file: string) => RecordedExchange.decodeFixture(readFileSync(join(dir, file), "utf8"), file)
 
@@ -63,7 +65,10 @@ describe("recorded Lightspeed fixtures", () => {
       if (token === undefined || list === undefined) throw new Error("fixture too short")
       const tampered = {
         ...fixture,
-        exchanges: [token, { ...list, request: { ...list.request, url: list.request.url.replace("limit=100", "limit=50") } }]
+        exchanges: [
+          token,
+          { ...list, request: { ...list.request, url: list.request.url.replace("limit=100", "limit=50") } }
+        ]
       }
       const exit = yield* Effect.exit(replay(tampered))
       expect(Exit.isFailure(exit)).toBe(true)

@@ -1,45 +1,55 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import { describe, expect, it } from "@effect/vitest"
 import { ContentHash, OrderStore, type PosSource, ShipNotice, StoreId } from "@posbridge/core"
 import { Faults } from "@posbridge/pos-testkit"
-import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Option } from "effect"
 import * as Cursor from "../src/Cursor.js"
 import * as ScaledClock from "../src/ScaledClock.js"
 import * as Simulator from "../src/Simulator.js"
 import { connected, latest, line, orderOf, person, pullAll } from "./helpers.js"
 
-const scaled = (scale: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.withClock(effect, ScaledClock.make(scale))
+const scaled =
+  (scale: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.withClock(effect, ScaledClock.make(scale))
 
 const fingerprint = (batches: ReadonlyArray<PosSource.PullBatch>) =>
   new Map([...latest(batches)].map(([ref, doc]) => [ref, `${ContentHash.ofOrder(doc.order)}|${doc.exclude ?? ""}`]))
 
 const cursorsAreMonotonic = (batches: ReadonlyArray<PosSource.PullBatch>) => {
-  const times = batches.map((b) => Cursor.decode(b.cursor)).map((c) => (c._tag === "Right" ? c.right.at.epochMillis : NaN))
+  const times = batches
+    .map((b) => Cursor.decode(b.cursor))
+    .map((c) => (c._tag === "Right" ? c.right.at.epochMillis : NaN))
   return times.every((t, i) => i === 0 || t >= (times[i - 1] ?? 0))
 }
 
 describe("Lightspeed resilience", () => {
-  it.live("a backfill of 10,000 sales with relations gets zero 429s once the bucket level is known", () =>
-    scaled(400)(
-      Effect.gen(function* () {
-        const { sim, service } = yield* connected({})
-        yield* Simulator.seedDemo(sim.control, { sales: 10_000, quoteShare: 0 })
-        const batches = yield* pullAll(service)
-        const stats = yield* sim.control.stats
-        expect(stats.rateLimited).toBe(0)
-        expect(latest(batches).size).toBe(10_000)
-        expect(batches.at(-1)?.progress?.seen).toBe(10_000)
-      })
-    ),
+  it.live(
+    "a backfill of 10,000 sales with relations gets zero 429s once the bucket level is known",
+    () =>
+      scaled(400)(
+        Effect.gen(function* () {
+          const { sim, service } = yield* connected({})
+          yield* Simulator.seedDemo(sim.control, { sales: 10_000, quoteShare: 0 })
+          const batches = yield* pullAll(service)
+          const stats = yield* sim.control.stats
+          expect(stats.rateLimited).toBe(0)
+          expect(latest(batches).size).toBe(10_000)
+          expect(batches.at(-1)?.progress?.seen).toBe(10_000)
+        })
+      ),
     60_000
   )
 
   it.live("a small bucket is paced from its headers instead of answered with 429s", () =>
     scaled(100)(
       Effect.gen(function* () {
-        const { sim, service } = yield* connected({ simulator: { bucketSize: 12, dripRate: 2 }, settings: { pageLimit: 5 } })
-        for (let i = 0; i < 60; i++) yield* sim.control.addSale({ customer: person("A", `${i}`), lines: [line("A", 1)] })
+        const { sim, service } = yield* connected({
+          simulator: { bucketSize: 12, dripRate: 2 },
+          settings: { pageLimit: 5 }
+        })
+        for (let i = 0; i < 60; i++)
+          yield* sim.control.addSale({ customer: person("A", `${i}`), lines: [line("A", 1)] })
         yield* pullAll(service)
         const stats = yield* sim.control.stats
         expect(stats.rateLimited).toBe(0)
@@ -64,46 +74,52 @@ describe("Lightspeed resilience", () => {
     )
   )
 
-  it.live("20% failing requests and a token revocation end with the same orders as a clean run", () =>
-    scaled(200)(
-      Effect.gen(function* () {
-        const seedSales = (control: Simulator.Control) => Simulator.seedDemo(control, { sales: 1500, seed: 3, until: Date.UTC(2024, 5, 1) })
-        const clean = yield* connected({ settings: { pageLimit: 50 } })
-        yield* seedSales(clean.sim.control)
-        const expected = fingerprint(yield* pullAll(clean.service))
+  it.live(
+    "20% failing requests and a token revocation end with the same orders as a clean run",
+    () =>
+      scaled(200)(
+        Effect.gen(function* () {
+          const seedSales = (control: Simulator.Control) =>
+            Simulator.seedDemo(control, { sales: 1500, seed: 3, until: Date.UTC(2024, 5, 1) })
+          const clean = yield* connected({ settings: { pageLimit: 50 } })
+          yield* seedSales(clean.sim.control)
+          const expected = fingerprint(yield* pullAll(clean.service))
 
-        let revoked = false
-        const faulty = yield* connected({
-          settings: { pageLimit: 50 },
-          source: { requestTimeout: "20 seconds", maxAttempts: 10, baseBackoff: "100 millis" },
-          simulator: {
-            faults: Faults.random(99, [
-              { probability: 0.08, fault: Faults.serverError(503) },
-              { probability: 0.06, fault: Faults.timeout() },
-              { probability: 0.06, fault: Faults.malformed }
-            ])
-          },
-          // One revocation, in the middle of the walk.
-          wrapHttp: (http, control) =>
-            HttpClient.transform(http, (effect, request) =>
-              request.url.includes("after=") && !revoked
-                ? Effect.zipRight(
-                    Effect.zipRight(control.revokeAccessTokens, Effect.sync(() => (revoked = true))),
-                    effect
-                  )
-                : effect
-            )
+          let revoked = false
+          const faulty = yield* connected({
+            settings: { pageLimit: 50 },
+            source: { requestTimeout: "20 seconds", maxAttempts: 10, baseBackoff: "100 millis" },
+            simulator: {
+              faults: Faults.random(99, [
+                { probability: 0.08, fault: Faults.serverError(503) },
+                { probability: 0.06, fault: Faults.timeout() },
+                { probability: 0.06, fault: Faults.malformed }
+              ])
+            },
+            // One revocation, in the middle of the walk.
+            wrapHttp: (http, control) =>
+              HttpClient.transform(http, (effect, request) =>
+                request.url.includes("after=") && !revoked
+                  ? Effect.zipRight(
+                      Effect.zipRight(
+                        control.revokeAccessTokens,
+                        Effect.sync(() => (revoked = true))
+                      ),
+                      effect
+                    )
+                  : effect
+              )
+          })
+          yield* seedSales(faulty.sim.control)
+          const source = faulty.service
+          const batches = yield* pullAll(source)
+          const stats = yield* faulty.sim.control.stats
+          expect(stats.faultsInjected).toBeGreaterThan(5)
+          expect(stats.unauthorized).toBeGreaterThanOrEqual(1)
+          expect(fingerprint(batches)).toEqual(expected)
+          expect(cursorsAreMonotonic(batches)).toBe(true)
         })
-        yield* seedSales(faulty.sim.control)
-        const source = faulty.service
-        const batches = yield* pullAll(source)
-        const stats = yield* faulty.sim.control.stats
-        expect(stats.faultsInjected).toBeGreaterThan(5)
-        expect(stats.unauthorized).toBeGreaterThanOrEqual(1)
-        expect(fingerprint(batches)).toEqual(expected)
-        expect(cursorsAreMonotonic(batches)).toBe(true)
-      })
-    ),
+      ),
     60_000
   )
 
@@ -146,7 +162,13 @@ describe("Lightspeed resilience", () => {
         const ref = { id: "shop-1", kind: "invoices" } as const
         const summaries = []
         for (const pull of [first, second, third]) {
-          summaries.push(yield* store.ingest(ref, pull.flatMap((b) => b.documents), Option.some(pull.at(-1)?.cursor ?? "")))
+          summaries.push(
+            yield* store.ingest(
+              ref,
+              pull.flatMap((b) => b.documents),
+              Option.some(pull.at(-1)?.cursor ?? "")
+            )
+          )
         }
         expect(summaries.map((s) => [s.inserted, s.restamped["pos-resaved"], s.unchanged])).toEqual([
           [1, 0, 0],

@@ -1,11 +1,11 @@
-import { ContentHash, OrderStore } from "@posbridge/core"
-import { Faults } from "@posbridge/pos-testkit"
-import { SqliteStore } from "@posbridge/store-sql"
-import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { ContentHash, OrderStore } from "@posbridge/core"
+import { Faults } from "@posbridge/pos-testkit"
+import { SqliteStore } from "@posbridge/store-sql"
+import { Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
 import * as ScaledClock from "../src/ScaledClock.js"
 import * as Simulator from "../src/Simulator.js"
 import { connected, latest, pullAll, since } from "./helpers.js"
@@ -69,7 +69,9 @@ describe("resuming a Lightspeed sync from the SQL store", () => {
           expect(stats.documents).toBe(truth.size)
           for (const [posRef, doc] of truth) {
             const stored = yield* store.find(storeRef.id, posRef)
-            expect(Option.map(stored, (s) => ContentHash.ofOrder(s.order))).toEqual(Option.some(ContentHash.ofOrder(doc.order)))
+            expect(Option.map(stored, (s) => ContentHash.ofOrder(s.order))).toEqual(
+              Option.some(ContentHash.ofOrder(doc.order))
+            )
             expect(Option.map(stored, (s) => s.order.posModifiedAt.epochMillis)).toEqual(
               Option.some(doc.order.posModifiedAt.epochMillis)
             )

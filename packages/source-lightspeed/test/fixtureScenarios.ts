@@ -10,7 +10,7 @@ import { Chunk, DateTime, Effect, Option, Redacted, Schema, Stream } from "effec
 import * as LightspeedSource from "../src/LightspeedSource.js"
 import type * as Settings from "../src/Settings.js"
 import type * as Simulator from "../src/Simulator.js"
-import { line, makeVault, person, settings as baseSettings, storeSettings } from "./helpers.js"
+import { settings as baseSettings, line, makeVault, person, storeSettings } from "./helpers.js"
 
 export const FixtureSettings = Schema.Struct({
   store: Schema.Struct({ id: Schema.String, documentKind: Schema.Literal("invoices", "orders") }),
@@ -54,24 +54,28 @@ const addMany = (control: Simulator.Control, n: number) =>
 export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "single-object",
-    description: "One result: Lightspeed answers \"Sale\":{…} (an object), with one SaleLine as an object too.",
+    description: 'One result: Lightspeed answers "Sale":{…} (an object), with one SaleLine as an object too.',
     settings: { store: invoices, lightspeed, pull },
     setup: (c) => Effect.asVoid(c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("TEE-M", 1, "19.99")] }))
   },
   {
     name: "several-array",
-    description: "Several results: \"Sale\":[…], lines as arrays, string scalars and money like \"317.1\".",
+    description: 'Several results: "Sale":[…], lines as arrays, string scalars and money like "317.1".',
     settings: { store: invoices, lightspeed, pull },
     setup: (c) =>
       Effect.gen(function* () {
         yield* c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("A", 2, "100.05"), line("B", 1, "93.5")] })
-        yield* c.addSale({ customer: person("Grace", "Hopper"), shipTo: person("Alan", "Turing"), lines: [line("C", 3, "0.99")] })
+        yield* c.addSale({
+          customer: person("Grace", "Hopper"),
+          shipTo: person("Alan", "Turing"),
+          lines: [line("C", 3, "0.99")]
+        })
         yield* c.addSale({ customer: person("Edsger", "Dijkstra"), lines: [line("D", 1, "317.1")] })
       })
   },
   {
     name: "empty-containers",
-    description: "Empty containers arrive as \"\": a customer without addresses, phones or e-mails, no notes, no lines.",
+    description: 'Empty containers arrive as "": a customer without addresses, phones or e-mails, no notes, no lines.',
     settings: { store: invoices, lightspeed, pull },
     setup: (c) =>
       Effect.gen(function* () {
@@ -81,7 +85,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
   },
   {
     name: "three-page-walk",
-    description: "limit=2 over 5 Sales: three pages, following @attributes.next until it is \"\".",
+    description: 'limit=2 over 5 Sales: three pages, following @attributes.next until it is "".',
     settings: { store: invoices, lightspeed: { ...lightspeed, pageLimit: 2 }, pull },
     setup: (c) => addMany(c, 5)
   },
@@ -90,7 +94,9 @@ export const scenarios: ReadonlyArray<Scenario> = [
     description: "The first list request gets 429 with Retry-After: 1; the adapter waits and retries.",
     settings: { store: invoices, lightspeed, pull },
     simulator: {
-      faults: { script: [{ _tag: "RateLimited", retryAfterSeconds: 1, headers: { "x-ls-api-ratelimit-type": "bucket" } }] }
+      faults: {
+        script: [{ _tag: "RateLimited", retryAfterSeconds: 1, headers: { "x-ls-api-ratelimit-type": "bucket" } }]
+      }
     },
     setup: (c) => addMany(c, 2)
   },
@@ -113,7 +119,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
     settings: { store: orders, lightspeed, pull },
     setup: (c) =>
       Effect.gen(function* () {
-        const { quoteID } = yield* c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("A", 1)], quote: { notes: "Call before shipping" } })
+        const { quoteID } = yield* c.addSale({
+          customer: person("Ada", "Lovelace"),
+          lines: [line("A", 1)],
+          quote: { notes: "Call before shipping" }
+        })
         yield* Effect.sleep("1 minute")
         yield* c.modifyQuote(quoteID, { lines: [line("A", 2), line("B", 1)] })
         yield* c.addSale({ customer: person("Walk", "In"), lines: [line("Z", 1)] })
@@ -132,11 +142,15 @@ export const scenarios: ReadonlyArray<Scenario> = [
   },
   {
     name: "partial-refund",
-    description: "A refund line (negative unitQuantity) reduces the shipped quantity; a fully refunded Sale is excluded.",
+    description:
+      "A refund line (negative unitQuantity) reduces the shipped quantity; a fully refunded Sale is excluded.",
     settings: { store: invoices, lightspeed, pull },
     setup: (c) =>
       Effect.gen(function* () {
-        yield* c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("A", 3, "10"), line("B", 1, "5"), line("A", -1, "10")] })
+        yield* c.addSale({
+          customer: person("Ada", "Lovelace"),
+          lines: [line("A", 3, "10"), line("B", 1, "5"), line("A", -1, "10")]
+        })
         yield* c.addSale({ customer: person("Grace", "Hopper"), lines: [line("A", 1, "10"), line("A", -1, "10")] })
       })
   },
@@ -160,7 +174,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
         c.addSale({
           customer: { ...person("Zoë", "Ørsted-Müller"), company: "Smith & Sons «Café»" },
           shipTo: { ...person("José", "Nuñez"), company: "Crème & Brûlée 東京" },
-          lines: [line("MUG&CO", 1, "12.5", "Mug & saucer — ☕"), line("TEE", 1, "20", "T-shirt \"Grüße\"")]
+          lines: [line("MUG&CO", 1, "12.5", "Mug & saucer — ☕"), line("TEE", 1, "20", 'T-shirt "Grüße"')]
         })
       )
   },

@@ -1,6 +1,6 @@
 /** Shared test wiring: an in-memory TokenVault that logs its writes, and the simulator as an in-process client. */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { type Order, PosSource, type SourceDocument, type Store, StoreId, TokenVault } from "@posbridge/core"
+import { type Order, type PosSource, type SourceDocument, type Store, StoreId, TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Chunk, DateTime, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as LightspeedSource from "../src/LightspeedSource.js"
@@ -68,10 +68,17 @@ export const connected = (options: {
     const refreshToken = yield* sim.control.grant()
     const conf = settings({ ...options.settings })
     const store = storeSettings(options.kind ?? "invoices")
-    const internals = yield* LightspeedSource.makeWithInternals(store, { ...conf, refreshToken: Redacted.make(refreshToken) }, {
-      baseBackoff: "100 millis",
-      ...options.source
-    }).pipe(Effect.provideService(HttpClient.HttpClient, http), Effect.provideService(TokenVault.TokenVault, vault.service))
+    const internals = yield* LightspeedSource.makeWithInternals(
+      store,
+      { ...conf, refreshToken: Redacted.make(refreshToken) },
+      {
+        baseBackoff: "100 millis",
+        ...options.source
+      }
+    ).pipe(
+      Effect.provideService(HttpClient.HttpClient, http),
+      Effect.provideService(TokenVault.TokenVault, vault.service)
+    )
     return { sim, http, vault, store, settings: conf, ...internals }
   })
 

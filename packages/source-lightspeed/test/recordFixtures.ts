@@ -3,12 +3,13 @@
  * Each file holds the recorded exchanges (secrets redacted) and the documents the adapter produced; review the
  * diff before committing: the replay test treats these files as the truth.
  */
+
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { SourceDocument } from "@posbridge/core"
 import { RecordedExchange, RecordingHttpClient, SimServer } from "@posbridge/pos-testkit"
 import { Effect, Ref, Schema } from "effect"
-import { writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as ScaledClock from "../src/ScaledClock.js"
 import * as Simulator from "../src/Simulator.js"
 import { FixtureSettings, run, scenarios } from "./fixtureScenarios.js"

@@ -4,7 +4,7 @@
  * bodies → retry with exponential backoff. Failures that remain are `PosSourceError`s with a kind the scheduler
  * acts on.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { PosSource } from "@posbridge/core"
 import { Duration, Effect, Either } from "effect"
@@ -25,7 +25,10 @@ export interface Options {
 
 export interface Api {
   /** Sends the request and returns the parsed JSON body of a 2xx answer. */
-  readonly json: (request: HttpClientRequest.HttpClientRequest, costKey: string) => Effect.Effect<unknown, PosSource.PosSourceError>
+  readonly json: (
+    request: HttpClientRequest.HttpClientRequest,
+    costKey: string
+  ) => Effect.Effect<unknown, PosSource.PosSourceError>
   readonly calls: Effect.Effect<{ readonly requests: number; readonly rateLimited: number; readonly retries: number }>
 }
 
