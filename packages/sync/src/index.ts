@@ -1,1 +1,3 @@
-export {}
+export * as AdapterRegistry from "./AdapterRegistry.js"
+export * as SyncEngine from "./SyncEngine.js"
+export * as SyncStatus from "./SyncStatus.js"
