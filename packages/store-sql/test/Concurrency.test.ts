@@ -80,6 +80,39 @@ const race = (ingestStore: OrderStore.OrderStoreService, pollStore: OrderStore.O
     expect(pollsWithNewDocuments).toBeGreaterThanOrEqual(3)
   })
 
+/** Two replicas claim the outbox at once, repeatedly: no item is ever handed to both. */
+const claimRace = (replicaA: OrderStore.OrderStoreService, replicaB: OrderStore.OrderStoreService) =>
+  Effect.gen(function* () {
+    const s = storeId("outbox")
+    yield* TestClock.setTime(baseTime + 86_400_000)
+    const items = 60
+    yield* Effect.forEach(
+      Array.from({ length: items }, (_, i) => i),
+      (i) =>
+        replicaA.recordShipNotice(
+          { storeId: s as never, orderNumber: `N-${i}`, carrier: "UPS", trackingNumber: `T${i}`, items: [] },
+          { key: `${s}|${i}`, posRef: Option.some(String(i)) }
+        ),
+      { discard: true }
+    )
+    const claimer = (replica: OrderStore.OrderStoreService) =>
+      Effect.gen(function* () {
+        const mine: Array<string> = []
+        for (let round = 0; round < 12; round++) {
+          yield* jitter
+          const claimed = yield* replica.claimWriteBacks({ limit: 4, leaseFor: Duration.minutes(5) })
+          mine.push(...claimed.filter((o) => o.storeId === s).map((o) => o.id))
+        }
+        return mine
+      })
+    const [a, b] = yield* Effect.all([claimer(replicaA), claimer(replicaB)], { concurrency: 2 })
+    const both = a.filter((id) => b.includes(id))
+    expect(both).toEqual([])
+    expect(new Set([...a, ...b]).size).toBe(a.length + b.length)
+    expect(a.length).toBeGreaterThan(0)
+    expect(b.length).toBeGreaterThan(0)
+  })
+
 const runUnderTestClock = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.runPromise(Effect.provide(effect, TestContext.TestContext))
 
@@ -95,7 +128,7 @@ it("SQLite: ingests racing polls from several fibers never land behind a served 
 
 await withPostgres(
   () =>
-    it("PostgreSQL: ingests on one connection pool racing polls on another never land behind a served window", async () => {
+    it("PostgreSQL, two replicas on one database: ingests racing polls never land behind a served window, and outbox claims never overlap", async () => {
       const runtime = ManagedRuntime.make(
         Layer.unwrapScoped(
           Effect.map(pgDatabase, ({ url }) =>
@@ -112,6 +145,7 @@ await withPostgres(
         const pollStore = await runtime.runPromise(PollStore)
         expect(pollStore).not.toBe(ingestStore)
         await runUnderTestClock(race(ingestStore, pollStore))
+        await runUnderTestClock(claimRace(ingestStore, pollStore))
       } finally {
         await runtime.dispose()
       }

@@ -2,7 +2,7 @@
  * Core's model-based history check (DESIGN.md invariants 1–3) against the SQL engines. Each history gets its
  * own store id in one shared database and a fresh TestClock; the memory store runs it in core's own suite.
  */
-import { afterAll, it } from "@effect/vitest"
+import { afterAll, expect, it } from "@effect/vitest"
 import { OrderStore } from "@posbridge/core"
 import { StoreHistory } from "@posbridge/core/testing"
 import { Effect, FastCheck as fc, type Layer, ManagedRuntime, TestContext } from "effect"
@@ -33,3 +33,29 @@ const checkHistories = (name: string, storeLayer: Layer.Layer<OrderStore.OrderSt
 
 checkHistories("SQLite file", sqliteLayer({ synchronous: "normal" }))
 await withPostgres(() => checkHistories("PostgreSQL", pgLayer()), it)
+
+// The SQL store honours core's mutation switch, and the same check catches the naive rule on it.
+it("SQLite file with the naive rule 'stamp = POS modified time': the history check reports missed orders", async () => {
+  const runtime = ManagedRuntime.make(sqliteLayer({ synchronous: "normal", stampRule: "posModified" }))
+  try {
+    const store = await runtime.runPromise(OrderStore.OrderStore)
+    const violations: Array<string> = []
+    const result = await fc.check(
+      fc.asyncProperty(StoreHistory.arbitrary, async (history) => {
+        const verdict = await Effect.runPromise(
+          StoreHistory.run(history, { storeId: storeId("n") }).pipe(
+            Effect.provideService(OrderStore.OrderStore, store),
+            Effect.provide(TestContext.TestContext)
+          )
+        )
+        if (!verdict.ok) violations.push(verdict.violation)
+        return verdict.ok
+      }),
+      { numRuns: 200, endOnFailure: true }
+    )
+    expect(result.failed).toBe(true)
+    expect(violations.join("\n")).toMatch(/missed/)
+  } finally {
+    await runtime.dispose()
+  }
+}, 120_000)
