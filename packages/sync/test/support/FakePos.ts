@@ -52,7 +52,7 @@ export const order = (storeId: string, n: number, at: DateTime.Utc, version = 1)
   customerNotes: `version ${version}`
 })
 
-const cursorOf = (o: Order.Order) => `${DateTime.toEpochMillis(o.posModifiedAt)}|${o.posRef.padStart(10, "0")}`
+export const cursorOf = (o: Order.Order) => `${DateTime.toEpochMillis(o.posModifiedAt)}|${o.posRef.padStart(10, "0")}`
 
 export const makeFakePos = (storeId: string, options: FakePosOptions = {}): FakePos => {
   const pageSize = options.pageSize ?? 100

@@ -64,6 +64,14 @@ export class VirtualClock implements Clock.Clock {
     })
   })
 
+  /** Jumps forward and wakes every sleeper due, without letting them run: the caller decides when they do. */
+  jump(millis: number): void {
+    this.now += millis
+    const due = this.sleepers.filter((s) => s.at <= this.now)
+    this.sleepers = this.sleepers.filter((s) => s.at > this.now)
+    for (const s of due) s.resume()
+  }
+
   /** Moves time forward by `millis`, waking each sleeper at its instant (in order) and settling after each. */
   advance(millis: number): Effect.Effect<void> {
     const self = this
