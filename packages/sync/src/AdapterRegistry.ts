@@ -29,7 +29,7 @@ export class AdapterConfigError extends Schema.TaggedError<AdapterConfigError>()
   }
 }
 
-export interface LoadedAdapter<R = unknown> {
+export interface LoadedAdapter<R = never> {
   readonly store: Store.StoreSettings
   readonly descriptor: AdapterDescriptor.AdapterDescriptor
   /** The store's settings decoded with the adapter's Schema. */
@@ -49,18 +49,25 @@ const defaultImporter: Importer = (specifier) => import(specifier)
 const describe = (cause: unknown): string =>
   cause instanceof Error ? (cause.message.split("\n")[0] ?? cause.name) : String(cause)
 
-/** Resolves, imports and checks the store's adapter, then decodes its settings. */
-export const load = (
+/**
+ * Resolves, imports and checks the store's adapter, then decodes its settings. `R` is what the server provides
+ * to adapter layers (the built-ins' requirement, e.g. an HttpClient); an external adapter is trusted to need no
+ * more than that, which its descriptor's type cannot prove at runtime.
+ *
+ * Package names resolve from the importer's location: the server should pass its own
+ * `(specifier) => import(specifier)` so that adapters installed next to the server are found.
+ */
+export const load = <R = never>(
   store: Store.StoreSettings,
-  builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor>>,
+  builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor<any, R>>>,
   importer: Importer = defaultImporter
-): Effect.Effect<LoadedAdapter, AdapterConfigError> =>
+): Effect.Effect<LoadedAdapter<R>, AdapterConfigError> =>
   Effect.gen(function* () {
     const fail = (reason: AdapterConfigError["reason"], detail: string, issues: AdapterConfigError["issues"] = []) =>
       new AdapterConfigError({ storeId: store.id, adapter: store.adapter, reason, detail, issues })
 
     const builtIn = Object.hasOwn(builtIns, store.adapter) ? builtIns[store.adapter] : undefined
-    const descriptor =
+    const descriptor: AdapterDescriptor.AdapterDescriptor<any, R> =
       builtIn ??
       (yield* Effect.tryPromise({
         try: () => importer(store.adapter),
@@ -101,12 +108,12 @@ export const load = (
   })
 
 /** Loads every store; a store that fails does not stop the others. */
-export const loadAll = (
+export const loadAll = <R = never>(
   stores: ReadonlyArray<Store.StoreSettings>,
-  builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor>>,
+  builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor<any, R>>>,
   importer: Importer = defaultImporter
 ): Effect.Effect<{
-  readonly loaded: ReadonlyArray<LoadedAdapter>
+  readonly loaded: ReadonlyArray<LoadedAdapter<R>>
   readonly errors: ReadonlyArray<AdapterConfigError>
 }> =>
   Effect.partition(stores, (store) => load(store, builtIns, importer), { concurrency: 8 }).pipe(
