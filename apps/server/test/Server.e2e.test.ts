@@ -10,6 +10,7 @@ import {
   freePort,
   gauge,
   heartlandSimulator,
+  serverBundle,
   type RunningSimulator,
   startServer,
   tempDir,
@@ -37,7 +38,7 @@ describe("the server as a process", () => {
     await sim.close()
   })
 
-  it("refuses a configuration with a bad field, naming its path, and exits non-zero", () => {
+  it("refuses a configuration with a bad field, naming its path, and exits non-zero", async () => {
     const dir = tempDir("badconfig")
     const file = join(dir, "config.json")
     writeFileSync(
@@ -53,7 +54,7 @@ describe("the server as a process", () => {
         ]
       })
     )
-    const r = spawnSync(process.execPath, ["--import", "tsx", "src/bin.ts", "serve", "--config", file], {
+    const r = spawnSync(process.execPath, [await serverBundle(), "serve", "--config", file], {
       cwd: serverDir,
       encoding: "utf8",
       timeout: 60_000

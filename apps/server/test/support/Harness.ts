@@ -13,6 +13,30 @@ import { Simulator as Heartland } from "@posbridge/source-heartland"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 
 const serverDir = new URL("../..", import.meta.url).pathname
+// The server is bundled once into one file beside the package's node_modules (so the native drivers resolve):
+// loading thousands of TypeScript modules through tsx made every restart take seconds on a busy machine.
+const bundle = join(serverDir, "node_modules/.cache/posbridge-server-bin.mjs")
+let bundled: Promise<void> | undefined
+export const serverBundle = async (): Promise<string> => {
+  bundled ??= import("esbuild").then((esbuild) =>
+    esbuild
+      .build({
+        entryPoints: [join(serverDir, "src/bin.ts")],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outfile: bundle,
+        // The native SQLite driver stays a real module; pg is plain JavaScript and bundles.
+        external: ["better-sqlite3", "pg-native"],
+        // CommonJS dependencies bundled into ESM still call require().
+        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        logLevel: "error"
+      })
+      .then(() => undefined)
+  )
+  await bundled
+  return bundle
+}
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `posbridge-${prefix}-`))
 
@@ -95,7 +119,7 @@ export interface RunningServer {
 
 /** Starts `posbridge serve --config file` and waits until /readyz answers 200. */
 export const startServer = async (configFile: string, port: number, timeoutMs = 60_000): Promise<RunningServer> => {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "serve", "--config", configFile], {
+  const child = spawn(process.execPath, [await serverBundle(), "serve", "--config", configFile], {
     cwd: serverDir,
     env: { ...process.env, ...env, PORT: String(port), INIT_CWD: serverDir },
     stdio: ["ignore", "pipe", "pipe"]
