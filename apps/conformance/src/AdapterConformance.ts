@@ -147,8 +147,7 @@ export const checkFixture = (
   } = {}
 ): Effect.Effect<Report.CaseResult> => {
   const label = options.label ?? `adapter ${descriptor.id}: ${file}`
-  return 
-  Effect.gen(function* () {
+  return Effect.gen(function* () {
     const started = yield* Clock.currentTimeMillis
     const problems: Array<string> = []
     const details: Record<string, unknown> = {}
