@@ -59,6 +59,7 @@ const describe = (cause: unknown): string =>
  */
 export const load = <R = never>(
   store: Store.StoreSettings,
+  // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own settings type
   builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor<any, R>>>,
   importer: Importer = defaultImporter
 ): Effect.Effect<LoadedAdapter<R>, AdapterConfigError> =>
@@ -67,6 +68,7 @@ export const load = <R = never>(
       new AdapterConfigError({ storeId: store.id, adapter: store.adapter, reason, detail, issues })
 
     const builtIn = Object.hasOwn(builtIns, store.adapter) ? builtIns[store.adapter] : undefined
+    // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own settings type
     const descriptor: AdapterDescriptor.AdapterDescriptor<any, R> =
       builtIn ??
       (yield* Effect.tryPromise({
@@ -110,6 +112,7 @@ export const load = <R = never>(
 /** Loads every store; a store that fails does not stop the others. */
 export const loadAll = <R = never>(
   stores: ReadonlyArray<Store.StoreSettings>,
+  // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own settings type
   builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor<any, R>>>,
   importer: Importer = defaultImporter
 ): Effect.Effect<{

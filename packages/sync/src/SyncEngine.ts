@@ -425,7 +425,8 @@ export const make = (
                 )
               )
               while (yield* step) {
-                /* next page */
+                // Give observers (progress bars, status readers) and other stores a turn between pages.
+                yield* Effect.yieldNow()
               }
             })
           )
