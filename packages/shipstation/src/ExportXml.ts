@@ -4,11 +4,16 @@
  *
  * An empty result is `<Orders pages="0"></Orders>`: a well-formed document (ShipStation reports "Root element
  * is missing" for an empty body) whose page count agrees with the core's paging (0 pages for an empty window).
+ *
+ * The document is written by hand rather than with a generic builder: the shape is fixed, and a generic
+ * object-to-XML builder (walking an intermediate object tree, re-escaping, growing one string per node)
+ * cost about ten times more than everything else on an export page. Output is byte-for-byte what
+ * fast-xml-parser's XMLBuilder produced for the same tree (no whitespace between elements, `<X></X>` for
+ * an empty element), which the tests pin.
  */
 
 import { Decimal, type Order, OrderWindow } from "@posbridge/core"
 import type { DateTime } from "effect"
-import { XMLBuilder } from "fast-xml-parser"
 import { clean } from "./FieldRules.js"
 
 export interface ExportedOrder {
@@ -21,18 +26,9 @@ export const contentType = "text/xml; charset=utf-8"
 
 const declaration = '<?xml version="1.0" encoding="utf-8"?>\n'
 
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  cdataPropName: "__cdata",
-  suppressEmptyNode: false,
-  // Pretty-printing would put whitespace between adjacent CDATA sections, changing the text ShipStation reads.
-  format: false
-})
-
 /**
- * Free text as CDATA. A `]]>` inside the value would end the section early, so the value is split there
- * into adjacent sections (`…]]` + `>…`), which a parser reads back as the original text.
+ * Free text as CDATA sections. A `]]>` inside the value would end the section early, so the value is split
+ * there into adjacent sections (`…]]` + `>…`), which a parser reads back as the original text.
  */
 export const cdata = (value: string): { readonly __cdata: ReadonlyArray<string> } => {
   const parts = clean(value).split("]]>")
@@ -45,87 +41,196 @@ export const cdata = (value: string): { readonly __cdata: ReadonlyArray<string> 
   return { __cdata: sections }
 }
 
-const money = (d: Decimal.Decimal): string => Decimal.fixed(d, 2)
-
-type Node = Record<string, unknown>
-
-const put = (node: Node, key: string, value: unknown): void => {
-  if (value !== undefined) node[key] = value
+/** The CDATA markup for `value`: the sections of `cdata(value)` written one after the other. */
+const cdataMarkup = (value: string): string => {
+  const v = clean(value)
+  return v.indexOf("]]>") < 0 ? `<![CDATA[${v}]]>` : `<![CDATA[${v.replaceAll("]]>", "]]]]><![CDATA[>")}]]>`
 }
 
-const text = (value: string | undefined) => (value === undefined ? undefined : cdata(value))
+const markup = /[&<>'"]/
+const entities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", '"': "&quot;" }
 
-const address = (a: Order.Address, withCountry: boolean): Node => {
-  const node: Node = { Name: cdata(a.name) }
-  put(node, "Company", text(a.company))
+/** Text outside CDATA (codes, numbers, dates): escaped, though what the checked order carries never needs it. */
+const escape = (value: string): string => (markup.test(value) ? value.replace(/[&<>'"]/g, (c) => entities[c]!) : value)
+
+/**
+ * `Decimal.fixed` works on bigints; nearly every amount already has at most `places` decimals and only
+ * needs zeros appended, so that case is done on the string. Leading zeros and negative zero (`-0.0`), which
+ * `fixed` normalizes, and anything needing rounding go through `fixed`.
+ */
+const fixed = (d: Decimal.Decimal, places: number): string => {
+  const negative = d.charCodeAt(0) === 45 /* - */
+  const intStart = negative ? 1 : 0
+  const dot = d.indexOf(".")
+  const intEnd = dot < 0 ? d.length : dot
+  const scale = dot < 0 ? 0 : d.length - dot - 1
+  const leadingZero = d.charCodeAt(intStart) === 48 /* 0 */ && intEnd - intStart > 1
+  const negativeZero = negative && !/[1-9]/.test(d)
+  if (scale > places || leadingZero || negativeZero) return Decimal.fixed(d, places)
+  if (scale === places) return d
+  return (dot < 0 ? `${d}.` : d) + "0".repeat(places - scale)
+}
+
+const money = (d: Decimal.Decimal): string => fixed(d, 2)
+
+/**
+ * Writes elements into `out`, the current order's markup, which `flush` hands to the sink after each order.
+ * Keeping `out` to one order keeps it small: V8 builds `+=` strings as ropes, and flattening (or encoding)
+ * one rope of a whole page costs more than writing the page.
+ */
+class Writer {
+  out = ""
+
+  constructor(private readonly sink: (chunk: string) => void) {}
+
+  flush(): void {
+    this.sink(this.out)
+    this.out = ""
+  }
+
+  /** `<tag><![CDATA[value]]></tag>`. */
+  text(tag: string, value: string): void {
+    this.out += `<${tag}>${cdataMarkup(value)}</${tag}>`
+  }
+
+  /** Like `text`, nothing when the value is absent. */
+  optionalText(tag: string, value: string | undefined): void {
+    if (value !== undefined) this.out += `<${tag}>${cdataMarkup(value)}</${tag}>`
+  }
+
+  /** `<tag>value</tag>` for values that are not free text. */
+  plain(tag: string, value: string): void {
+    this.out += `<${tag}>${escape(value)}</${tag}>`
+  }
+}
+
+const address = (w: Writer, tag: "BillTo" | "ShipTo", a: Order.Address): void => {
+  const withCountry = tag === "ShipTo"
+  w.out += `<${tag}>`
+  w.text("Name", a.name)
+  w.optionalText("Company", a.company)
   if (withCountry) {
-    put(node, "Address1", text(a.address1))
-    put(node, "Address2", text(a.address2))
-    put(node, "City", text(a.city))
-    put(node, "State", text(a.state))
-    put(node, "PostalCode", text(a.postalCode))
-    put(node, "Country", a.country === undefined ? undefined : cdata(a.country))
+    w.optionalText("Address1", a.address1)
+    w.optionalText("Address2", a.address2)
+    w.optionalText("City", a.city)
+    w.optionalText("State", a.state)
+    w.optionalText("PostalCode", a.postalCode)
+    w.optionalText("Country", a.country)
   }
-  put(node, "Phone", text(a.phone))
-  if (!withCountry) put(node, "Email", text(a.email))
-  return node
+  w.optionalText("Phone", a.phone)
+  if (!withCountry) w.optionalText("Email", a.email)
+  w.out += `</${tag}>`
 }
 
-const item = (l: Order.OrderLine): Node => {
-  const node: Node = {}
-  if (l.lineId !== "") node.LineItemID = cdata(l.lineId)
-  node.SKU = cdata(l.sku)
-  node.Name = cdata(l.name)
-  put(node, "ImageUrl", text(l.imageUrl))
+const item = (w: Writer, l: Order.OrderLine): void => {
+  w.out += "<Item>"
+  if (l.lineId !== "") w.text("LineItemID", l.lineId)
+  w.text("SKU", l.sku)
+  w.text("Name", l.name)
+  w.optionalText("ImageUrl", l.imageUrl)
   if (l.weight !== undefined) {
-    node.Weight = Decimal.fixed(l.weight, 4)
-    node.WeightUnits = l.weightUnits ?? "Pounds"
+    w.plain("Weight", fixed(l.weight, 4))
+    w.plain("WeightUnits", l.weightUnits ?? "Pounds")
   }
-  node.Quantity = String(l.quantity)
-  node.UnitPrice = money(l.unitPrice)
-  put(node, "UPC", text(l.upc))
-  put(node, "Location", text(l.location))
-  node.Adjustment = l.adjustment ? "true" : "false"
+  w.plain("Quantity", String(l.quantity))
+  w.plain("UnitPrice", money(l.unitPrice))
+  w.optionalText("UPC", l.upc)
+  w.optionalText("Location", l.location)
+  w.out += l.adjustment ? "<Adjustment>true</Adjustment>" : "<Adjustment>false</Adjustment>"
   if (l.options.length > 0) {
-    node.Options = { Option: l.options.map((o) => ({ Name: cdata(o.name), Value: cdata(o.value) })) }
+    w.out += "<Options>"
+    for (const o of l.options) {
+      w.out += "<Option>"
+      w.text("Name", o.name)
+      w.text("Value", o.value)
+      w.out += "</Option>"
+    }
+    w.out += "</Options>"
   }
-  return node
+  w.out += "</Item>"
 }
 
-const order = ({ order: o, stamp }: ExportedOrder): Node => {
-  const node: Node = {
-    OrderID: cdata(o.posRef),
-    OrderNumber: cdata(o.orderNumber),
-    OrderDate: OrderWindow.format(o.orderDate),
-    OrderStatus: cdata(o.status),
-    LastModified: OrderWindow.format(stamp)
+const order = (w: Writer, { order: o, stamp }: ExportedOrder): void => {
+  w.out += "<Order>"
+  w.text("OrderID", o.posRef)
+  w.text("OrderNumber", o.orderNumber)
+  w.plain("OrderDate", OrderWindow.format(o.orderDate))
+  w.text("OrderStatus", o.status)
+  w.plain("LastModified", OrderWindow.format(stamp))
+  w.optionalText("ShippingMethod", o.shippingMethod)
+  w.optionalText("PaymentMethod", o.paymentMethod)
+  if (o.currency !== undefined) w.plain("CurrencyCode", o.currency)
+  w.plain("OrderTotal", money(o.orderTotal))
+  if (o.taxAmount !== undefined) w.plain("TaxAmount", money(o.taxAmount))
+  if (o.shippingAmount !== undefined) w.plain("ShippingAmount", money(o.shippingAmount))
+  w.optionalText("CustomerNotes", o.customerNotes)
+  w.optionalText("InternalNotes", o.internalNotes)
+  if (o.gift !== undefined) w.out += o.gift ? "<Gift>true</Gift>" : "<Gift>false</Gift>"
+  w.optionalText("GiftMessage", o.giftMessage)
+  w.optionalText("CustomField1", o.customField1)
+  w.optionalText("CustomField2", o.customField2)
+  w.optionalText("CustomField3", o.customField3)
+  w.optionalText("RequestedWarehouse", o.requestedWarehouse)
+  w.optionalText("Source", o.source)
+  w.out += "<Customer>"
+  w.text("CustomerCode", o.customerCode)
+  address(w, "BillTo", o.billTo)
+  if (o.shipTo !== undefined) address(w, "ShipTo", o.shipTo)
+  w.out += "</Customer><Items>"
+  for (const l of o.lines) item(w, l)
+  w.out += "</Items></Order>"
+}
+
+const write = (w: Writer, orders: ReadonlyArray<ExportedOrder>, pages: number): void => {
+  w.out = `${declaration}<Orders pages="${escape(String(pages))}">`
+  for (const o of orders) {
+    order(w, o)
+    w.flush()
   }
-  put(node, "ShippingMethod", text(o.shippingMethod))
-  put(node, "PaymentMethod", text(o.paymentMethod))
-  put(node, "CurrencyCode", o.currency)
-  node.OrderTotal = money(o.orderTotal)
-  put(node, "TaxAmount", o.taxAmount === undefined ? undefined : money(o.taxAmount))
-  put(node, "ShippingAmount", o.shippingAmount === undefined ? undefined : money(o.shippingAmount))
-  put(node, "CustomerNotes", text(o.customerNotes))
-  put(node, "InternalNotes", text(o.internalNotes))
-  put(node, "Gift", o.gift === undefined ? undefined : o.gift ? "true" : "false")
-  put(node, "GiftMessage", text(o.giftMessage))
-  put(node, "CustomField1", text(o.customField1))
-  put(node, "CustomField2", text(o.customField2))
-  put(node, "CustomField3", text(o.customField3))
-  put(node, "RequestedWarehouse", text(o.requestedWarehouse))
-  put(node, "Source", text(o.source))
-  const customer: Node = { CustomerCode: cdata(o.customerCode), BillTo: address(o.billTo, false) }
-  if (o.shipTo !== undefined) customer.ShipTo = address(o.shipTo, true)
-  node.Customer = customer
-  node.Items = { Item: o.lines.map(item) }
-  return node
+  w.out += "</Orders>\n"
+  w.flush()
 }
 
 /** The whole response document for one page. */
 export const render = (orders: ReadonlyArray<ExportedOrder>, pages: number): string => {
-  const root: Node = { "@_pages": String(pages) }
-  if (orders.length > 0) root.Order = orders.map(order)
-  const body = builder.build({ Orders: root }) as string
-  return `${declaration}${body.trim()}\n`
+  const chunks: Array<string> = []
+  write(new Writer((chunk) => chunks.push(chunk)), orders, pages)
+  return chunks.join("")
+}
+
+const encoder = new TextEncoder()
+
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
+const maxBytesPerUnit = 3
+
+/**
+ * The buffer pages are encoded into, reused by the next page so a page costs one allocation (the exact-size
+ * copy returned). Rendering is synchronous, so one buffer is never used by two pages at once. A buffer grown
+ * for an unusually large page is not kept.
+ */
+let scratch = new Uint8Array(256 * 1024)
+const maxScratch = 4 * 1024 * 1024
+
+/**
+ * The same document as `render`, as the UTF-8 bytes of the response body. Each order is encoded as soon as
+ * it is written, so no string of the whole page is ever built (see `Writer`).
+ */
+export const renderBytes = (orders: ReadonlyArray<ExportedOrder>, pages: number): Uint8Array => {
+  let bytes = scratch
+  let length = 0
+  write(
+    new Writer((chunk) => {
+      const needed = length + chunk.length * maxBytesPerUnit
+      if (needed > bytes.length) {
+        const grown = new Uint8Array(Math.max(needed, bytes.length * 2))
+        grown.set(bytes.subarray(0, length))
+        bytes = grown
+      }
+      length += encoder.encodeInto(chunk, bytes.subarray(length)).written
+    }),
+    orders,
+    pages
+  )
+  if (bytes.length <= maxScratch) scratch = bytes
+  return bytes.slice(0, length)
 }

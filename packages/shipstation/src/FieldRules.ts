@@ -4,7 +4,7 @@
  * it, so every order is checked here: what can be repaired is repaired (and said so), what cannot is held
  * back with reasons the merchant can act on. Pure: no I/O.
  */
-import { Decimal, type Order } from "@posbridge/core"
+import type { Decimal, Order } from "@posbridge/core"
 import * as Countries from "./Countries.js"
 
 export type Result =
@@ -45,8 +45,16 @@ export const limits = {
 const allowed = (code: number): boolean =>
   code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd)
 
+/**
+ * Any character `allowed` refuses, as one native scan: with the `u` flag a valid surrogate pair is one code
+ * point (in the last range) and an unpaired surrogate is a code point outside every range.
+ */
+const forbidden = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
+
 /** Removes characters XML cannot carry (control characters, U+FFFE/U+FFFF, unpaired surrogates). */
 export const clean = (s: string): string => {
+  // Every text field of every exported order passes here (twice: check, then render); nearly all are clean.
+  if (!forbidden.test(s)) return s
   let out = ""
   let start = 0
   for (let i = 0; i < s.length; i++) {
@@ -102,9 +110,20 @@ class Checker {
 }
 
 const set = <T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void => {
-  if (value === undefined) delete target[key]
-  else target[key] = value
+  if (value !== undefined) target[key] = value
+  // Most optional fields are simply absent: `delete` of a missing key is still a slow runtime call, and
+  // deleting a present one turns the object into a slow dictionary, so it is done only when needed.
+  else if (key in target) delete target[key]
 }
+
+/**
+ * `Decimal.isNegative` compares as bigints; the sign of a decimal string is its `-` with a non-zero digit
+ * (`-0.00` is not negative).
+ */
+const nonZeroDigit = /[1-9]/
+const isNegative = (d: Decimal.Decimal): boolean => d.charCodeAt(0) === 45 /* - */ && nonZeroDigit.test(d)
+
+const currencyCode = /^[A-Z]{3}$/
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -183,7 +202,7 @@ const checkLine = (c: Checker, line: Order.OrderLine, index: number): Order.Orde
   if (line.quantity > limits.Quantity) {
     c.reasons.push(`${label}: quantity ${line.quantity} is above ShipStation's ${limits.Quantity}`)
   }
-  const adjustment = line.adjustment || Decimal.isNegative(line.unitPrice)
+  const adjustment = line.adjustment || isNegative(line.unitPrice)
   if (adjustment && !line.adjustment) c.repairs.push(`${label}: negative unit price, sent as an Adjustment`)
   l.adjustment = adjustment
   l.lineId = c.identity(`${label}/LineItemID`, line.lineId, limits.LineItemID) ?? ""
@@ -217,16 +236,18 @@ const checkLine = (c: Checker, line: Order.OrderLine, index: number): Order.Orde
   )
   set(l, "upc", c.text(`${label}/UPC`, line.upc, limits.UPC))
   set(l, "location", c.text(`${label}/Location`, line.location, limits.Location))
-  if (line.weight !== undefined && Decimal.isNegative(line.weight)) {
+  if (line.weight !== undefined && isNegative(line.weight)) {
     c.repairs.push(`${label}/Weight: negative weight left out`)
     delete l.weight
     delete l.weightUnits
   }
-  l.options = line.options.flatMap((o, i) => {
+  const options: Array<Order.LineOption> = []
+  line.options.forEach((o, i) => {
     const name = c.text(`${label}/Option ${i + 1}/Name`, o.name, limits.Option)
     const value = c.text(`${label}/Option ${i + 1}/Value`, o.value, limits.Option)
-    return name === undefined ? [] : [{ name, value: value ?? "" }]
+    if (name !== undefined) options.push({ name, value: value ?? "" })
   })
+  l.options = options
   return l
 }
 
@@ -250,7 +271,7 @@ export const check = (order: Order.Order): Result => {
   set(o, "shippingMethod", c.text("ShippingMethod", order.shippingMethod, limits.ShippingMethod))
   set(o, "paymentMethod", c.text("PaymentMethod", order.paymentMethod, limits.PaymentMethod))
   const currency = order.currency?.trim().toUpperCase()
-  if (currency !== undefined && currency !== "" && !/^[A-Z]{3}$/.test(currency)) {
+  if (currency !== undefined && currency !== "" && !currencyCode.test(currency)) {
     c.repairs.push(`CurrencyCode: "${truncate(order.currency ?? "", 20)}" is not an ISO 4217 code, left out`)
     delete o.currency
   } else set(o, "currency", currency === "" ? undefined : currency)
@@ -289,10 +310,12 @@ export const check = (order: Order.Order): Result => {
     c.reasons.push("there is no ship-to address and the bill-to address is incomplete")
   }
 
-  o.lines = order.lines.flatMap((line, i) => {
+  const lines: Array<Order.OrderLine> = []
+  order.lines.forEach((line, i) => {
     const l = checkLine(c, line, i)
-    return l === undefined ? [] : [l]
+    if (l !== undefined) lines.push(l)
   })
+  o.lines = lines
   if (!o.lines.some((l) => !l.adjustment)) {
     c.reasons.push("the order has no shippable item (every line is a refund, a discount or quantity 0)")
   }

@@ -9,7 +9,7 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { OrderStore, OrderWindow, type Store, StoreDirectory } from "@posbridge/core"
-import { Cause, Data, Effect, Either, Option, Stream } from "effect"
+import { Cause, Data, Effect, Either, FiberRef, LogLevel, Option, Stream } from "effect"
 import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
 import * as ExportXml from "./ExportXml.js"
@@ -94,6 +94,9 @@ const exportOrders = (
     const { window, page } = decoded.right
     const store = yield* OrderStore.OrderStore
     const result = yield* store.exportPage({ storeId, window, page, pageSize: settings.pageSize })
+    // Repairs are common (a country name on every order) and logged at debug, usually filtered out: the
+    // level is read once per page so a filtered-out message is not even built.
+    const debug = LogLevel.greaterThanEqual(LogLevel.Debug, yield* FiberRef.get(FiberRef.currentMinimumLogLevel))
     const served: Array<ExportXml.ExportedOrder> = []
     let held = 0
     for (const stored of result.orders) {
@@ -106,7 +109,7 @@ const exportOrders = (
         )
       } else {
         served.push({ order: checked.order, stamp: stored.stamp })
-        if (checked.repairs.length > 0) {
+        if (debug && checked.repairs.length > 0) {
           yield* Effect.logDebug("order repaired for ShipStation").pipe(
             Effect.annotateLogs({ posRef: stored.order.posRef, repairs: checked.repairs.join("; ") })
           )
@@ -122,7 +125,10 @@ const exportOrders = (
         held
       })
     )
-    return HttpServerResponse.text(ExportXml.render(served, result.pages), { contentType: ExportXml.contentType })
+    // Bytes straight from the writer: `HttpServerResponse.text` would encode one string of the whole page.
+    return HttpServerResponse.uint8Array(ExportXml.renderBytes(served, result.pages), {
+      contentType: ExportXml.contentType
+    })
   })
 
 const shipNotify = (
