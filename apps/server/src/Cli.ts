@@ -1,12 +1,13 @@
 /** The `posbridge` command line: serve, demo, touch, explain, stores list, sync. */
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { OrderStore, OrderWindow, Store } from "@posbridge/core"
+import { OrderStore, OrderWindow, Store, TokenVault } from "@posbridge/core"
 import { SyncEngine } from "@posbridge/sync"
 import { Console, DateTime, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
 import * as ClockCheck from "./ClockCheck.js"
 import * as Demo from "./Demo.js"
 import * as Explain from "./Explain.js"
+import * as LightspeedConnect from "./LightspeedConnect.js"
 import * as Server from "./Server.js"
 import * as Setup from "./Setup.js"
 import * as Stores from "./Stores.js"
@@ -63,7 +64,7 @@ const serveConfigured = (path: string, config: import("./Config.js").ServerConfi
       services: Setup.liveServices(vault),
       reload: { path, interval: Duration.seconds(5), env: process.env }
     })
-  })
+  }).pipe(Effect.scoped)
 
 const serve = Command.make("serve", { config: configOption }, ({ config }) =>
   Effect.gen(function* () {
@@ -156,8 +157,50 @@ const list = Command.make("list", { config: configOption }, (a) =>
   )
 ).pipe(Command.withDescription("each store with its POS, document kind, last ShipStation poll and warnings"))
 
+const add = Command.make(
+  "add",
+  {
+    config: configOption,
+    adapter: Options.choice("adapter", ["lightspeed"]).pipe(Options.withDescription("the POS that needs authorizing")),
+    store: storeOption,
+    publicUrl: Options.text("public-url").pipe(
+      Options.withDescription("the address merchants' browsers reach this server at (for the OAuth callback)"),
+      Options.withDefault(`http://localhost:${process.env.PORT || 8080}`)
+    )
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const m = yield* Setup.mode(a.config)
+      if (m._tag === "Demo") {
+        return yield* Effect.fail(
+          "The demo's Lightspeed store is already connected to its simulator; add stores to a configuration file."
+        )
+      }
+      const entry = m.config.stores.find((s) => s.id === a.store)
+      if (!entry) return yield* knownStore(m, a.store)
+      if (m.config.database.engine === "sqlite") {
+        const fs = yield* FileSystem.FileSystem
+        yield* fs.makeDirectory(m.config.dataDir, { recursive: true })
+      }
+      const vault = yield* Server.vaultFor(m.config)
+      const url = yield* LightspeedConnect.begin(entry, a.publicUrl).pipe(
+        Effect.provideService(TokenVault.TokenVault, vault)
+      )
+      yield* Console.log(
+        [
+          `To connect Lightspeed to store "${a.store}", open this address and approve posbridge:`,
+          "",
+          `  ${url}`,
+          "",
+          `Lightspeed then returns to ${LightspeedConnect.callbackUrl(a.publicUrl, a.store)}, where the running server`,
+          "stores the tokens (encrypted) and starts syncing the store."
+        ].join("\n")
+      )
+    }).pipe(Effect.scoped)
+).pipe(Command.withDescription("connect a configured store to its POS (Lightspeed: prints the authorization URL)"))
+
 const stores = Command.make("stores").pipe(
-  Command.withSubcommands([list]),
+  Command.withSubcommands([list, add]),
   Command.withDescription("configured stores")
 )
 

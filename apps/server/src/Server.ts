@@ -3,16 +3,17 @@
  * the sync engine, the outbox worker, the ShipStation endpoint and the operator routes on one HTTP server.
  */
 import { createServer } from "node:http"
-import { FileSystem, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { FileSystem, HttpClient, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { type AdapterDescriptor, OrderStore, StoreDirectory, type TokenVault } from "@posbridge/core"
+import { type AdapterDescriptor, OrderStore, StoreDirectory, TokenVault } from "@posbridge/core"
 import { ShipStationRoutes } from "@posbridge/shipstation"
-import { PgStore, SqliteStore } from "@posbridge/store-sql"
+import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
 import { SyncEngine, SyncStatus } from "@posbridge/sync"
-import { type Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
+import { Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
 import * as ClockCheck from "./ClockCheck.js"
 import * as Config from "./Config.js"
 import * as Http from "./Http.js"
+import * as LightspeedConnect from "./LightspeedConnect.js"
 import * as OutboxWorker from "./OutboxWorker.js"
 import * as Stores from "./Stores.js"
 
@@ -135,9 +136,20 @@ export const start = (setup: Setup) =>
       )
     )
 
+    const oauthRoutes = HttpRouter.empty.pipe(
+      LightspeedConnect.callbackRoute({
+        entryOf: (storeId) =>
+          Effect.map(Ref.get(registry.stores), (m) => Option.map(Option.fromNullable(m.get(storeId)), (s) => s.entry)),
+        clientFor: (storeId) => Context.get(setup.services(storeId), HttpClient.HttpClient),
+        vault: Effect.sync(() => Context.get(setup.services(""), TokenVault.TokenVault)),
+        connected: (storeId) => engine.syncNow(storeId).pipe(Effect.ignore)
+      })
+    )
+
     const routes = ShipStationRoutes.router().pipe(
       HttpRouter.concat(Http.healthRoutes(ready)),
       HttpRouter.concat(adminRoutes),
+      HttpRouter.concat(oauthRoutes),
       HttpRouter.provideService(StoreDirectory.StoreDirectory, registry.directory),
       HttpRouter.provideService(OrderStore.OrderStore, store)
     )
@@ -162,14 +174,25 @@ export const serve = (setup: Setup) =>
     Effect.provide(orderStoreLayer(setup.config))
   )
 
-/** The TokenVault for configured stores (encrypted in the order store's database). */
+/**
+ * The TokenVault of configured stores: secrets encrypted with `encryptionKey` (AES-GCM) in the order store's
+ * database. Without a key nothing can be stored; configuration already refuses Lightspeed stores then.
+ */
 export const vaultFor = (config: Config.ServerConfig) =>
   Effect.gen(function* () {
-    const fail = (message: string): TokenVault.TokenVaultService => ({
-      get: () => Effect.dieMessage(message),
-      set: () => Effect.dieMessage(message)
-    })
-    return config.encryptionKey === undefined
-      ? fail("this store needs encryptionKey in the configuration to keep its tokens")
-      : fail("PENDING")
+    const key = config.encryptionKey
+    if (key === undefined) {
+      const missing = "posbridge has no encryptionKey configured, so it cannot keep POS tokens"
+      const vault: TokenVault.TokenVaultService = {
+        get: () => Effect.succeed(Option.none()),
+        set: () => Effect.dieMessage(missing)
+      }
+      return vault
+    }
+    const client =
+      config.database.engine === "sqlite"
+        ? SqliteStore.layerClient({ filename: config.database.file })
+        : PgStore.layerClient({ url: config.database.url })
+    const context = yield* Layer.build(SqlTokenVault.layer({ key }).pipe(Layer.provide(client)))
+    return Context.get(context, TokenVault.TokenVault)
   })

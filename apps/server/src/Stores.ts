@@ -99,7 +99,10 @@ export const apply = (
         continue
       }
       const settings = toSettings(entry)
-      const loaded = yield* AdapterRegistry.load(settings, options.builtIns).pipe(Effect.either)
+      // Package names resolve from the server, where adapters are installed (not from packages/sync).
+      const loaded = yield* AdapterRegistry.load(settings, options.builtIns, (specifier) => import(specifier)).pipe(
+        Effect.either
+      )
       if (loaded._tag === "Left") {
         problems.push(loaded.left.message)
         if (running) next.set(entry.id, running)

@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Simulator as Heartland } from "@posbridge/source-heartland"
+import { Simulator as Lightspeed } from "@posbridge/source-lightspeed"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 
 const serverDir = new URL("../..", import.meta.url).pathname
@@ -65,6 +66,23 @@ export const heartlandSimulator = async (options: { orders: number; token: strin
   return running
 }
 
+/** A Lightspeed simulator (OAuth endpoints included) on 127.0.0.1 with `sales` seeded sales. */
+export const lightspeedSimulator = async (options: { sales: number }) => {
+  const port = await freePort()
+  const sim = await Effect.runPromise(Lightspeed.make({ accountId: "1000", apiBaseUrl: `http://127.0.0.1:${port}` }))
+  await Effect.runPromise(Lightspeed.seedDemo(sim.control, { sales: options.sales, seed: 3, days: 2 }))
+  const scope = await Effect.runPromise(Scope.make())
+  const layer = HttpServer.serve(sim.app).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
+  )
+  await Effect.runPromise(Layer.buildWithScope(layer, scope))
+  return {
+    url: `http://127.0.0.1:${port}`,
+    control: sim.control,
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
 export const freePort = async (): Promise<number> =>
   new Promise((resolve) => {
     const s = createServer()
@@ -107,7 +125,10 @@ export const writeConfig = (file: string, dataDir: string, stores: ReadonlyArray
 export const env = {
   TEST_ADMIN_PASSWORD: "admin-secret",
   TEST_SS_PASSWORD: "ss-secret",
-  TEST_HEARTLAND_TOKEN: "hl-token"
+  TEST_HEARTLAND_TOKEN: "hl-token",
+  TEST_LS_SECRET: "sim-secret",
+  // 32 bytes, base64: the key the TokenVault encrypts POS tokens with.
+  TEST_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64")
 }
 
 export interface RunningServer {
