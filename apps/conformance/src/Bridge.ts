@@ -189,11 +189,16 @@ const build = (options: Options, clock: BridgeClock) =>
         )
       }).pipe(Effect.orDie)
 
+    /** The operator's touch; false when the bridge has no such order yet. */
     const touch = (storeId: string, posRef: string) =>
       Effect.gen(function* () {
         const touched = yield* store.touch(storeId, posRef)
         versions.push({ storeId, posRef, at: DateTime.toEpochMillis(touched.ingestedAt), why: "touched" })
-      }).pipe(Effect.orDie)
+        return true
+      }).pipe(
+        Effect.catchTag("OrderNotFound", () => Effect.succeed(false)),
+        Effect.orDie
+      )
 
     const deliverOutbox = OutboxWorker.deliverDue({
       sourceFor: (storeId) => Effect.succeed(Option.fromNullable(sources.get(storeId))),

@@ -73,10 +73,17 @@ export const finish = (d: Driver) =>
     for (const store of [Bridge.stores.orders, Bridge.stores.invoices]) {
       if (d.lastEnd.has(store.id)) yield* poll(d, store)
     }
+    const byRef = new Map<string, Array<Driver["served"][number]>>()
+    for (const s of d.served) {
+      const key = `${s.storeId}|${s.posRef}`
+      const list = byRef.get(key)
+      if (list) list.push(s)
+      else byRef.set(key, [s])
+    }
     for (const v of d.bridge.versions) {
       if (d.held.has(v.posRef) || !d.lastEnd.has(v.storeId)) continue
-      const ok = d.served.some(
-        (s) => s.storeId === v.storeId && s.posRef === v.posRef && s.at >= v.at && s.lastModified >= floorMinute(v.at)
+      const ok = (byRef.get(`${v.storeId}|${v.posRef}`) ?? []).some(
+        (s) => s.at >= v.at && s.lastModified >= floorMinute(v.at)
       )
       if (!ok) {
         d.problems.push(
@@ -90,7 +97,7 @@ export const finish = (d: Driver) =>
 // POS helpers (Heartland simulator behind hl-orders / hl-invoices)
 // ------------------------------------------------------------------------------------------------------------
 
-const posSetup = (d: Driver) =>
+export const posSetup = (d: Driver) =>
   Effect.gen(function* () {
     const pos = d.bridge.pos
     const item = yield* pos.addItem({ publicId: "BOOT-42", description: "Trail boot" })
@@ -109,7 +116,7 @@ const posSetup = (d: Driver) =>
 
 type Pos = Effect.Effect.Success<ReturnType<typeof posSetup>>
 
-const addOrder = (d: Driver, p: Pos, options: { readonly at?: number; readonly qty?: number } = {}) =>
+export const addOrder = (d: Driver, p: Pos, options: { readonly at?: number; readonly qty?: number } = {}) =>
   d.bridge.pos.addOrder({
     customerId: p.customer.id,
     shippingAddressId: p.address.id,
@@ -535,6 +542,16 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
   ]
 }
 
+export const makeDriver = (bridge: Bridge.Bridge): Driver => ({
+  bridge,
+  offset: 0,
+  problems: [],
+  served: [],
+  lastEnd: new Map(),
+  held: new Set(),
+  skipFinal: false
+})
+
 /** Runs one scenario on a fresh server; never fails: problems are the case's result. */
 export const run = (scenario: Scenario, options: Bridge.Options = {}): Effect.Effect<Report.CaseResult> =>
   Effect.gen(function* () {
@@ -543,7 +560,7 @@ export const run = (scenario: Scenario, options: Bridge.Options = {}): Effect.Ef
       Effect.scoped(
         Effect.gen(function* () {
           const bridge = yield* Bridge.make(options)
-          const d: Driver = { bridge, offset: 0, problems: [], served: [], lastEnd: new Map(), held: new Set(), skipFinal: false }
+          const d = makeDriver(bridge)
           yield* Effect.withClock(
             Effect.gen(function* () {
               yield* scenario.run(d)

@@ -50,7 +50,14 @@ export const make = (store: Store.StoreSettings, settings: __NAME_PASCAL__Settin
         status: "paid",
         customerCode: w.customer.code,
         billTo: { name: w.customer.name },
-        shipTo: { ...w.ship_to, postalCode: w.ship_to.postal_code, postal_code: undefined },
+        shipTo: {
+          name: w.ship_to.name,
+          address1: w.ship_to.address1,
+          city: w.ship_to.city,
+          state: w.ship_to.state,
+          postalCode: w.ship_to.postal_code,
+          country: w.ship_to.country
+        },
         lines: w.lines.map((l) => ({ lineId: l.id, sku: l.sku, name: l.name, quantity: l.qty, unitPrice: l.price })),
         orderTotal: w.total
       })

@@ -1,0 +1,69 @@
+/**
+ * `new-adapter NAME --dir DIR`: copies tooling/adapter-template into DIR/source-NAME with the placeholders
+ * filled. Inside the monorepo (DIR under packages/) the dependencies are `workspace:*` and `pnpm install` links
+ * them; anywhere else the generated package gets a node_modules with links to this checkout's copies, so it can
+ * be checked at once with `pnpm conformance --adapter DIR/source-NAME`.
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { dirname, join, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Data, Effect } from "effect"
+
+export class ScaffoldError extends Data.TaggedError("ScaffoldError")<{ readonly message: string }> {}
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const repoRoot = resolve(here, "..", "..", "..")
+export const templateDir = join(repoRoot, "tooling", "adapter-template")
+
+const pascal = (name: string) =>
+  name
+    .split(/[-_]/)
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join("")
+
+const packageDirOf = (specifier: string): string => {
+  let dir = dirname(fileURLToPath(import.meta.resolve(specifier)))
+  const named = (d: string) =>
+    existsSync(join(d, "package.json")) && JSON.parse(readFileSync(join(d, "package.json"), "utf8")).name === specifier
+  while (!named(dir) && dirname(dir) !== dir) dir = dirname(dir)
+  return dir
+}
+
+const walk = (dir: string): Array<string> =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f)
+    return statSync(p).isDirectory() ? walk(p) : [p]
+  })
+
+export const generate = (name: string, dir: string): Effect.Effect<string, ScaffoldError> =>
+  Effect.try({
+    try: () => {
+      if (!/^[a-z][a-z0-9-]{1,40}$/.test(name)) {
+        throw new Error(`"${name}" is not a usable adapter name: lower-case letters, digits and -, starting with a letter`)
+      }
+      const out = resolve(dir, `source-${name}`)
+      if (existsSync(out)) throw new Error(`${out} already exists`)
+      mkdirSync(dirname(out), { recursive: true })
+      cpSync(templateDir, out, { recursive: true })
+      const inWorkspace = !relative(join(repoRoot, "packages"), out).startsWith("..")
+      const deps = inWorkspace
+        ? { __EFFECT__: "catalog:", __PLATFORM__: "catalog:", __CORE__: "workspace:*" }
+        : { __EFFECT__: "*", __PLATFORM__: "*", __CORE__: "*" }
+      for (const file of walk(out)) {
+        let text = readFileSync(file, "utf8")
+        text = text.replaceAll("__NAME_PASCAL__", pascal(name)).replaceAll("__NAME__", name)
+        for (const [k, v] of Object.entries(deps)) text = text.replaceAll(k, v)
+        if (!inWorkspace && file.endsWith("tsconfig.json")) text = text.replace("../../tsconfig.base.json", join(repoRoot, "tsconfig.base.json"))
+        writeFileSync(file, text)
+      }
+      if (!inWorkspace) {
+        for (const specifier of ["effect", "@effect/platform", "@posbridge/core"]) {
+          const target = join(out, "node_modules", specifier)
+          mkdirSync(dirname(target), { recursive: true })
+          symlinkSync(packageDirOf(specifier), target, "dir")
+        }
+      }
+      return out
+    },
+    catch: (e) => new ScaffoldError({ message: e instanceof Error ? e.message : String(e) })
+  })
