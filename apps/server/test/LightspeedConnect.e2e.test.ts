@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -13,8 +12,6 @@ import {
   tempDir,
   waitFor
 } from "./support/Harness.js"
-
-const serverDir = new URL("..", import.meta.url).pathname
 
 describe("connecting a Lightspeed store", () => {
   it("prints the authorization URL, takes the callback, stores the tokens encrypted and syncs the store", async () => {

@@ -11,6 +11,7 @@ import {
   gauge,
   heartlandSimulator,
   type RunningSimulator,
+  runCli,
   serverBundle,
   startServer,
   tempDir,
@@ -89,6 +90,18 @@ describe("the server as a process", () => {
     const notices = await readStore(join(dir, "posbridge.sqlite"), (store) => store.outbox("shop"))
     expect(notices.map((n) => n.notice.trackingNumber).sort()).toEqual(["T0", "T1", "T2"])
   }, 240_000)
+
+  it("syncs one store from the command line with a progress bar", async () => {
+    const dir = tempDir("cli-sync")
+    const config = join(dir, "config.json")
+    writeConfig(config, dir, [{ id: "shop", simulatorUrl: sim.url, token: "hl-token" }])
+    const r = await runCli(["sync", "--store", "shop", "--config", config])
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain("shop: succeeded, 30 documents")
+    expect(r.stderr).toMatch(/\[#+\.*\] \d+ docs, \d+ pages/)
+    const stored = await readStore(join(dir, "posbridge.sqlite"), (store) => store.stats("shop"))
+    expect(stored.documents).toBe(30)
+  }, 120_000)
 
   it("starts a store added to the configuration file within one interval and stops a removed one", async () => {
     const dir = tempDir("reload")

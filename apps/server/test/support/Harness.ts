@@ -178,6 +178,33 @@ export const startServer = async (configFile: string, port: number, timeoutMs = 
   }
 }
 
+/**
+ * Runs the bundled CLI without blocking this process's event loop (the simulators answering it live here,
+ * so `spawnSync` would deadlock them).
+ */
+export const runCli = async (
+  args: ReadonlyArray<string>,
+  timeoutMs = 120_000
+): Promise<{ status: number | null; stdout: string; stderr: string }> => {
+  const child = spawn(process.execPath, [await serverBundle(), ...args], {
+    cwd: serverDir,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout?.on("data", (d) => {
+    stdout += d
+  })
+  child.stderr?.on("data", (d) => {
+    stderr += d
+  })
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+  const status = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  clearTimeout(timer)
+  return { status, stdout, stderr }
+}
+
 export const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
 
