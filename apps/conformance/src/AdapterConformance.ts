@@ -8,14 +8,7 @@
  * final store content as the uninterrupted run).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import {
-  type AdapterDescriptor,
-  Order,
-  OrderStore,
-  PosSource,
-  SourceDocument,
-  TokenVault
-} from "@posbridge/core"
+import { type AdapterDescriptor, Order, OrderStore, PosSource, SourceDocument, TokenVault } from "@posbridge/core"
 import { RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
 import { FieldRules } from "@posbridge/shipstation"
 import { Cause, Chunk, Clock, Effect, Either, Exit, Layer, Option, Ref, Schema, Stream } from "effect"
@@ -86,7 +79,8 @@ export const diffJson = (expected: unknown, actual: unknown, path: string, out: 
     if (expected.length !== actual.length) {
       out.push(`${path}: expected ${expected.length} item(s) but got ${actual.length}`)
     }
-    for (let i = 0; i < Math.min(expected.length, actual.length); i++) diffJson(expected[i], actual[i], `${path}[${i}]`, out, limit)
+    for (let i = 0; i < Math.min(expected.length, actual.length); i++)
+      diffJson(expected[i], actual[i], `${path}[${i}]`, out, limit)
     return
   }
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -96,7 +90,8 @@ export const diffJson = (expected: unknown, actual: unknown, path: string, out: 
     }
     return
   }
-  if (JSON.stringify(expected) !== JSON.stringify(actual)) out.push(`${path}: expected ${show(expected)} but got ${show(actual)}`)
+  if (JSON.stringify(expected) !== JSON.stringify(actual))
+    out.push(`${path}: expected ${show(expected)} but got ${show(actual)}`)
 }
 
 const describeDefect = (cause: Cause.Cause<unknown>): string => {
@@ -151,20 +146,24 @@ export const checkFixture = (
     const started = yield* Clock.currentTimeMillis
     const problems: Array<string> = []
     const details: Record<string, unknown> = {}
-    const done = Effect.map(Clock.currentTimeMillis, (now): Report.CaseResult => ({
-      name: label,
-      status: problems.length === 0 ? "passed" : "failed",
-      problems,
-      millis: now - started,
-      details
-    }))
+    const done = Effect.map(
+      Clock.currentTimeMillis,
+      (now): Report.CaseResult => ({
+        name: label,
+        status: problems.length === 0 ? "passed" : "failed",
+        problems,
+        millis: now - started,
+        details
+      })
+    )
     const decoded = yield* Effect.either(RecordedExchange.decodeFixture(text, file))
     if (Either.isLeft(decoded)) {
       problems.push(decoded.left.message)
       return yield* done
     }
     const fixture = decoded.right
-    if (fixture.adapter !== descriptor.id) problems.push(`fixture is for adapter "${fixture.adapter}", not "${descriptor.id}"`)
+    if (fixture.adapter !== descriptor.id)
+      problems.push(`fixture is for adapter "${fixture.adapter}", not "${descriptor.id}"`)
     const interpreted = FixtureProfile.interpret(fixture, descriptor)
     if (Either.isLeft(interpreted)) {
       problems.push(`fixture ${file} cannot be run: ${interpreted.left.join("; ")}`)
@@ -183,9 +182,13 @@ export const checkFixture = (
       const pulled =
         profile.pull === undefined
           ? undefined
-          : yield* Effect.exit(collect(source, Option.fromNullable(profile.pull.cursor), profile, replay.replay.consumed))
+          : yield* Effect.exit(
+              collect(source, Option.fromNullable(profile.pull.cursor), profile, replay.replay.consumed)
+            )
       const wrote =
-        profile.notice === undefined ? undefined : yield* Effect.exit(source.recordShipment(profile.notice, Option.none()))
+        profile.notice === undefined
+          ? undefined
+          : yield* Effect.exit(source.recordShipment(profile.notice, Option.none()))
       const mismatches = yield* replay.replay.mismatches
       const unconsumed = yield* Effect.either(replay.replay.assertAllConsumed)
       return { pulled, wrote, mismatches, unconsumed, times: yield* replay.times }
@@ -212,7 +215,9 @@ export const checkFixture = (
       } else {
         batches = full.pulled.value
         if (profile.expectedError !== undefined) {
-          problems.push(`expected the pull to fail with ${profile.expectedError.kind}: ${profile.expectedError.message}, but it succeeded`)
+          problems.push(
+            `expected the pull to fail with ${profile.expectedError.kind}: ${profile.expectedError.message}, but it succeeded`
+          )
         }
       }
     }
@@ -238,7 +243,8 @@ export const checkFixture = (
       }
       if (profile.expectedCursor !== undefined) {
         const last = batches.at(-1)?.cursor ?? null
-        if (last !== profile.expectedCursor) problems.push(`final cursor: expected ${show(profile.expectedCursor)} but got ${show(last)}`)
+        if (last !== profile.expectedCursor)
+          problems.push(`final cursor: expected ${show(profile.expectedCursor)} but got ${show(last)}`)
       }
     }
 
@@ -314,7 +320,8 @@ export const checkFixture = (
           const client = yield* Replay.resume(exchanges, k, exchanges.length * 10 + 20)
           const s2 = yield* buildSource(descriptor, profile, client)
           const rest = yield* Effect.exit(collect(s2, Option.fromNullable(cursor), profile, Effect.succeed(k)))
-          if (Exit.isFailure(rest)) return Either.left(`restarted from ${show(cursor ?? null)}: ${describeDefect(rest.cause)}`)
+          if (Exit.isFailure(rest))
+            return Either.left(`restarted from ${show(cursor ?? null)}: ${describeDefect(rest.cause)}`)
           const content = yield* finalContent(profile, [committed, rest.value], posRefs)
           return Either.right(content)
         }).pipe(Effect.scoped, (e) => VirtualTime.run(e, profile.startMillis))
@@ -326,7 +333,9 @@ export const checkFixture = (
         const diffs: Array<string> = []
         diffJson(reference, outcome.right, "", diffs, 5)
         if (diffs.length > 0) {
-          problems.push(`stopped before exchange #${k} and restarted from the last committed cursor, the result differs: ${diffs.join("; ")}`)
+          problems.push(
+            `stopped before exchange #${k} and restarted from the last committed cursor, the result differs: ${diffs.join("; ")}`
+          )
           break
         }
       }

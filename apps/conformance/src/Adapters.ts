@@ -1,11 +1,15 @@
 /** Finding adapter packages (built-in id, package name or directory) and their recorded fixtures. */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
+import { existsSync, readdirSync, statSync } from "node:fs"
+import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { AdapterDescriptor } from "@posbridge/core"
 import { Data, Effect } from "effect"
+import * as Packages from "./internal/packages.js"
 
-export class AdapterNotFound extends Data.TaggedError("AdapterNotFound")<{ readonly spec: string; readonly reason: string }> {
+export class AdapterNotFound extends Data.TaggedError("AdapterNotFound")<{
+  readonly spec: string
+  readonly reason: string
+}> {
   override get message() {
     return `adapter "${this.spec}" could not be loaded: ${this.reason}`
   }
@@ -32,12 +36,6 @@ export interface Target {
   readonly fixtures: ReadonlyArray<{ readonly file: string; readonly path: string }>
 }
 
-const packageRoot = (file: string): string => {
-  let dir = dirname(file)
-  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir)
-  return dir
-}
-
 export const listFixtures = (dir: string) =>
   existsSync(dir) && statSync(dir).isDirectory()
     ? readdirSync(dir)
@@ -50,23 +48,15 @@ export const listFixtures = (dir: string) =>
 export const load = (spec: string, fixturesDir?: string): Effect.Effect<Target, AdapterNotFound> =>
   Effect.gen(function* () {
     const fail = (reason: string) => new AdapterNotFound({ spec, reason })
-    let entry: string
     const asPath = resolve(spec)
-    if (existsSync(asPath) && statSync(asPath).isDirectory()) {
-      const pkg = yield* Effect.try({
-        try: () => JSON.parse(readFileSync(join(asPath, "package.json"), "utf8")) as { exports?: unknown; main?: string },
-        catch: () => fail(`no readable package.json in ${asPath}`)
-      })
-      const exp = pkg.exports as string | Record<string, unknown> | undefined
-      const rel = typeof exp === "string" ? exp : typeof exp?.["."] === "string" ? (exp["."] as string) : (pkg.main ?? "./src/index.ts")
-      entry = join(asPath, rel)
-    } else {
-      const name = builtIn[spec] ?? spec
-      entry = yield* Effect.try({
-        try: () => new URL(import.meta.resolve(name)).pathname,
-        catch: (e) => fail(e instanceof Error ? e.message.split("\n")[0]! : String(e))
-      })
-    }
+    const dir =
+      existsSync(asPath) && statSync(asPath).isDirectory()
+        ? existsSync(join(asPath, "package.json"))
+          ? asPath
+          : yield* fail(`no package.json in ${asPath}`)
+        : Packages.packageDir(builtIn[spec] ?? spec)
+    if (dir === undefined) return yield* fail("no such package is installed and no such directory exists")
+    const entry = Packages.entryOf(dir)
     const module = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(entry).href) as Promise<{ adapter?: unknown }>,
       catch: (e) => fail(e instanceof Error ? e.message.split("\n")[0]! : String(e))
@@ -74,7 +64,7 @@ export const load = (spec: string, fixturesDir?: string): Effect.Effect<Target, 
     if (!AdapterDescriptor.isAdapterDescriptor(module.adapter)) {
       return yield* fail("the package does not export an adapter descriptor as `adapter`")
     }
-    const packageDir = packageRoot(entry)
+    const packageDir = dir
     return {
       spec,
       descriptor: module.adapter,

@@ -9,18 +9,11 @@ import { createServer } from "node:http"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
-import {
-  OrderStore,
-  PosSource,
-  type Store,
-  StoreDirectory,
-  StoreId,
-  TokenVault
-} from "@posbridge/core"
+import { OrderStore, PosSource, type Store, StoreDirectory, StoreId, TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { OutboxWorker } from "@posbridge/server"
 import { ShipStationRoutes } from "@posbridge/shipstation"
-import { adapter as heartland, Simulator as HeartlandSimulator } from "@posbridge/source-heartland"
+import { Simulator as HeartlandSimulator, adapter as heartland } from "@posbridge/source-heartland"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 
 export type Mutation = "stamp" | "offset"

@@ -40,7 +40,12 @@ export const run = (selection: Selection): Effect.Effect<Report.Report> =>
         }
         const { descriptor, fixtures } = target.right
         if (fixtures.length === 0) {
-          yield* add({ name: `adapter ${descriptor.id}`, status: "failed", problems: ["no recorded fixtures found"], millis: 0 })
+          yield* add({
+            name: `adapter ${descriptor.id}`,
+            status: "failed",
+            problems: ["no recorded fixtures found"],
+            millis: 0
+          })
         }
         for (const f of fixtures) {
           yield* add(
@@ -55,7 +60,12 @@ export const run = (selection: Selection): Effect.Effect<Report.Report> =>
     if (!selection.skipScenarios && selection.soak === undefined) {
       const unknown = selection.scenarios.filter((n) => !Scenarios.scenarios.some((s) => s.name === n))
       for (const n of unknown) {
-        yield* add({ name: `scenario ${n}`, status: "failed", problems: ["there is no scenario with this name"], millis: 0 })
+        yield* add({
+          name: `scenario ${n}`,
+          status: "failed",
+          problems: ["there is no scenario with this name"],
+          millis: 0
+        })
       }
       for (const s of Scenarios.scenarios) {
         if (selection.scenarios.length > 0 && !selection.scenarios.includes(s.name)) continue

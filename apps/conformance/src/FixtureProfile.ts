@@ -133,7 +133,9 @@ export const interpret = (
   }
   if (problems.length > 0 || Either.isLeft(adapterSettings)) return Either.left(problems)
 
-  const start = s.conformance?.startTime ?? (pull ? DateTime.formatIso(DateTime.add(pull.since, { days: 1 })) : "2024-06-01T00:00:00Z")
+  const start =
+    s.conformance?.startTime ??
+    (pull ? DateTime.formatIso(DateTime.add(pull.since, { days: 1 })) : "2024-06-01T00:00:00Z")
   const store = Schema.decodeUnknownSync(Store.StoreSettings)({
     id: s.store.id,
     adapter: descriptor.id,
@@ -155,4 +157,3 @@ export const interpret = (
     startMillis: Date.parse(start)
   })
 }
-

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, sym
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Effect } from "effect"
+import * as Packages from "./internal/packages.js"
 
 export class ScaffoldError extends Data.TaggedError("ScaffoldError")<{ readonly message: string }> {}
 
@@ -21,14 +22,6 @@ const pascal = (name: string) =>
     .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
     .join("")
 
-const packageDirOf = (specifier: string): string => {
-  let dir = dirname(fileURLToPath(import.meta.resolve(specifier)))
-  const named = (d: string) =>
-    existsSync(join(d, "package.json")) && JSON.parse(readFileSync(join(d, "package.json"), "utf8")).name === specifier
-  while (!named(dir) && dirname(dir) !== dir) dir = dirname(dir)
-  return dir
-}
-
 const walk = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((f) => {
     const p = join(dir, f)
@@ -39,7 +32,9 @@ export const generate = (name: string, dir: string): Effect.Effect<string, Scaff
   Effect.try({
     try: () => {
       if (!/^[a-z][a-z0-9-]{1,40}$/.test(name)) {
-        throw new Error(`"${name}" is not a usable adapter name: lower-case letters, digits and -, starting with a letter`)
+        throw new Error(
+          `"${name}" is not a usable adapter name: lower-case letters, digits and -, starting with a letter`
+        )
       }
       const out = resolve(dir, `source-${name}`)
       if (existsSync(out)) throw new Error(`${out} already exists`)
@@ -53,14 +48,17 @@ export const generate = (name: string, dir: string): Effect.Effect<string, Scaff
         let text = readFileSync(file, "utf8")
         text = text.replaceAll("__NAME_PASCAL__", pascal(name)).replaceAll("__NAME__", name)
         for (const [k, v] of Object.entries(deps)) text = text.replaceAll(k, v)
-        if (!inWorkspace && file.endsWith("tsconfig.json")) text = text.replace("../../tsconfig.base.json", join(repoRoot, "tsconfig.base.json"))
+        if (!inWorkspace && file.endsWith("tsconfig.json"))
+          text = text.replace("../../tsconfig.base.json", join(repoRoot, "tsconfig.base.json"))
         writeFileSync(file, text)
       }
       if (!inWorkspace) {
         for (const specifier of ["effect", "@effect/platform", "@posbridge/core"]) {
           const target = join(out, "node_modules", specifier)
           mkdirSync(dirname(target), { recursive: true })
-          symlinkSync(packageDirOf(specifier), target, "dir")
+          const source = Packages.packageDir(specifier)
+          if (source === undefined) throw new Error(`${specifier} is not installed next to the conformance app`)
+          symlinkSync(source, target, "dir")
         }
       }
       return out

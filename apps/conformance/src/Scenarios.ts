@@ -45,20 +45,27 @@ export const poll = (
   Effect.gen(function* () {
     const end = options.end ?? floorMinute(ssNow(d))
     const last = d.lastEnd.get(store.id)
-    const start = options.start ?? (last === undefined ? end - 60 * minute : last - (options.overlapMinutes ?? 0) * minute)
+    const start =
+      options.start ?? (last === undefined ? end - 60 * minute : last - (options.overlapMinutes ?? 0) * minute)
     const at = d.bridge.clock.now()
     const result = yield* SS.poll(d.bridge.url, store.id, creds(store), { start, end }, options)
     if (result.status !== 200) {
-      d.problems.push(`poll ${SS.formatDate(start)} – ${SS.formatDate(end)} answered ${result.status}: ${result.body.trim()}`)
+      d.problems.push(
+        `poll ${SS.formatDate(start)} – ${SS.formatDate(end)} answered ${result.status}: ${result.body.trim()}`
+      )
       return result
     }
     const ids = result.orders.map((o) => o.posRef)
     const dupes = ids.filter((id, i) => ids.indexOf(id) !== i)
     if (dupes.length > 0) {
-      d.problems.push(`poll ${SS.formatDate(start)} – ${SS.formatDate(end)}: order(s) ${[...new Set(dupes)].join(", ")} served twice across pages`)
+      d.problems.push(
+        `poll ${SS.formatDate(start)} – ${SS.formatDate(end)}: order(s) ${[...new Set(dupes)].join(", ")} served twice across pages`
+      )
     }
     if (new Set(result.pageCounts).size > 1) {
-      d.problems.push(`poll ${SS.formatDate(start)} – ${SS.formatDate(end)}: pages changed between page requests (${result.pageCounts.join(", ")})`)
+      d.problems.push(
+        `poll ${SS.formatDate(start)} – ${SS.formatDate(end)}: pages changed between page requests (${result.pageCounts.join(", ")})`
+      )
     }
     for (const o of result.orders) d.served.push({ ...o, at, storeId: store.id })
     d.lastEnd.set(store.id, Math.max(end, last ?? end))
@@ -127,7 +134,8 @@ export const addOrder = (d: Driver, p: Pos, options: { readonly at?: number; rea
 
 const sync = (d: Driver, store: Bridge.StoreAccess = Bridge.stores.orders) => d.bridge.sync(store.id)
 
-const expect = (d: Driver, ok: boolean, problem: string) => Effect.sync(() => (ok ? undefined : d.problems.push(problem)))
+const expect = (d: Driver, ok: boolean, problem: string) =>
+  Effect.sync(() => (ok ? undefined : d.problems.push(problem)))
 
 // ------------------------------------------------------------------------------------------------------------
 // Scenarios
@@ -183,7 +191,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
         const before = d.bridge.versions.length
         yield* advance(d, 3)
         const r = yield* poll(d, Bridge.stores.orders)
-        yield* expect(d, d.bridge.versions.length === before && r.orders.some((x) => x.posRef === String(o.id)), `the unchanged re-save of ${o.id} was not exported again`)
+        yield* expect(
+          d,
+          d.bridge.versions.length === before && r.orders.some((x) => x.posRef === String(o.id)),
+          `the unchanged re-save of ${o.id} was not exported again`
+        )
       })
   },
   {
@@ -202,7 +214,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
         yield* sync(d)
         yield* advance(d, 5)
         const r = yield* poll(d, Bridge.stores.orders)
-        yield* expect(d, !r.orders.some((x) => x.posRef === String(o.id)), `order ${o.id} was exported again after an unchanged re-poll`)
+        yield* expect(
+          d,
+          !r.orders.some((x) => x.posRef === String(o.id)),
+          `order ${o.id} was exported again after an unchanged re-poll`
+        )
       })
   },
   {
@@ -221,7 +237,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
         yield* d.bridge.touch(Bridge.stores.invoices.id, String(invoice.id))
         yield* advance(d, 2)
         const r = yield* poll(d, Bridge.stores.invoices)
-        yield* expect(d, r.orders.some((x) => x.posRef === String(invoice.id)), `touched invoice ${invoice.id} was not in the next poll`)
+        yield* expect(
+          d,
+          r.orders.some((x) => x.posRef === String(invoice.id)),
+          `touched invoice ${invoice.id} was not in the next poll`
+        )
       })
   },
   ...[10, -10].map(
@@ -279,7 +299,8 @@ export const scenarios: ReadonlyArray<Scenario> = [
   },
   {
     name: "manual-refresh-mid-poll",
-    description: "The merchant forces a refresh (last sync → now) while ShipStation is between pages of a scheduled poll.",
+    description:
+      "The merchant forces a refresh (last sync → now) while ShipStation is between pages of a scheduled poll.",
     needsControl: true,
     run: (d) =>
       Effect.gen(function* () {
@@ -351,9 +372,17 @@ export const scenarios: ReadonlyArray<Scenario> = [
         yield* sync(d)
         yield* advance(d, 2)
         const r = yield* poll(d, Bridge.stores.orders)
-        yield* expect(d, r.orders.length === 4 && !r.orders.some((x) => x.posRef === String(o.id)), `expected the 4 valid orders without ${o.id}, got ${r.orders.map((x) => x.posRef).join(", ")}`)
+        yield* expect(
+          d,
+          r.orders.length === 4 && !r.orders.some((x) => x.posRef === String(o.id)),
+          `expected the 4 valid orders without ${o.id}, got ${r.orders.map((x) => x.posRef).join(", ")}`
+        )
         const explained = yield* d.bridge.store.find(Bridge.stores.orders.id, String(o.id)).pipe(Effect.orDie)
-        yield* expect(d, explained._tag === "Some" && explained.value.heldReasons.length > 0, `order ${o.id} has no held reason to show the merchant`)
+        yield* expect(
+          d,
+          explained._tag === "Some" && explained.value.heldReasons.length > 0,
+          `order ${o.id} has no held reason to show the merchant`
+        )
       })
   },
   ...protocolScenarios()
@@ -389,7 +418,11 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
           const before = yield* putsToPos(d)
           yield* d.bridge.deliverOutbox
           yield* d.bridge.deliverOutbox
-          yield* expect(d, (yield* putsToPos(d)) - before === 1, "the duplicate notice did not reach the POS exactly once")
+          yield* expect(
+            d,
+            (yield* putsToPos(d)) - before === 1,
+            "the duplicate notice did not reach the POS exactly once"
+          )
         })
     },
     {
@@ -400,12 +433,27 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
         Effect.gen(function* () {
           const { id, number } = yield* shipped(d)
           const n = { orderId: id, orderNumber: number, carrier: "FedEx", trackingNumber: "7777" }
-          const all = yield* Effect.all(Array.from({ length: 5 }, () => notify(d, n)), { concurrency: "unbounded" })
-          yield* expect(d, all.every((r) => r.status === 200), `statuses ${all.map((r) => r.status).join(",")}`)
-          yield* expect(d, all.filter((r) => !/already received/.test(r.body)).length === 1, "not exactly one notice was stored")
+          const all = yield* Effect.all(
+            Array.from({ length: 5 }, () => notify(d, n)),
+            { concurrency: "unbounded" }
+          )
+          yield* expect(
+            d,
+            all.every((r) => r.status === 200),
+            `statuses ${all.map((r) => r.status).join(",")}`
+          )
+          yield* expect(
+            d,
+            all.filter((r) => !/already received/.test(r.body)).length === 1,
+            "not exactly one notice was stored"
+          )
           const before = yield* putsToPos(d)
           yield* d.bridge.deliverOutbox
-          yield* expect(d, (yield* putsToPos(d)) - before === 1, "concurrent notices did not reach the POS exactly once")
+          yield* expect(
+            d,
+            (yield* putsToPos(d)) - before === 1,
+            "concurrent notices did not reach the POS exactly once"
+          )
         })
     },
     {
@@ -415,8 +463,17 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
       run: (d) =>
         Effect.gen(function* () {
           const { id, number } = yield* shipped(d)
-          const r = yield* notify(d, { orderId: id, orderNumber: `${number}-1`, carrier: "USPS", trackingNumber: "9400" })
-          yield* expect(d, r.status === 200 && !/no matching order/.test(r.body), `split notice: ${r.status} ${r.body.trim()}`)
+          const r = yield* notify(d, {
+            orderId: id,
+            orderNumber: `${number}-1`,
+            carrier: "USPS",
+            trackingNumber: "9400"
+          })
+          yield* expect(
+            d,
+            r.status === 200 && !/no matching order/.test(r.body),
+            `split notice: ${r.status} ${r.body.trim()}`
+          )
           const found = yield* d.bridge.store.explain(orders.id, id).pipe(Effect.orDie)
           yield* expect(d, found.shipNotices.length === 1, "the split notice is not attached to the order")
         })
@@ -428,11 +485,31 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
       run: (d) =>
         Effect.gen(function* () {
           const { id, number } = yield* shipped(d)
-          const a = yield* notify(d, { orderId: id, orderNumber: number, carrier: "UPS", trackingNumber: "P1", items: [{ sku: "BOOT-42", quantity: 1 }] })
-          const b = yield* notify(d, { orderId: id, orderNumber: number, carrier: "UPS", trackingNumber: "P2", items: [{ sku: "BOOT-42", quantity: 2 }] })
-          yield* expect(d, a.status === 200 && b.status === 200 && !/already/.test(b.body), `partial notices: ${a.status} ${b.status} ${b.body.trim()}`)
+          const a = yield* notify(d, {
+            orderId: id,
+            orderNumber: number,
+            carrier: "UPS",
+            trackingNumber: "P1",
+            items: [{ sku: "BOOT-42", quantity: 1 }]
+          })
+          const b = yield* notify(d, {
+            orderId: id,
+            orderNumber: number,
+            carrier: "UPS",
+            trackingNumber: "P2",
+            items: [{ sku: "BOOT-42", quantity: 2 }]
+          })
+          yield* expect(
+            d,
+            a.status === 200 && b.status === 200 && !/already/.test(b.body),
+            `partial notices: ${a.status} ${b.status} ${b.body.trim()}`
+          )
           const found = yield* d.bridge.store.explain(orders.id, id).pipe(Effect.orDie)
-          yield* expect(d, found.shipNotices.length === 2, `expected two stored partial notices, found ${found.shipNotices.length}`)
+          yield* expect(
+            d,
+            found.shipNotices.length === 2,
+            `expected two stored partial notices, found ${found.shipNotices.length}`
+          )
         })
     },
     {
@@ -444,8 +521,18 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
           d.skipFinal = true
           const wrong = { ...orders, password: "not-the-password" }
           for (const auth of ["basic", "query"] as const) {
-            const r = yield* SS.poll(d.bridge.url, orders.id, creds(wrong), { start: ssNow(d) - 60 * minute, end: ssNow(d) }, { auth })
-            yield* expect(d, r.status === 401 && r.body.trim().length > 0 && !/<Order>/.test(r.body), `${auth}: expected 401 with a reason, got ${r.status} ${r.body.slice(0, 80)}`)
+            const r = yield* SS.poll(
+              d.bridge.url,
+              orders.id,
+              creds(wrong),
+              { start: ssNow(d) - 60 * minute, end: ssNow(d) },
+              { auth }
+            )
+            yield* expect(
+              d,
+              r.status === 401 && r.body.trim().length > 0 && !/<Order>/.test(r.body),
+              `${auth}: expected 401 with a reason, got ${r.status} ${r.body.slice(0, 80)}`
+            )
           }
         })
     },
@@ -456,10 +543,21 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
       run: (d) =>
         Effect.gen(function* () {
           d.skipFinal = true
-          const r = yield* SS.poll(d.bridge.url, orders.id, creds(Bridge.stores.other), { start: ssNow(d) - 60 * minute, end: ssNow(d) })
+          const r = yield* SS.poll(d.bridge.url, orders.id, creds(Bridge.stores.other), {
+            start: ssNow(d) - 60 * minute,
+            end: ssNow(d)
+          })
           yield* expect(d, r.status === 401, `expected 401, got ${r.status}`)
-          const n = yield* SS.shipNotify(d.bridge.url, orders.id, creds(Bridge.stores.other), { orderNumber: "1", carrier: "UPS", trackingNumber: "X" })
-          yield* expect(d, n.status === 401, `ship notice with another store's credentials: expected 401, got ${n.status}`)
+          const n = yield* SS.shipNotify(d.bridge.url, orders.id, creds(Bridge.stores.other), {
+            orderNumber: "1",
+            carrier: "UPS",
+            trackingNumber: "X"
+          })
+          yield* expect(
+            d,
+            n.status === 401,
+            `ship notice with another store's credentials: expected 401, got ${n.status}`
+          )
         })
     },
     {
@@ -491,10 +589,24 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
           ]
           for (const c of cases) {
             const r = yield* SS.poll(d.bridge.url, orders.id, creds(orders), { start: 0, end: 0 }, { rawDates: c })
-            yield* expect(d, r.status === 400 && r.body.includes(c.name), `${c.start} / ${c.end}: expected 400 naming ${c.name}, got ${r.status} ${r.body.trim()}`)
+            yield* expect(
+              d,
+              r.status === 400 && r.body.includes(c.name),
+              `${c.start} / ${c.end}: expected 400 naming ${c.name}, got ${r.status} ${r.body.trim()}`
+            )
           }
-          const ok = yield* SS.poll(d.bridge.url, orders.id, creds(orders), { start: 0, end: 0 }, { rawDates: { start: "6/3/2024 9:00:30 AM", end: "06/03/2024 10:00" } })
-          yield* expect(d, ok.status === 200, `seconds and AM/PM should be tolerated, got ${ok.status} ${ok.body.trim()}`)
+          const ok = yield* SS.poll(
+            d.bridge.url,
+            orders.id,
+            creds(orders),
+            { start: 0, end: 0 },
+            { rawDates: { start: "6/3/2024 9:00:30 AM", end: "06/03/2024 10:00" } }
+          )
+          yield* expect(
+            d,
+            ok.status === 200,
+            `seconds and AM/PM should be tolerated, got ${ok.status} ${ok.body.trim()}`
+          )
         })
     },
     {
@@ -504,8 +616,15 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
       run: (d) =>
         Effect.gen(function* () {
           d.skipFinal = true
-          const r = yield* SS.poll(d.bridge.url, orders.id, creds(orders), { start: Date.parse("2020-01-01T00:00:00Z"), end: Date.parse("2020-01-01T01:00:00Z") })
-          yield* expect(d, r.status === 200 && /<Orders[^>]*pages="\d+"/.test(r.body) && r.orders.length === 0, `empty window answered ${r.status}: ${r.body.slice(0, 120)}`)
+          const r = yield* SS.poll(d.bridge.url, orders.id, creds(orders), {
+            start: Date.parse("2020-01-01T00:00:00Z"),
+            end: Date.parse("2020-01-01T01:00:00Z")
+          })
+          yield* expect(
+            d,
+            r.status === 200 && /<Orders[^>]*pages="\d+"/.test(r.body) && r.orders.length === 0,
+            `empty window answered ${r.status}: ${r.body.slice(0, 120)}`
+          )
         })
     },
     {
@@ -515,8 +634,15 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
       run: (d) =>
         Effect.gen(function* () {
           d.skipFinal = true
-          const r = yield* SS.poll(d.bridge.url, "no-such-store", creds(orders), { start: ssNow(d) - minute, end: ssNow(d) })
-          yield* expect(d, r.status === 404 && /no-such-store/.test(r.body), `expected 404 naming the store, got ${r.status}`)
+          const r = yield* SS.poll(d.bridge.url, "no-such-store", creds(orders), {
+            start: ssNow(d) - minute,
+            end: ssNow(d)
+          })
+          yield* expect(
+            d,
+            r.status === 404 && /no-such-store/.test(r.body),
+            `expected 404 naming the store, got ${r.status}`
+          )
         })
     },
     {
@@ -532,11 +658,21 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
             yield* sync(d)
             yield* advance(d, 5)
             const end = floorMinute(ssNow(d))
-            yield* SS.poll(d.bridge.url, orders.id, creds(orders), { start: end - 10 * minute, end }, { timeZone: "America/Los_Angeles" })
+            yield* SS.poll(
+              d.bridge.url,
+              orders.id,
+              creds(orders),
+              { start: end - 10 * minute, end },
+              { timeZone: "America/Los_Angeles" }
+            )
           }
           const polls = yield* d.bridge.store.polls(orders.id, 20).pipe(Effect.orDie)
           const warning = ClockCheck.warning(polls, "utc")
-          yield* expect(d, warning?.code === "shipstation-clock", "no ShipStation clock warning after four Pacific-time polls")
+          yield* expect(
+            d,
+            warning?.code === "shipstation-clock",
+            "no ShipStation clock warning after four Pacific-time polls"
+          )
         })
     }
   ]
@@ -574,7 +710,9 @@ export const run = (scenario: Scenario, options: Bridge.Options = {}): Effect.Ef
     )
     const problems = Exit.isSuccess(exit)
       ? exit.value.problems
-      : [`the scenario crashed: ${Option.getOrElse(Option.map(Cause.dieOption(exit.cause), String), () => Cause.pretty(exit.cause).split("\n")[0] ?? "")}`]
+      : [
+          `the scenario crashed: ${Option.getOrElse(Option.map(Cause.dieOption(exit.cause), String), () => Cause.pretty(exit.cause).split("\n")[0] ?? "")}`
+        ]
     return {
       name: `scenario ${scenario.name}`,
       status: problems.length === 0 ? "passed" : "failed",
@@ -582,4 +720,3 @@ export const run = (scenario: Scenario, options: Bridge.Options = {}): Effect.Ef
       millis: Date.now() - started
     }
   })
-

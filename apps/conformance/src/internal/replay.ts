@@ -11,7 +11,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
+import { type RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
 import { Clock, Data, Effect, Option, Ref } from "effect"
 
 export class Killed extends Data.TaggedError("Killed")<{ readonly atExchange: number }> {
@@ -25,14 +25,18 @@ export interface Timed {
   readonly atMillis: number
 }
 
-export const strict = (exchanges: ReadonlyArray<RecordedExchange.Exchange>, options: { readonly killAt?: number } = {}) =>
+export const strict = (
+  exchanges: ReadonlyArray<RecordedExchange.Exchange>,
+  options: { readonly killAt?: number } = {}
+) =>
   Effect.gen(function* () {
     const { client, replay } = yield* ReplayHttpClient.make(exchanges)
     const times = yield* Ref.make<ReadonlyArray<Timed>>([])
     const wrapped = HttpClient.transform(client, (effect) =>
       Effect.gen(function* () {
         const index = yield* replay.consumed
-        if (options.killAt !== undefined && index >= options.killAt) return yield* Effect.die(new Killed({ atExchange: index }))
+        if (options.killAt !== undefined && index >= options.killAt)
+          return yield* Effect.die(new Killed({ atExchange: index }))
         const atMillis = yield* Clock.currentTimeMillis
         const response = yield* effect
         yield* Ref.update(times, (t) => [...t, { index, atMillis }])
@@ -86,7 +90,9 @@ export const resume = (exchanges: ReadonlyArray<RecordedExchange.Exchange>, star
       Effect.gen(function* () {
         const n = yield* Ref.getAndUpdate(count, (c) => c + 1)
         if (n >= maxRequests) {
-          return yield* Effect.die(new Error(`the resumed pull made more than ${maxRequests} requests without finishing`))
+          return yield* Effect.die(
+            new Error(`the resumed pull made more than ${maxRequests} requests without finishing`)
+          )
         }
         const from = yield* Ref.get(position)
         const order = [...exchanges.keys()].slice(from).concat([...exchanges.keys()].slice(0, from))
@@ -116,7 +122,9 @@ export const resume = (exchanges: ReadonlyArray<RecordedExchange.Exchange>, star
           }
         }
         return yield* Effect.die(
-          new Error(`the resumed pull asked ${request.method} ${url.pathname}${url.search}, which the recording cannot answer`)
+          new Error(
+            `the resumed pull asked ${request.method} ${url.pathname}${url.search}, which the recording cannot answer`
+          )
         )
       })
     )
