@@ -46,23 +46,18 @@ describe("connecting a Lightspeed store", () => {
     const server = await startServer(config, port)
     try {
       const publicUrl = `http://127.0.0.1:${port}`
-      const cli = spawnSync(
-        process.execPath,
-        [
-          await serverBundle(),
-          "stores",
-          "add",
-          "--adapter",
-          "lightspeed",
-          "--store",
-          "ls",
-          "--public-url",
-          publicUrl,
-          "--config",
-          config
-        ],
-        { cwd: serverDir, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 }
-      )
+      const cli = await runCli([
+        "stores",
+        "add",
+        "--adapter",
+        "lightspeed",
+        "--store",
+        "ls",
+        "--public-url",
+        publicUrl,
+        "--config",
+        config
+      ])
       expect(cli.status, cli.stderr).toBe(0)
       const authorizeUrl = /https?:\/\/\S+\/auth\/oauth\/authorize\S+/.exec(cli.stdout)?.[0]
       expect(authorizeUrl).toBeDefined()
