@@ -2,16 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import {
-  env,
-  freePort,
-  gauge,
-  lightspeedSimulator,
-  serverBundle,
-  startServer,
-  tempDir,
-  waitFor
-} from "./support/Harness.js"
+import { freePort, gauge, lightspeedSimulator, runCli, startServer, tempDir, waitFor } from "./support/Harness.js"
 
 describe("connecting a Lightspeed store", () => {
   it("prints the authorization URL, takes the callback, stores the tokens encrypted and syncs the store", async () => {
