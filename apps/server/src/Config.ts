@@ -16,14 +16,23 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{
   }
 }
 
-/** A secret in the configuration file: where to read it from, never the value itself. */
-export const SecretRef = Schema.Union(
-  Schema.Struct({ env: Schema.String.pipe(Schema.minLength(1)) }),
-  Schema.Struct({ file: Schema.String.pipe(Schema.minLength(1)) })
-).annotations({
+export type SecretRef = { readonly env: string } | { readonly file: string }
+
+const isSecretRef = (u: unknown): u is SecretRef =>
+  typeof u === "object" &&
+  u !== null &&
+  !Array.isArray(u) &&
+  Object.keys(u).length === 1 &&
+  ((typeof (u as { env?: unknown }).env === "string" && (u as { env: string }).env !== "") ||
+    (typeof (u as { file?: unknown }).file === "string" && (u as { file: string }).file !== ""))
+
+/**
+ * A secret in the configuration file: where to read it from, never the value itself. A declared schema, so a
+ * mistake is reported with this sentence and never echoes the value (which may be a pasted secret).
+ */
+export const SecretRef = Schema.declare(isSecretRef, {
   message: () => 'a secret is given as {"env": "VARIABLE"} or {"file": "/path/to/secret"}, never inline'
 })
-export type SecretRef = typeof SecretRef.Type
 
 const StoreEntry = Schema.Struct({
   id: StoreId.StoreId,
@@ -85,13 +94,6 @@ export const decodeFile = (text: string, source: string): Either.Either<ConfigFi
     Either.mapLeft((e) => new ConfigError({ source, problems: describeParseError(e) }))
   )
 }
-
-const isSecretRef = (u: unknown): u is SecretRef =>
-  typeof u === "object" &&
-  u !== null &&
-  !Array.isArray(u) &&
-  Object.keys(u).length === 1 &&
-  (typeof (u as { env?: unknown }).env === "string" || typeof (u as { file?: unknown }).file === "string")
 
 /** Resolves one secret reference; the error names the field and where it looked, never a value. */
 export const resolveSecret = (ref: SecretRef, field: string, env: Record<string, string | undefined>) =>
@@ -200,6 +202,12 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
         continue
       }
       seen.add(s.id)
+      if (s.adapter === "lightspeed" && encryptionKey === undefined) {
+        storeProblems.push(
+          `${at}: Lightspeed refresh tokens rotate and are kept encrypted: set encryptionKey (32 random bytes, base64, e.g. from \`openssl rand -base64 32\`)`
+        )
+        continue
+      }
       const password = yield* resolveSecret(s.shipstation.password, `${at}.shipstation.password`, env).pipe(
         Effect.either
       )
