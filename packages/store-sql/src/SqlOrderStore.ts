@@ -23,7 +23,7 @@ import {
   ShipNotice,
   type SourceDocument
 } from "@posbridge/core"
-import { Clock, DateTime, Duration, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { Clock, DateTime, Duration, Effect, Layer, Option, ParseResult, Schedule, Schema, type Scope } from "effect"
 import * as Dialect from "./internal/Dialect.js"
 
 export interface Options extends OrderStore.Options {
@@ -32,6 +32,16 @@ export interface Options extends OrderStore.Options {
    * Unset (the default): kept forever. Current documents are never dropped.
    */
   readonly historyRetention?: Duration.DurationInput | undefined
+  /**
+   * Later pages of a poll write their poll-log row and `Exported` history events through a write-behind
+   * buffer, flushed in one transaction this often (default 250 ms), when it holds `historyBufferRows` rows
+   * (default 500), before any other write transaction of this store, before `explain`/`polls`/`stats`
+   * read, and when the layer's scope closes. A crash can lose what is buffered: diagnostic history only.
+   */
+  readonly historyFlushInterval?: Duration.DurationInput | undefined
+  readonly historyBufferRows?: number | undefined
+  /** How many decoded orders are kept, keyed by (store, POS id) and checked against the stored JSON. Default 10,000. */
+  readonly decodedOrderCache?: number | undefined
 }
 
 interface DocumentRow {
@@ -53,6 +63,15 @@ interface HistoryRow {
   readonly stamp_ms: unknown
   readonly content_hash: string | null
   readonly detail: string | null
+}
+
+/** `detail` of an `ExportedPage` history row. Older databases also hold one `Exported` row per order. */
+interface ExportedPageDetail {
+  readonly start: number
+  readonly end: number
+  readonly page: number
+  readonly pages: number
+  readonly refs: ReadonlyArray<string>
 }
 
 interface PollRow {
@@ -123,7 +142,13 @@ const wrap =
       return e as Exclude<E, SqlError | ParseResult.ParseError>
     })
 
-export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStoreService, never, SqlClient.SqlClient> =>
+/**
+ * The store on the provided `SqlClient`. Scoped: it runs the history write-behind flusher and flushes what is
+ * buffered when the scope closes.
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<OrderStore.OrderStoreService, never, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const d = Dialect.of(sql)
@@ -147,15 +172,43 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         }
       })
 
-    const toStored = (row: DocumentRow) =>
+    /**
+     * Decoded orders by (store, POS id), least recently used first. Schema-decoding an order costs tens of
+     * microseconds, most of a later page's time; a hit must match the stored JSON exactly, so a changed
+     * document is never served from the cache.
+     */
+    const decodedCapacity = Math.max(0, options.decodedOrderCache ?? 10_000)
+    const decoded = new Map<string, { readonly json: string; readonly order: Order.Order }>()
+    const decodeOrder = (row: DocumentRow, storeId: string) => {
+      const key = `${storeId}\u0000${row.pos_ref}`
+      const hit = decoded.get(key)
+      if (hit !== undefined && hit.json === row.order_json) {
+        decoded.delete(key)
+        decoded.set(key, hit)
+        return Effect.succeed(hit.order)
+      }
+      return Effect.map(Order.decode(JSON.parse(row.order_json)), (order) => {
+        if (decodedCapacity > 0) {
+          decoded.delete(key)
+          decoded.set(key, { json: row.order_json, order })
+          if (decoded.size > decodedCapacity) {
+            const oldest = decoded.keys().next()
+            if (!oldest.done) decoded.delete(oldest.value)
+          }
+        }
+        return order
+      })
+    }
+
+    const toStored = (storeId: string) => (row: DocumentRow) =>
       Effect.map(
-        Order.decode(JSON.parse(row.order_json)),
+        decodeOrder(row, storeId),
         (order): OrderStore.StoredOrder => ({
           order,
           stamp: utc(row.stamp_ms),
           ingestedAt: utc(row.ingested_ms),
           contentHash: row.content_hash,
-          heldReasons: JSON.parse(row.held_reasons) as Array<string>
+          heldReasons: row.held_reasons === "[]" ? [] : (JSON.parse(row.held_reasons) as Array<string>)
         })
       )
 
@@ -170,12 +223,16 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         return Option.fromNullable(byNumber[0])
       })
 
+    const pageIncludes = (row: HistoryRow, posRef: string) =>
+      (JSON.parse(row.detail ?? "{}") as Partial<ExportedPageDetail>).refs?.includes(posRef) === true
+
     const toHistory = (row: HistoryRow): OrderStore.HistoryEvent => {
       const at = utc(row.at_ms)
       switch (row.event) {
         case "HeldBack":
           return { _tag: "HeldBack", at, reasons: JSON.parse(row.detail ?? "[]") as Array<string> }
-        case "Exported": {
+        case "Exported":
+        case "ExportedPage": {
           const e = JSON.parse(row.detail ?? "{}") as { start: number; end: number; page: number; pages: number }
           return {
             _tag: "Exported",
@@ -251,6 +308,137 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
     }
     const insertHistory = (rows: ReadonlyArray<HistoryInsert>) =>
       Effect.forEach(chunks(rows), (chunk) => sql`INSERT INTO pb_history ${sql.insert(chunk)}`, { discard: true })
+
+    /**
+     * One history row per page served, not one per order: `pos_ref` is empty (no POS id is) and `detail`
+     * lists the page's POS ids. `explain` expands it into an `Exported` event for each of them. Writing a
+     * hundred rows per page cost more than everything else a later page does.
+     */
+    const exportedPage = (
+      storeId: string,
+      at: number,
+      request: OrderStore.ExportRequest,
+      pages: number,
+      rows: ReadonlyArray<DocumentRow>
+    ): Array<HistoryInsert> =>
+      rows.length === 0
+        ? []
+        : [
+            {
+              store_id: storeId,
+              pos_ref: "",
+              at_ms: at,
+              event: "ExportedPage",
+              reason: null,
+              pos_modified_ms: null,
+              stamp_ms: null,
+              content_hash: null,
+              detail: JSON.stringify({
+                start: millis(request.window.start),
+                end: millis(request.window.end),
+                page: request.page,
+                pages,
+                refs: rows.map((row) => row.pos_ref)
+              } satisfies ExportedPageDetail)
+            }
+          ]
+
+    type PollInsert = {
+      store_id: string
+      at_ms: number
+      window_start_ms: number
+      window_end_ms: number
+      page: number
+      pages: number
+      count: number
+      snapshot_id: string
+    }
+    const insertPolls = (rows: ReadonlyArray<PollInsert>) =>
+      Effect.forEach(chunks(rows), (chunk) => sql`INSERT INTO pb_polls ${sql.insert(chunk)}`, { discard: true })
+
+    /**
+     * Write-behind for what later pages record (their poll-log row and one `Exported` event per order). A
+     * later page changes no watermark, snapshot or document, so it is served by a read transaction and its
+     * diagnostic rows are buffered here instead of costing a durable commit per page. Every write
+     * transaction drains the buffer first, in the same commit, so history keeps its order (`seq`); a timer,
+     * a size threshold, the readers of history and the scope's close flush it otherwise. A crash loses at
+     * most what is buffered: never a watermark, snapshot, document, cursor or ship notice.
+     */
+    const flushEvery = Duration.decode(options.historyFlushInterval ?? Duration.millis(250))
+    const flushAtRows = Math.max(1, options.historyBufferRows ?? 500)
+    /** Past this many rows (a database refusing writes for a long time) the oldest buffered rows are dropped. */
+    const bufferLimit = Math.max(flushAtRows * 100, 50_000)
+    let pendingHistory: Array<HistoryInsert> = []
+    let pendingPolls: Array<PollInsert> = []
+    const pendingRows = () => pendingHistory.length + pendingPolls.length
+    type Taken = { readonly history: Array<HistoryInsert>; readonly polls: Array<PollInsert> }
+    const takePending = (): Taken => {
+      const taken = { history: pendingHistory, polls: pendingPolls }
+      pendingHistory = []
+      pendingPolls = []
+      return taken
+    }
+    /** A transaction that failed gives its rows back, ahead of anything buffered since. */
+    const restorePending = (taken: Taken) =>
+      Effect.suspend(() => {
+        pendingHistory = taken.history.concat(pendingHistory)
+        pendingPolls = taken.polls.concat(pendingPolls)
+        const excess = pendingRows() - bufferLimit
+        if (excess <= 0) return Effect.void
+        const dropHistory = Math.min(excess, pendingHistory.length)
+        pendingHistory = pendingHistory.slice(dropHistory)
+        pendingPolls = pendingPolls.slice(excess - dropHistory)
+        return Effect.logWarning(`dropped ${excess} buffered export history rows: the database refuses writes`)
+      })
+
+    /**
+     * A write transaction that first writes the buffered rows. They are taken inside the transaction (on
+     * SQLite, once the connection is held), so two flushes never reorder them.
+     */
+    const writeTransaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => {
+        let taken: Taken | undefined
+        return sql
+          .withTransaction(
+            Effect.suspend(() => {
+              taken = takePending()
+              const { history, polls } = taken
+              return history.length === 0 && polls.length === 0
+                ? body
+                : Effect.zipRight(Effect.zipRight(insertHistory(history), insertPolls(polls)), body)
+            })
+          )
+          .pipe(Effect.onError(() => (taken === undefined ? Effect.void : restorePending(taken))))
+      })
+
+    const flush = Effect.suspend(() => (pendingRows() === 0 ? Effect.void : writeTransaction(Effect.void)))
+    let flushing = false
+    const scope = yield* Effect.scope
+    /** A failed flush has given its rows back; the next one retries them. Serving pages goes on. */
+    const flushLogged = flush.pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("export history flush failed; retrying", cause))
+    )
+    const flushInBackground = flushLogged.pipe(Effect.ensuring(Effect.sync(() => (flushing = false))))
+    const buffer = (history: ReadonlyArray<HistoryInsert>, poll: PollInsert) =>
+      Effect.suspend(() => {
+        for (const row of history) pendingHistory.push(row)
+        pendingPolls.push(poll)
+        // Back-pressure: when pages are served back to back without the event loop ever turning, the forked
+        // flush cannot run; the page that finds the buffer this full writes it itself.
+        if (pendingRows() >= flushAtRows * 10) return flushLogged
+        if (flushing || pendingRows() < flushAtRows) return Effect.void
+        flushing = true
+        return Effect.asVoid(Effect.forkIn(flushInBackground, scope))
+      })
+    // Finalizers run last-added first: the timer stops, then whatever is buffered is written.
+    yield* Effect.addFinalizer(() =>
+      flush.pipe(Effect.catchAllCause((cause) => Effect.logWarning("export history lost at shutdown", cause)))
+    )
+    // The timer runs on the wall clock whatever Clock the store is given: domain time (a TestClock jumping a
+    // day ahead) must not replay every 250 ms tick, and flushing is about real elapsed time anyway.
+    yield* Effect.forkScoped(
+      Effect.repeat(flushLogged, Schedule.spaced(flushEvery)).pipe(Effect.withClock(Clock.make()))
+    )
 
     const ingest = Effect.fn("SqlOrderStore.ingest")(
       function* (
@@ -366,7 +554,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         const result: OrderStore.IngestSummary = { inserted, restamped, unchanged, ignored }
         return result
       },
-      (effect) => sql.withTransaction(effect),
+      writeTransaction,
       wrap("ingest")
     )
 
@@ -376,7 +564,101 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
       return Option.fromNullable(rows[0]?.sync_cursor)
     }, wrap("cursor"))
 
-    const exportPage = Effect.fn("SqlOrderStore.exportPage")(
+    /** The current content of a snapshot's members at positions [offset, offset + pageSize), in order. */
+    const selectSnapshotPage = (storeId: string, snapshotId: string, offset: number, pageSize: number) =>
+      sql<DocumentRow>`SELECT ${sql.literal(
+        documentColumns
+          .split(", ")
+          .map((c) => `d.${c}`)
+          .join(", ")
+      )}
+        FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${storeId} AND d.pos_ref = m.pos_ref
+        WHERE m.snapshot_id = ${snapshotId} AND m.position >= ${offset} AND m.position < ${offset + pageSize}
+        ORDER BY m.position`
+
+    /**
+     * A read-only transaction: one consistent view across its statements. SQLite's deferred BEGIN reads one
+     * WAL snapshot and commits without a sync; PostgreSQL needs REPEATABLE READ for one snapshot across
+     * statements (READ COMMITTED takes one per statement).
+     */
+    const readTransaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+      sql.withTransaction(
+        d.name === "pg" ? Effect.zipRight(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`, body) : body
+      )
+
+    /**
+     * A later page of a live snapshot that leaves the watermark where it is: one read transaction, nothing
+     * durable to write (its poll-log row and history go through the write-behind buffer). None when the
+     * snapshot is missing or expired, or when the watermark would move (a window whose end was clamped on
+     * page 1 and is trusted now): those take the durable path.
+     */
+    const readLaterPage = (request: OrderStore.ExportRequest) =>
+      Effect.gen(function* () {
+        const at = yield* nowMs
+        const { storeId, window, page, pageSize } = request
+        const startMs = millis(window.start)
+        const endMs = millis(window.end)
+        const read = yield* readTransaction(
+          Effect.gen(function* () {
+            const stores = yield* sql<{ watermark_ms: unknown }>`
+              SELECT watermark_ms FROM pb_stores WHERE store_id = ${storeId}`
+            const snapshots = yield* sql<{ snapshot_id: string; total: unknown; expires_ms: unknown }>`
+              SELECT snapshot_id, total, expires_ms FROM pb_snapshots
+              WHERE store_id = ${storeId} AND window_start_ms = ${startMs} AND window_end_ms = ${endMs}`
+            const snapshot = snapshots[0]
+            const store = stores[0]
+            if (snapshot === undefined || store === undefined || Dialect.num(snapshot.expires_ms) < at) {
+              return Option.none()
+            }
+            const watermark =
+              store.watermark_ms == null ? Option.none<DateTime.Utc>() : Option.some(utc(store.watermark_ms))
+            const advance = ExportStamp.advanceWatermark(watermark, window, utc(at), tolerance)
+            if (!Option.getEquivalence(DateTime.Equivalence)(advance.watermark, watermark)) return Option.none()
+            const offset = (page - 1) * pageSize
+            const rows = yield* selectSnapshotPage(storeId, snapshot.snapshot_id, offset, pageSize)
+            return Option.some({
+              snapshot: { id: snapshot.snapshot_id, total: Dialect.num(snapshot.total) },
+              clamped: advance.clamped,
+              rows
+            })
+          })
+        )
+        if (Option.isNone(read)) return Option.none<OrderStore.ExportPage>()
+        const { snapshot, clamped, rows } = read.value
+        const orders = yield* Effect.forEach(rows, toStored(storeId))
+        const pages = ExportSnapshot.pageCount(snapshot.total, pageSize)
+        yield* buffer(exportedPage(storeId, at, request, pages, rows), {
+          store_id: storeId,
+          at_ms: at,
+          window_start_ms: startMs,
+          window_end_ms: endMs,
+          page,
+          pages,
+          count: orders.length,
+          snapshot_id: snapshot.id
+        })
+        const result: OrderStore.ExportPage = {
+          page,
+          pages,
+          total: snapshot.total,
+          orders,
+          snapshotId: snapshot.id,
+          snapshotCreated: false,
+          watermarkClamped: clamped
+        }
+        return Option.some(result)
+      })
+
+    const exportPage = Effect.fn("SqlOrderStore.exportPage")(function* (request: OrderStore.ExportRequest) {
+      if (request.page > 1 && pagingMode === "snapshot") {
+        const later = yield* readLaterPage(request)
+        if (Option.isSome(later)) return later.value
+      }
+      return yield* exportDurably(request)
+    }, wrap("exportPage"))
+
+    /** Page 1, an expired or missing snapshot, or a watermark to move: one durable write transaction. */
+    const exportDurably = Effect.fn("SqlOrderStore.exportDurably")(
       function* (request: OrderStore.ExportRequest) {
         const at = yield* nowMs
         const { storeId, window, page, pageSize } = request
@@ -440,34 +722,13 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
           page < 1
             ? []
             : pagingMode === "snapshot"
-              ? yield* sql<DocumentRow>`SELECT ${sql.literal(
-                  documentColumns
-                    .split(", ")
-                    .map((c) => `d.${c}`)
-                    .join(", ")
-                )}
-                FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${storeId} AND d.pos_ref = m.pos_ref
-                WHERE m.snapshot_id = ${snapshot.id} AND m.position >= ${offset} AND m.position < ${offset + pageSize}
-                ORDER BY m.position`
+              ? yield* selectSnapshotPage(storeId, snapshot.id, offset, pageSize)
               : yield* sql<DocumentRow>`SELECT ${sql.literal(documentColumns)} FROM pb_documents
                 WHERE store_id = ${storeId} AND stamp_ms >= ${startMs} AND stamp_ms < ${endExclusiveMs}
                 ORDER BY stamp_ms, pos_ref LIMIT ${pageSize} OFFSET ${offset}`
-        const orders = yield* Effect.forEach(rows, toStored)
+        const orders = yield* Effect.forEach(rows, toStored(storeId))
 
-        const detail = JSON.stringify({ start: startMs, end: endMs, page, pages })
-        yield* insertHistory(
-          rows.map((row) => ({
-            store_id: storeId,
-            pos_ref: row.pos_ref,
-            at_ms: at,
-            event: "Exported",
-            reason: null,
-            pos_modified_ms: null,
-            stamp_ms: null,
-            content_hash: null,
-            detail
-          }))
-        )
+        yield* insertHistory(exportedPage(storeId, at, request, pages, rows))
         yield* sql`INSERT INTO pb_polls ${sql.insert({
           store_id: storeId,
           at_ms: at,
@@ -489,7 +750,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         }
         return result
       },
-      (effect) => sql.withTransaction(effect),
+      writeTransaction,
       wrap("exportPage")
     )
 
@@ -531,7 +792,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
           ])
         }
       },
-      (effect) => sql.withTransaction(effect),
+      writeTransaction,
       wrap("recordHeld")
     )
 
@@ -541,7 +802,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         const { watermark } = yield* lockStore(storeId)
         const row = yield* lookup(storeId, order)
         if (Option.isNone(row)) return yield* new OrderStore.OrderNotFound({ storeId, order })
-        const current = yield* toStored(row.value)
+        const current = yield* toStored(storeId)(row.value)
         const decision = RefreshRule.decide(
           Option.some({
             posModifiedAt: current.order.posModifiedAt,
@@ -576,25 +837,34 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         }
         return touched
       },
-      (effect) => sql.withTransaction(effect),
+      writeTransaction,
       wrap("touch")
     )
 
     const find = Effect.fn("SqlOrderStore.find")(function* (storeId: string, order: string) {
       const row = yield* lookup(storeId, order)
       if (Option.isNone(row)) return Option.none<OrderStore.StoredOrder>()
-      return Option.some(yield* toStored(row.value))
+      return Option.some(yield* toStored(storeId)(row.value))
     }, wrap("find"))
 
     const explain = Effect.fn("SqlOrderStore.explain")(
       function* (storeId: string, order: string) {
         const row = yield* lookup(storeId, order)
         if (Option.isNone(row)) return yield* new OrderStore.OrderNotFound({ storeId, order })
-        const current = yield* toStored(row.value)
+        const current = yield* toStored(storeId)(row.value)
         const posRef = current.order.posRef
-        const history = yield* sql<HistoryRow>`
-          SELECT event, at_ms, reason, pos_modified_ms, stamp_ms, content_hash, detail FROM pb_history
+        const own = yield* sql<HistoryRow & { seq: unknown }>`
+          SELECT seq, event, at_ms, reason, pos_modified_ms, stamp_ms, content_hash, detail FROM pb_history
           WHERE store_id = ${storeId} AND pos_ref = ${posRef} ORDER BY seq`
+        // The store's page rows whose POS id list mentions this one (a text match, confirmed after parsing).
+        const needle = JSON.stringify(posRef)
+        const pageRows = yield* sql<HistoryRow & { seq: unknown }>`
+          SELECT seq, event, at_ms, reason, pos_modified_ms, stamp_ms, content_hash, detail FROM pb_history
+          WHERE store_id = ${storeId} AND pos_ref = '' AND event = 'ExportedPage'
+            AND ${d.contains(sql`detail`, needle)} ORDER BY seq`
+        const history = [...own, ...pageRows.filter((row) => pageIncludes(row, posRef))].sort(
+          (a, b) => Dialect.num(a.seq) - Dialect.num(b.seq)
+        )
         const notices = yield* sql<NoticeRow>`SELECT * FROM pb_ship_notices
           WHERE store_id = ${storeId} AND pos_ref = ${posRef} ORDER BY seq`
         const writeBacks = yield* sql<OutboxRow>`SELECT * FROM pb_outbox
@@ -608,12 +878,14 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         }
         return explanation
       },
-      // One read transaction: the history, notices and write-backs agree with each other.
-      (effect) => sql.withTransaction(effect),
+      // One read transaction: the history, notices and write-backs agree with each other. Buffered export
+      // history is written first, so explain shows every page served.
+      (effect) => Effect.zipRight(flush, sql.withTransaction(effect)),
       wrap("explain")
     )
 
     const polls = Effect.fn("SqlOrderStore.polls")(function* (storeId: string, limit: number) {
+      yield* flush
       // The reference store returns every poll for a limit of 0 (`slice(-0)`); keep that.
       const rows =
         limit > 0
@@ -649,7 +921,8 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         }
         return result
       },
-      (effect) => sql.withTransaction(effect),
+      // Buffered poll-log rows are written first: `lastPoll` is the last page served.
+      (effect) => Effect.zipRight(flush, sql.withTransaction(effect)),
       wrap("stats")
     )
 
@@ -780,7 +1053,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
         yield* sql`DELETE FROM pb_polls WHERE at_ms < ${before}`
       }
       return expired.length
-    }).pipe(sql.withTransaction, wrap("pruneSnapshots"), Effect.withSpan("SqlOrderStore.pruneSnapshots"))
+    }).pipe(writeTransaction, wrap("pruneSnapshots"), Effect.withSpan("SqlOrderStore.pruneSnapshots"))
 
     const service: OrderStore.OrderStoreService = {
       ingest,
@@ -804,4 +1077,4 @@ export const make = (options: Options = {}): Effect.Effect<OrderStore.OrderStore
 
 /** The OrderStore on whatever `SqlClient` is provided; run `Migrations` first (the engine layers do). */
 export const layer = (options: Options = {}): Layer.Layer<OrderStore.OrderStore, never, SqlClient.SqlClient> =>
-  Layer.effect(OrderStore.OrderStore, make(options))
+  Layer.scoped(OrderStore.OrderStore, make(options))

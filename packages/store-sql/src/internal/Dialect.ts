@@ -22,6 +22,8 @@ export interface Dialect {
   readonly lockRow: Fragment
   /** Appended to the outbox claim: replicas skip items another replica is claiming right now. */
   readonly claimLock: Fragment
+  /** True when the text `column` contains `needle` literally (no pattern characters, unlike LIKE). */
+  readonly contains: (column: Fragment, needle: string) => Fragment
 }
 
 export const of = (sql: SqlClient): Dialect =>
@@ -32,7 +34,8 @@ export const of = (sql: SqlClient): Dialect =>
       keyText: sql.literal(`TEXT COLLATE "C"`),
       millis: sql.literal("BIGINT"),
       lockRow: sql.literal("FOR UPDATE"),
-      claimLock: sql.literal("FOR UPDATE SKIP LOCKED")
+      claimLock: sql.literal("FOR UPDATE SKIP LOCKED"),
+      contains: (column, needle) => sql`strpos(${column}, ${needle}) > 0`
     }),
     orElse: (): Dialect => ({
       name: "sqlite",
@@ -40,7 +43,8 @@ export const of = (sql: SqlClient): Dialect =>
       keyText: sql.literal("TEXT"),
       millis: sql.literal("INTEGER"),
       lockRow: sql.literal(""),
-      claimLock: sql.literal("")
+      claimLock: sql.literal(""),
+      contains: (column, needle) => sql`instr(${column}, ${needle}) > 0`
     })
   })
 
