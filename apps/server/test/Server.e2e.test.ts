@@ -91,6 +91,48 @@ describe("the server as a process", () => {
     expect(notices.map((n) => n.notice.trackingNumber).sort()).toEqual(["T0", "T1", "T2"])
   }, 240_000)
 
+  it("finishes a ship notice that is in flight when it is asked to stop (SIGTERM)", async () => {
+    const dir = tempDir("graceful")
+    const config = join(dir, "config.json")
+    writeConfig(config, dir, [{ id: "shop", simulatorUrl: sim.url, token: "hl-token" }])
+    const server = await startServer(config, await freePort())
+    const body = shipNotice("SO-1002", "GRACE1")
+    const { request } = await import("node:http")
+    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${server.url}/shipstation/shop?action=shipnotify&order_number=SO-1002&carrier=USPS&tracking_number=GRACE1`,
+        {
+          method: "POST",
+          headers: {
+            authorization: basic("ss", "ss-secret"),
+            "content-type": "text/xml",
+            "content-length": Buffer.byteLength(body)
+          }
+        },
+        (res) => {
+          let text = ""
+          res.on("data", (d) => {
+            text += d
+          })
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }))
+        }
+      )
+      req.on("error", reject)
+      // Half the body now, SIGTERM, the rest shortly after.
+      req.write(body.slice(0, 40))
+      setTimeout(() => {
+        server.child.kill("SIGTERM")
+        setTimeout(() => req.end(body.slice(40)), 300)
+      }, 200)
+    })
+    const response = await answered
+    expect(response.status).toBe(200)
+    expect(response.text).toContain("received")
+    await server.kill("SIGTERM")
+    const notices = await readStore(join(dir, "posbridge.sqlite"), (store) => store.outbox("shop"))
+    expect(notices.map((n) => n.notice.trackingNumber)).toEqual(["GRACE1"])
+  }, 120_000)
+
   it("syncs one store from the command line with a progress bar", async () => {
     const dir = tempDir("cli-sync")
     const config = join(dir, "config.json")
