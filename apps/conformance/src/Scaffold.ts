@@ -4,7 +4,17 @@
  * them; anywhere else the generated package gets a node_modules with links to this checkout's copies, so it can
  * be checked at once with `pnpm conformance --adapter DIR/source-NAME`.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Effect } from "effect"
@@ -40,6 +50,9 @@ export const generate = (name: string, dir: string): Effect.Effect<string, Scaff
       if (existsSync(out)) throw new Error(`${out} already exists`)
       mkdirSync(dirname(out), { recursive: true })
       cpSync(templateDir, out, { recursive: true })
+      // The template's manifest is not named package.json: tooling/* is a workspace glob, and its placeholders
+      // are not valid dependency versions.
+      renameSync(join(out, "package.json.template"), join(out, "package.json"))
       const inWorkspace = !relative(join(repoRoot, "packages"), out).startsWith("..")
       const deps = inWorkspace
         ? { __EFFECT__: "catalog:", __PLATFORM__: "catalog:", __CORE__: "workspace:*" }
