@@ -1,1 +1,10 @@
-export {}
+export * as AdapterConformance from "./AdapterConformance.js"
+export * as Adapters from "./Adapters.js"
+export * as Bridge from "./Bridge.js"
+export * as Conformance from "./Conformance.js"
+export * as FixtureProfile from "./FixtureProfile.js"
+export * as Report from "./Report.js"
+export * as Scaffold from "./Scaffold.js"
+export * as Scenarios from "./Scenarios.js"
+export * as ShipStationClient from "./ShipStationClient.js"
+export * as Soak from "./Soak.js"
