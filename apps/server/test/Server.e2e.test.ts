@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { OrderStore } from "@posbridge/core"
@@ -131,6 +131,21 @@ describe("the server as a process", () => {
     await server.kill("SIGTERM")
     const notices = await readStore(join(dir, "posbridge.sqlite"), (store) => store.outbox("shop"))
     expect(notices.map((n) => n.notice.trackingNumber)).toEqual(["GRACE1"])
+  }, 120_000)
+
+  it("warns about a Heartland store that sends invoices, at start-up and in stores list", async () => {
+    const dir = tempDir("invoices")
+    const config = join(dir, "config.json")
+    writeConfig(config, dir, [{ id: "inv", simulatorUrl: sim.url, token: "hl-token" }])
+    const text = readFileSync(config, "utf8").replace('"documentKind": "orders"', '"documentKind": "invoices"')
+    writeFileSync(config, text)
+    const server = await startServer(config, await freePort())
+    await server.kill("SIGTERM")
+    expect(server.output()).toContain("store inv: Heartland invoices cannot be re-saved")
+    const list = await runCli(["stores", "list", "--config", config])
+    expect(list.status, list.stderr).toBe(0)
+    expect(list.stdout).toContain("inv\n  POS: heartland, sends invoices")
+    expect(list.stdout).toContain("WARNING: Heartland invoices cannot be re-saved")
   }, 120_000)
 
   it("syncs one store from the command line with a progress bar", async () => {
