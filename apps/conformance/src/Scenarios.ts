@@ -11,6 +11,7 @@
 import { ClockCheck } from "@posbridge/server"
 import { Cause, Effect, Exit, Option } from "effect"
 import * as Bridge from "./Bridge.js"
+import * as ProtocolChecks from "./ProtocolChecks.js"
 import type * as Report from "./Report.js"
 import * as SS from "./ShipStationClient.js"
 
@@ -146,6 +147,8 @@ export interface Scenario {
   readonly description: string
   /** Needs the bridge clock or the POS: not applicable against an external server. */
   readonly needsControl: boolean
+  /** The protocol check behind a scenario that needs no control; `--url` runs it against a running server. */
+  readonly check?: ((t: ProtocolChecks.Target) => Effect.Effect<ReadonlyArray<string>>) | undefined
   readonly run: (d: Driver) => Effect.Effect<void>
 }
 
@@ -385,7 +388,8 @@ export const scenarios: ReadonlyArray<Scenario> = [
         )
       })
   },
-  ...protocolScenarios()
+  ...protocolScenarios(),
+  ...overHttpOnly()
 ]
 
 function protocolScenarios(): ReadonlyArray<Scenario> {
@@ -513,54 +517,6 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
         })
     },
     {
-      name: "bad-credentials",
-      description: "A wrong password, by Basic auth and by query: 401 with a sentence, no orders.",
-      needsControl: false,
-      run: (d) =>
-        Effect.gen(function* () {
-          d.skipFinal = true
-          const wrong = { ...orders, password: "not-the-password" }
-          for (const auth of ["basic", "query"] as const) {
-            const r = yield* SS.poll(
-              d.bridge.url,
-              orders.id,
-              creds(wrong),
-              { start: ssNow(d) - 60 * minute, end: ssNow(d) },
-              { auth }
-            )
-            yield* expect(
-              d,
-              r.status === 401 && r.body.trim().length > 0 && !/<Order>/.test(r.body),
-              `${auth}: expected 401 with a reason, got ${r.status} ${r.body.slice(0, 80)}`
-            )
-          }
-        })
-    },
-    {
-      name: "credentials-of-another-store",
-      description: "Store B's valid credentials on store A's URL are refused.",
-      needsControl: false,
-      run: (d) =>
-        Effect.gen(function* () {
-          d.skipFinal = true
-          const r = yield* SS.poll(d.bridge.url, orders.id, creds(Bridge.stores.other), {
-            start: ssNow(d) - 60 * minute,
-            end: ssNow(d)
-          })
-          yield* expect(d, r.status === 401, `expected 401, got ${r.status}`)
-          const n = yield* SS.shipNotify(d.bridge.url, orders.id, creds(Bridge.stores.other), {
-            orderNumber: "1",
-            carrier: "UPS",
-            trackingNumber: "X"
-          })
-          yield* expect(
-            d,
-            n.status === 401,
-            `ship notice with another store's credentials: expected 401, got ${n.status}`
-          )
-        })
-    },
-    {
       name: "query-credentials",
       description: "SS-UserName / SS-Password in the query string are accepted like Basic auth.",
       needsControl: true,
@@ -572,77 +528,6 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
           yield* advance(d, 1)
           const r = yield* poll(d, orders, { auth: "query" })
           yield* expect(d, r.orders.length === 3, `expected 3 orders, got ${r.orders.length}`)
-        })
-    },
-    {
-      name: "malformed-dates",
-      description: "Dates in other forms, impossible dates and start after end: 400 naming the parameter.",
-      needsControl: false,
-      run: (d) =>
-        Effect.gen(function* () {
-          d.skipFinal = true
-          const cases = [
-            { start: "2024-06-03 10:00", end: "06/03/2024 11:00", name: "start_date" },
-            { start: "06/03/2024 10:00", end: "02/30/2024 11:00", name: "end_date" },
-            { start: "06/03/2024 12:00", end: "06/03/2024 11:00", name: "start_date" },
-            { start: "", end: "06/03/2024 11:00", name: "start_date" }
-          ]
-          for (const c of cases) {
-            const r = yield* SS.poll(d.bridge.url, orders.id, creds(orders), { start: 0, end: 0 }, { rawDates: c })
-            yield* expect(
-              d,
-              r.status === 400 && r.body.includes(c.name),
-              `${c.start} / ${c.end}: expected 400 naming ${c.name}, got ${r.status} ${r.body.trim()}`
-            )
-          }
-          const ok = yield* SS.poll(
-            d.bridge.url,
-            orders.id,
-            creds(orders),
-            { start: 0, end: 0 },
-            { rawDates: { start: "6/3/2024 9:00:30 AM", end: "06/03/2024 10:00" } }
-          )
-          yield* expect(
-            d,
-            ok.status === 200,
-            `seconds and AM/PM should be tolerated, got ${ok.status} ${ok.body.trim()}`
-          )
-        })
-    },
-    {
-      name: "empty-window",
-      description: "A window with no orders is still a valid Orders document, not an empty body.",
-      needsControl: false,
-      run: (d) =>
-        Effect.gen(function* () {
-          d.skipFinal = true
-          const r = yield* SS.poll(d.bridge.url, orders.id, creds(orders), {
-            start: Date.parse("2020-01-01T00:00:00Z"),
-            end: Date.parse("2020-01-01T01:00:00Z")
-          })
-          yield* expect(
-            d,
-            r.status === 200 && /<Orders[^>]*pages="\d+"/.test(r.body) && r.orders.length === 0,
-            `empty window answered ${r.status}: ${r.body.slice(0, 120)}`
-          )
-        })
-    },
-    {
-      name: "unknown-store",
-      description: "A URL for a store that does not exist answers 404 with a sentence.",
-      needsControl: false,
-      run: (d) =>
-        Effect.gen(function* () {
-          d.skipFinal = true
-          const r = yield* SS.poll(d.bridge.url, "no-such-store", creds(orders), {
-            start: ssNow(d) - minute,
-            end: ssNow(d)
-          })
-          yield* expect(
-            d,
-            r.status === 404 && /no-such-store/.test(r.body),
-            `expected 404 naming the store, got ${r.status}`
-          )
         })
     },
     {
@@ -675,6 +560,89 @@ function protocolScenarios(): ReadonlyArray<Scenario> {
           )
         })
     }
+  ]
+}
+
+/** A scenario made of one protocol check: it runs in-process here and against any server with `--url`. */
+// A declaration, not a const: `scenarios` above is built when the module loads.
+function overHttp(
+  name: string,
+  description: string,
+  check: (t: ProtocolChecks.Target) => Effect.Effect<ReadonlyArray<string>>
+): Scenario {
+  return {
+    name,
+    description,
+    needsControl: false,
+    check,
+    run: (d) =>
+      Effect.gen(function* () {
+        d.skipFinal = true
+        d.problems.push(...(yield* check(targetOf(d))))
+      })
+  }
+}
+
+/** The in-process server seen as an external target: the main orders store, and the second merchant. */
+export const targetOf = (d: Driver): ProtocolChecks.Target => ({
+  url: d.bridge.url,
+  store: Bridge.stores.orders,
+  other: Bridge.stores.other,
+  now: () => floorMinute(ssNow(d))
+})
+
+function overHttpOnly(): ReadonlyArray<Scenario> {
+  return [
+    overHttp(
+      "bad-credentials",
+      "A wrong password, by Basic auth and by query: 401 with a sentence, no orders.",
+      ProtocolChecks.badCredentials
+    ),
+    overHttp(
+      "both-credential-forms",
+      "The store's credentials are accepted as HTTP Basic and as SS-UserName / SS-Password query parameters.",
+      ProtocolChecks.bothCredentialForms
+    ),
+    overHttp(
+      "credentials-of-another-store",
+      "Store B's valid credentials on store A's URL (and A's on B's) are refused, for exports and notices.",
+      ProtocolChecks.credentialsOfAnotherStore
+    ),
+    overHttp(
+      "malformed-dates",
+      "Dates in other forms and impossible dates: 400 naming the parameter; seconds and AM/PM are tolerated.",
+      ProtocolChecks.malformedDates
+    ),
+    overHttp(
+      "start-after-end",
+      "A window whose start is after its end: 400 naming start_date.",
+      ProtocolChecks.startAfterEnd
+    ),
+    overHttp(
+      "empty-window",
+      "A window with no orders is still a valid Orders document, not an empty body.",
+      ProtocolChecks.emptyWindow
+    ),
+    overHttp(
+      "page-beyond-last",
+      "The page after the last is answered 200 with a well-formed Orders document without orders.",
+      ProtocolChecks.pageBeyondLast
+    ),
+    overHttp(
+      "paging-stability",
+      "One poll over the last week, pages 1..N: pages never changes and every OrderID appears once.",
+      ProtocolChecks.pagingStability
+    ),
+    overHttp(
+      "duplicate-ship-notice-over-http",
+      'The same notice twice (a made-up order): 200 both times, "already received" the second time.',
+      ProtocolChecks.duplicateShipNotice
+    ),
+    overHttp(
+      "unknown-store",
+      "A URL for a store that does not exist answers 404 with a sentence.",
+      ProtocolChecks.unknownStore
+    )
   ]
 }
 

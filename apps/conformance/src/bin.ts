@@ -1,6 +1,8 @@
 /**
  * `pnpm conformance [--adapter NAME_OR_PATH ...] [--fixtures DIR] [--scenario NAME ...] [--soak --polls N --seed S]
  *                   [--mutation stamp|offset] [--report FILE]`
+ * `pnpm conformance --url URL --store S --user U --password P [--store2 S2 --user2 U2 --password2 P2] [--days N]`
+ * `pnpm conformance record --adapter NAME_OR_PATH --settings FILE.json --out FIXTURE.json [--since ISO] [--pages N]`
  * `pnpm conformance new-adapter NAME --dir DIR`
  */
 import { writeFileSync } from "node:fs"
@@ -8,6 +10,8 @@ import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Option } from "effect"
 import * as Conformance from "./Conformance.js"
+import type * as ProtocolChecks from "./ProtocolChecks.js"
+import * as Remote from "./Remote.js"
 import * as Report from "./Report.js"
 import * as Scaffold from "./Scaffold.js"
 
@@ -26,8 +30,71 @@ const seed = Options.integer("seed").pipe(Options.optional)
 const mutation = Options.choice("mutation", ["stamp", "offset"]).pipe(Options.optional)
 const report = Options.file("report").pipe(Options.optional, Options.withDescription("write a JSON report here"))
 
-const root = Command.make("conformance", { adapter, fixtures, scenario, soak, polls, seed, mutation, report }, (o) =>
+const url = Options.text("url").pipe(
+  Options.optional,
+  Options.withDescription("drive this running posbridge server instead of the in-process bridge")
+)
+const login = (suffix: string) => ({
+  store: Options.text(`store${suffix}`).pipe(Options.optional, Options.withDescription("store id (--url mode)")),
+  user: Options.text(`user${suffix}`).pipe(Options.optional, Options.withDescription("ShipStation username")),
+  password: Options.text(`password${suffix}`).pipe(Options.optional, Options.withDescription("ShipStation password"))
+})
+const first = login("")
+const second = login("2")
+const days = Options.integer("days").pipe(
+  Options.withDefault(7),
+  Options.withDescription("--url: how many days back the paging check reads")
+)
+
+type Login = { store: Option.Option<string>; user: Option.Option<string>; password: Option.Option<string> }
+const loginOf = (l: Login, suffix: string): Effect.Effect<ProtocolChecks.StoreLogin | undefined, string> => {
+  const given = [l.store, l.user, l.password].filter(Option.isSome).length
+  if (given === 0) return Effect.succeed(undefined)
+  if (given < 3) return Effect.fail(`--store${suffix}, --user${suffix} and --password${suffix} go together`)
+  return Effect.succeed({
+    id: Option.getOrThrow(l.store),
+    username: Option.getOrThrow(l.user),
+    password: Option.getOrThrow(l.password)
+  })
+}
+
+const remote = (o: {
+  url: string
+  first: Login
+  second: Login
+  days: number
+  scenario: ReadonlyArray<string>
+  report: Option.Option<string>
+}) =>
   Effect.gen(function* () {
+    const store = yield* loginOf(o.first, "")
+    if (store === undefined) return yield* Effect.fail("--url needs --store, --user and --password")
+    const other = yield* loginOf(o.second, "2")
+    yield* Console.log(`driving ${o.url} (store ${store.id}${other ? ` and ${other.id}` : ""})`)
+    const result = yield* Remote.run({
+      url: o.url,
+      store,
+      other,
+      lookbackMinutes: o.days * 24 * 60,
+      scenarios: o.scenario,
+      print: true
+    })
+    if (Option.isSome(o.report)) writeFileSync(o.report.value, Report.encodeJson(result))
+    yield* Console.log(Report.closing(result))
+    if (result.failed > 0) process.exitCode = 1
+  }).pipe(
+    Effect.catchAll((message) =>
+      Effect.sync(() => {
+        console.error(message)
+        process.exitCode = 2
+      })
+    )
+  )
+
+const rootOptions = { adapter, fixtures, scenario, soak, polls, seed, mutation, report, url, first, second, days }
+const root = Command.make("conformance", rootOptions, (o) =>
+  Effect.gen(function* () {
+    if (Option.isSome(o.url)) return yield* remote({ ...o, url: o.url.value })
     const chosenSeed = Option.getOrElse(o.seed, () => Math.floor(Math.random() * 2 ** 31))
     if (o.soak) yield* Console.log(`soak: ${o.polls} polls, seed ${chosenSeed}`)
     const onlyScenarios = o.scenario.length > 0 && o.adapter.length === 0

@@ -1,0 +1,86 @@
+/**
+ * `--url`: the scenarios that need no POS or clock control, run against a posbridge server that is already
+ * running (a staging deployment, a merchant's own install), over real HTTP. The rest are listed as skipped:
+ * they need the in-process bridge, whose clock and POS the harness moves. Skipped cases are not passes.
+ */
+import { Clock, Effect } from "effect"
+import type * as ProtocolChecks from "./ProtocolChecks.js"
+import * as Report from "./Report.js"
+import * as Scenarios from "./Scenarios.js"
+
+export interface Options {
+  readonly url: string
+  readonly store: ProtocolChecks.StoreLogin
+  readonly other?: ProtocolChecks.StoreLogin | undefined
+  readonly lookbackMinutes?: number | undefined
+  /** Unique per run by default (tracking numbers of the ship-notice check). */
+  readonly runId?: string | undefined
+  /** Scenario names; empty = all. */
+  readonly scenarios?: ReadonlyArray<string> | undefined
+  readonly print?: boolean | undefined
+}
+
+export const skippedReason = "skipped (needs the in-process bridge)"
+
+export const run = (options: Options): Effect.Effect<Report.Report> =>
+  Effect.gen(function* () {
+    const cases: Array<Report.CaseResult> = []
+    const add = (c: Report.CaseResult) =>
+      Effect.sync(() => {
+        cases.push(c)
+        if (options.print) console.log(Report.line(c))
+      })
+    const runId =
+      options.runId ??
+      `${(yield* Clock.currentTimeMillis).toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`.toUpperCase()
+    const target: ProtocolChecks.Target = {
+      url: options.url.replace(/\/+$/, ""),
+      store: options.store,
+      other: options.other,
+      lookbackMinutes: options.lookbackMinutes,
+      runId,
+      // ShipStation sends whole minutes.
+      now: () => {
+        const now = Date.now()
+        return now - (now % 60_000)
+      }
+    }
+    const only = options.scenarios ?? []
+    for (const n of only.filter((n) => !Scenarios.scenarios.some((s) => s.name === n))) {
+      yield* add({
+        name: `scenario ${n}`,
+        status: "failed",
+        problems: ["there is no scenario with this name"],
+        millis: 0
+      })
+    }
+    for (const s of Scenarios.scenarios) {
+      if (only.length > 0 && !only.includes(s.name)) continue
+      const name = `scenario ${s.name}`
+      if (s.check === undefined) {
+        yield* add({ name, status: "not-applicable", problems: [skippedReason], millis: 0 })
+        continue
+      }
+      if (s.name === "credentials-of-another-store" && options.other === undefined) {
+        yield* add({
+          name,
+          status: "not-applicable",
+          problems: ["skipped (give --store2 --user2 --password2)"],
+          millis: 0
+        })
+        continue
+      }
+      const started = Date.now()
+      const problems = yield* s
+        .check(target)
+        .pipe(
+          Effect.catchAllDefect((defect) =>
+            Effect.succeed([
+              `the check could not talk to ${target.url}: ${defect instanceof Error ? (defect.cause instanceof Error ? defect.cause.message : defect.message) : String(defect)}`
+            ])
+          )
+        )
+      yield* add({ name, status: problems.length === 0 ? "passed" : "failed", problems, millis: Date.now() - started })
+    }
+    return Report.summarize(cases)
+  })

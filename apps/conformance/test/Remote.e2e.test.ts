@@ -1,0 +1,110 @@
+import { spawn } from "node:child_process"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import {
+  freePort,
+  gauge,
+  heartlandSimulator,
+  type RunningServer,
+  type RunningSimulator,
+  startServer,
+  tempDir,
+  waitFor
+} from "../../server/test/support/Harness.js"
+
+const conformanceDir = new URL("..", import.meta.url).pathname
+
+/** Runs the conformance CLI as a process without blocking this event loop (the simulator answers from here). */
+const runConformance = async (args: ReadonlyArray<string>) => {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", ...args], {
+    cwd: conformanceDir,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout?.on("data", (d) => {
+    stdout += d
+  })
+  child.stderr?.on("data", (d) => {
+    stderr += d
+  })
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
+  const status = await new Promise<number | null>((resolve) => child.once("exit", resolve))
+  clearTimeout(timer)
+  return { status, stdout, stderr }
+}
+
+describe("conformance --url against the real server started as a process", () => {
+  let sim: RunningSimulator
+  let server: RunningServer
+  beforeAll(async () => {
+    sim = await heartlandSimulator({ orders: 23, token: "hl-token" })
+    const dir = tempDir("conformance-url")
+    const config = join(dir, "config.json")
+    // The second store has its own ShipStation login, so cross-store credentials can be refused.
+    process.env.CONFORMANCE_SS2_PASSWORD = "second-secret"
+    writeFileSync(
+      config,
+      JSON.stringify({
+        dataDir: dir,
+        admin: { username: "admin", password: { env: "TEST_ADMIN_PASSWORD" } },
+        stores: ["shop", "shop2"].map((id, i) => ({
+          id,
+          adapter: "heartland",
+          documentKind: "orders",
+          // Small pages, so the paging check reads several.
+          pageSize: 5,
+          shipstation:
+            i === 0
+              ? { username: "ss", password: { env: "TEST_SS_PASSWORD" } }
+              : { username: "ss2", password: { env: "CONFORMANCE_SS2_PASSWORD" } },
+          settings: { baseUrl: sim.url, apiToken: { env: "TEST_HEARTLAND_TOKEN" } },
+          syncIntervalSeconds: 5,
+          lookbackDays: 30
+        }))
+      })
+    )
+    server = await startServer(config, await freePort())
+    await waitFor("the first sync", async () =>
+      ((await gauge(server.url, "posbridge_documents", "shop")) ?? 0) >= 23 ? true : undefined
+    )
+  }, 120_000)
+  afterAll(async () => {
+    await server?.kill("SIGTERM")
+    await sim?.close()
+  })
+
+  it("passes every protocol scenario over HTTP and lists the ones needing the bridge as skipped, not passed", async () => {
+    const login = ["--store", "shop", "--user", "ss", "--password", "ss-secret"]
+    const second = ["--store2", "shop2", "--user2", "ss2", "--password2", "second-secret"]
+    const r = await runConformance(["--url", server.url, ...login, ...second])
+    expect(r.status, r.stdout + r.stderr).toBe(0)
+    const lines = r.stdout.trim().split("\n")
+    expect(lines.at(-1)).toBe("10 passed, 0 failed")
+    for (const name of [
+      "both-credential-forms",
+      "bad-credentials",
+      "credentials-of-another-store",
+      "malformed-dates",
+      "start-after-end",
+      "page-beyond-last",
+      "empty-window",
+      "paging-stability",
+      "duplicate-ship-notice-over-http"
+    ]) {
+      expect(lines).toContain(`ok   scenario ${name}`)
+    }
+    expect(lines).toContain("n/a  scenario late-arriving-resave: skipped (needs the in-process bridge)")
+    // A second run against the same server is not mistaken for a retry of the first one's notice.
+    const again = await runConformance(["--url", server.url, ...login, "--scenario", "duplicate-ship-notice-over-http"])
+    expect(again.stdout.trim().split("\n").at(-1), again.stdout).toBe("1 passed, 0 failed")
+  }, 180_000)
+
+  it("fails, naming the scenario, when the password is wrong", async () => {
+    const r = await runConformance(["--url", server.url, "--store", "shop", "--user", "ss", "--password", "nope"])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/FAIL scenario both-credential-forms: basic credentials: expected 200 .* got 401/)
+    expect(r.stdout.trim().split("\n").at(-1)).toMatch(/^\d+ passed, [1-9]\d* failed$/)
+  }, 120_000)
+})
