@@ -8,7 +8,10 @@
  *   (the transaction starts with a write). Ingest and snapshot creation for one store therefore never
  *   interleave, so no version can be stamped behind a window that was just served (DESIGN.md invariant 1);
  * - a batch of documents and its cursor commit in that one transaction, or not at all;
- * - outbox items are claimed with `FOR UPDATE SKIP LOCKED`, so two replicas never claim the same item.
+ * - outbox items are claimed with `FOR UPDATE SKIP LOCKED`, so two replicas never claim the same item;
+ * - a later page of a live snapshot moves nothing durable, so it is a read transaction; its poll-log row and
+ *   export history go through a write-behind buffer (see `writeTransaction`): a crash can lose up to one
+ *   flush interval of that diagnostic history, never a watermark, snapshot, document, cursor or notice.
  */
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
