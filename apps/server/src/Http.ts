@@ -3,6 +3,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { OrderStore, StoreDirectory } from "@posbridge/core"
 import { Credentials } from "@posbridge/shipstation"
 import { DateTime, Effect, Option, type Redacted, Ref } from "effect"
+import * as Stores from "./Stores.js"
 
 export interface AdminCredentials {
   readonly username: string
@@ -87,3 +88,52 @@ export const healthRoutes = (ready: Ref.Ref<boolean>) =>
     ),
     HttpRouter.get("/metrics", metrics)
   )
+
+/**
+ * `GET /admin/status`: each store's state and warnings as JSON, read-only. Warnings are the settings and adapter
+ * warnings of the running store plus the ShipStation clock check's; no setting, credential or token is shown.
+ */
+export const status = (options: {
+  readonly admin: AdminCredentials | undefined
+  readonly stores: Ref.Ref<ReadonlyMap<string, Stores.StoreRuntime>>
+  readonly clockWarnings: Ref.Ref<ReadonlyMap<string, string>>
+}) =>
+  Effect.gen(function* () {
+    const denied = yield* requireAdmin(options.admin)
+    if (Option.isSome(denied)) return denied.value
+    const store = yield* OrderStore.OrderStore
+    const clock = yield* Ref.get(options.clockWarnings)
+    const iso = (d: DateTime.DateTime) => DateTime.formatIso(d)
+    const stores = yield* Effect.forEach((yield* Ref.get(options.stores)).values(), (s) =>
+      Effect.gen(function* () {
+        const id = s.settings.id
+        const st = yield* store.stats(id)
+        const clockMessage = clock.get(id)
+        const warnings = [
+          ...s.warnings,
+          ...(clockMessage === undefined ? [] : [{ code: "shipstation-clock", message: clockMessage }])
+        ].map((w) => ({ code: w.code, message: Stores.scrub(w.message, s.secrets) }))
+        return {
+          id,
+          adapter: s.settings.adapter,
+          documentKind: s.settings.documentKind,
+          warnings,
+          lastPoll: Option.match(st.lastPoll, {
+            onNone: () => null,
+            onSome: (p) => ({
+              at: iso(p.at),
+              window: { start: iso(p.window.start), end: iso(p.window.end) },
+              page: p.page,
+              pages: p.pages,
+              count: p.count
+            })
+          }),
+          documents: st.documents,
+          waitingForPoll: st.waitingForPoll,
+          held: st.held,
+          outbox: st.outbox
+        }
+      })
+    )
+    return yield* HttpServerResponse.json({ stores })
+  })

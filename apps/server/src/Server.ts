@@ -27,6 +27,8 @@ export interface Setup {
     | { readonly path: string; readonly interval: Duration.Duration; readonly env: Config.Environment }
     | undefined
   readonly sync?: SyncEngine.Options | undefined
+  /** How often the ShipStation clock check looks at recent polls; default one minute. */
+  readonly clockCheckInterval?: Duration.Duration | undefined
 }
 
 export const orderStoreLayer = (config: Config.ServerConfig): Layer.Layer<OrderStore.OrderStore, unknown> =>
@@ -100,7 +102,7 @@ export const start = (setup: Setup) =>
     })
     yield* Effect.forkScoped(outbox)
 
-    // ShipStation clock check: once a minute, warn once per store when its windows look like another zone.
+    // ShipStation clock check: once a minute (by default), warn once per store when its windows look like another zone.
     yield* Effect.gen(function* () {
       const stores = yield* Ref.get(registry.stores)
       const before = yield* Ref.get(clockWarnings)
@@ -114,7 +116,7 @@ export const start = (setup: Setup) =>
         }
       }
       yield* Ref.set(clockWarnings, next)
-    }).pipe(Effect.repeat(Schedule.spaced(Duration.minutes(1))), Effect.forkScoped)
+    }).pipe(Effect.repeat(Schedule.spaced(setup.clockCheckInterval ?? Duration.minutes(1))), Effect.forkScoped)
 
     yield* store.pruneSnapshots.pipe(
       Effect.catchAll((e) => Effect.logWarning("snapshot pruning failed", e)),
@@ -123,6 +125,10 @@ export const start = (setup: Setup) =>
     )
 
     const adminRoutes = HttpRouter.empty.pipe(
+      HttpRouter.get(
+        "/admin/status",
+        Http.status({ admin: setup.config.admin, stores: registry.stores, clockWarnings })
+      ),
       HttpRouter.post(
         "/admin/stores/:storeId/sync",
         Effect.gen(function* () {
