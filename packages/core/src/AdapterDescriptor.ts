@@ -6,10 +6,12 @@ import type { Layer, Schema } from "effect"
 import type { PosSource, PosSourceError } from "./PosSource.js"
 import type { StoreSettings, StoreWarning } from "./Store.js"
 
+// biome-ignore lint/suspicious/noExplicitAny: adapters are loaded at run time; the server narrows R to what it provides
 export interface AdapterDescriptor<Settings = any, R = any> {
   readonly _tag: "PosbridgeAdapter"
   readonly id: string
   readonly displayName: string
+  // biome-ignore lint/suspicious/noExplicitAny: the encoded form of settings is the adapter's business
   readonly settingsSchema: Schema.Schema<Settings, any>
   /** How far back a resumed pull re-reads, to absorb POS clock skew and eventual consistency. */
   readonly overlapMillis: number

@@ -58,6 +58,12 @@ export interface ExportRequest {
   /** 1-based. */
   readonly page: number
   readonly pageSize: number
+  /**
+   * ShipStation's field rules, run on each order of the page: reasons to hold it back, or none. A held order
+   * is not recorded as exported (nor counted in the poll); it is returned in `held` and the caller records
+   * the reasons with `recordHeld`.
+   */
+  readonly hold?: ((order: Order) => ReadonlyArray<string>) | undefined
 }
 
 export interface ExportPage {
@@ -65,8 +71,10 @@ export interface ExportPage {
   /** The same on every page of one snapshot; 0 for an empty window. */
   readonly pages: number
   readonly total: number
-  /** Current content of each member on this page, in snapshot order. */
+  /** Current content of each member on this page, in snapshot order, except the held ones. */
   readonly orders: ReadonlyArray<StoredOrder>
+  /** Members of this page that `hold` held back, with their reasons. */
+  readonly held: ReadonlyArray<{ readonly order: StoredOrder; readonly reasons: ReadonlyArray<string> }>
   readonly snapshotId: string
   /** True when this request froze a new snapshot (page 1, or a later page whose snapshot had expired). */
   readonly snapshotCreated: boolean

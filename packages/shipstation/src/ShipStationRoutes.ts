@@ -8,7 +8,7 @@
  * The raw query string is never logged (it may carry SS-Password).
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { OrderStore, OrderWindow, type Store, StoreDirectory } from "@posbridge/core"
+import { type Order, OrderStore, OrderWindow, type Store, StoreDirectory } from "@posbridge/core"
 import { Cause, Data, Effect, Either, FiberRef, LogLevel, Option, Stream } from "effect"
 import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
@@ -93,21 +93,29 @@ const exportOrders = (
     if (Either.isLeft(decoded)) return plain(400, decoded.left.sentence)
     const { window, page } = decoded.right
     const store = yield* OrderStore.OrderStore
-    const result = yield* store.exportPage({ storeId, window, page, pageSize: settings.pageSize })
+    // The field rules run inside the export so a held order is never logged as sent; each order is checked
+    // once and the repaired version kept for rendering.
+    const checks = new Map<string, FieldRules.Result>()
+    const hold = (order: Order.Order) => {
+      const checked = FieldRules.check(order)
+      checks.set(order.posRef, checked)
+      return checked._tag === "Held" ? checked.reasons : []
+    }
+    const result = yield* store.exportPage({ storeId, window, page, pageSize: settings.pageSize, hold })
     // Repairs are common (a country name on every order) and logged at debug, usually filtered out: the
     // level is read once per page so a filtered-out message is not even built.
     const debug = LogLevel.greaterThanEqual(LogLevel.Debug, yield* FiberRef.get(FiberRef.currentMinimumLogLevel))
+    for (const { order, reasons } of result.held) {
+      yield* store.recordHeld(storeId, order.order.posRef, reasons)
+      yield* Effect.logWarning("order held back from ShipStation").pipe(
+        Effect.annotateLogs({ posRef: order.order.posRef, reasons: reasons.join("; ") })
+      )
+    }
+    const held = result.held.length
     const served: Array<ExportXml.ExportedOrder> = []
-    let held = 0
     for (const stored of result.orders) {
-      const checked = FieldRules.check(stored.order)
-      if (checked._tag === "Held") {
-        held++
-        yield* store.recordHeld(storeId, stored.order.posRef, checked.reasons)
-        yield* Effect.logWarning("order held back from ShipStation").pipe(
-          Effect.annotateLogs({ posRef: stored.order.posRef, reasons: checked.reasons.join("; ") })
-        )
-      } else {
+      const checked = checks.get(stored.order.posRef) ?? FieldRules.check(stored.order)
+      if (checked._tag === "Ok") {
         served.push({ order: checked.order, stamp: stored.stamp })
         if (debug && checked.repairs.length > 0) {
           yield* Effect.logDebug("order repaired for ShipStation").pipe(

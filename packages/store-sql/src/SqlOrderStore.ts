@@ -595,6 +595,19 @@ export const make = (
      * snapshot is missing or expired, or when the watermark would move (a window whose end was clamped on
      * page 1 and is trusted now): those take the durable path.
      */
+    /** Applies the request's field rules: held members are returned apart and not recorded as exported. */
+    const splitHeld = (request: OrderStore.ExportRequest, rows: ReadonlyArray<DocumentRow>) =>
+      Effect.map(Effect.forEach(rows, toStored(request.storeId)), (stored) => {
+        const served: Array<{ row: DocumentRow; order: OrderStore.StoredOrder }> = []
+        const held: Array<{ order: OrderStore.StoredOrder; reasons: ReadonlyArray<string> }> = []
+        stored.forEach((order, i) => {
+          const reasons = request.hold?.(order.order) ?? []
+          if (reasons.length > 0) held.push({ order, reasons })
+          else served.push({ row: rows[i]!, order })
+        })
+        return { orders: served.map((s) => s.order), rows: served.map((s) => s.row), held }
+      })
+
     const readLaterPage = (request: OrderStore.ExportRequest) =>
       Effect.gen(function* () {
         const at = yield* nowMs
@@ -627,8 +640,8 @@ export const make = (
           })
         )
         if (Option.isNone(read)) return Option.none<OrderStore.ExportPage>()
-        const { snapshot, clamped, rows } = read.value
-        const orders = yield* Effect.forEach(rows, toStored(storeId))
+        const { snapshot, clamped } = read.value
+        const { orders, rows, held } = yield* splitHeld(request, read.value.rows)
         const pages = ExportSnapshot.pageCount(snapshot.total, pageSize)
         yield* buffer(exportedPage(storeId, at, request, pages, rows), {
           store_id: storeId,
@@ -645,6 +658,7 @@ export const make = (
           pages,
           total: snapshot.total,
           orders,
+          held,
           snapshotId: snapshot.id,
           snapshotCreated: false,
           watermarkClamped: clamped
@@ -721,7 +735,7 @@ export const make = (
 
         const pages = ExportSnapshot.pageCount(snapshot.total, pageSize)
         const offset = (page - 1) * pageSize
-        const rows =
+        const pageRows =
           page < 1
             ? []
             : pagingMode === "snapshot"
@@ -729,7 +743,7 @@ export const make = (
               : yield* sql<DocumentRow>`SELECT ${sql.literal(documentColumns)} FROM pb_documents
                 WHERE store_id = ${storeId} AND stamp_ms >= ${startMs} AND stamp_ms < ${endExclusiveMs}
                 ORDER BY stamp_ms, pos_ref LIMIT ${pageSize} OFFSET ${offset}`
-        const orders = yield* Effect.forEach(rows, toStored(storeId))
+        const { orders, rows, held } = yield* splitHeld(request, pageRows)
 
         yield* insertHistory(exportedPage(storeId, at, request, pages, rows))
         yield* sql`INSERT INTO pb_polls ${sql.insert({
@@ -747,6 +761,7 @@ export const make = (
           pages,
           total: snapshot.total,
           orders,
+          held,
           snapshotId: snapshot.id,
           snapshotCreated: created,
           watermarkClamped: advance.clamped

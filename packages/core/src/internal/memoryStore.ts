@@ -172,9 +172,15 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
           const pages = ExportSnapshot.pageCount(snapshot.members.length, request.pageSize)
           const slice = ExportSnapshot.pageSlice(snapshot.members, request.page, request.pageSize)
           const orders: Array<StoredOrder> = []
+          const held: Array<{ order: StoredOrder; reasons: ReadonlyArray<string> }> = []
           for (const posRef of slice) {
             const doc = s.docs.get(posRef)
             if (!doc) continue
+            const reasons = request.hold?.(doc.current.order) ?? []
+            if (reasons.length > 0) {
+              held.push({ order: doc.current, reasons })
+              continue
+            }
             orders.push(doc.current)
             doc.history.push({ _tag: "Exported", at, window: request.window, page: request.page, pages })
           }
@@ -192,6 +198,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
             pages,
             total: snapshot.members.length,
             orders,
+            held,
             snapshotId: snapshot.id,
             snapshotCreated: created,
             watermarkClamped: advance.clamped

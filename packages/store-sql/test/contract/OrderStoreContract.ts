@@ -306,6 +306,38 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
       })
     )
 
+    it.effect("an order held back by the field rules is returned apart, never recorded as exported nor counted", () =>
+      Effect.gen(function* () {
+        const store = yield* OrderStore.OrderStore
+        const t0 = yield* freshDay
+        const s = storeId()
+        yield* store.ingest(
+          { id: s, kind: "invoices" },
+          [doc({ storeId: s, posRef: "a" }), doc({ storeId: s, posRef: "b" }), doc({ storeId: s, posRef: "c" })],
+          Option.none()
+        )
+        const hold = (order: { readonly posRef: string }) => (order.posRef === "b" ? ["no ship-to address"] : [])
+        const w = window(t0 - 10 * minute, t0)
+        const first = yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 2, hold })
+        const second = yield* store.exportPage({ storeId: s, window: w, page: 2, pageSize: 2, hold })
+        expect([first.pages, second.pages, first.total]).toEqual([2, 2, 3])
+        expect([...first.orders, ...second.orders].map((o) => o.order.posRef)).toEqual(["a", "c"])
+        expect(first.held.map((h) => [h.order.order.posRef, h.reasons])).toEqual([["b", ["no ship-to address"]]])
+        expect(second.held).toEqual([])
+        yield* store.recordHeld(s, "b", ["no ship-to address"])
+        const log = yield* store.polls(s, 10)
+        expect(log.map((p) => [p.page, p.count])).toEqual([
+          [2, 1],
+          [1, 1]
+        ])
+        const b = yield* store.explain(s, "b")
+        expect(b.history.map((e) => e._tag)).toEqual(["Inserted", "HeldBack"])
+        const a = yield* store.explain(s, "a")
+        expect(a.history.map((e) => e._tag)).toEqual(["Inserted", "Exported"])
+        expect((yield* store.stats(s)).held).toBe(1)
+      })
+    )
+
     it.effect("the poll log lists every page served, newest first, and stats report the last poll", () =>
       Effect.gen(function* () {
         const store = yield* OrderStore.OrderStore
