@@ -58,6 +58,7 @@ const collect = (
   onBatch: (batch: Batch) => Effect.Effect<void> = () => Effect.void
 ) =>
   source.pull(cursor, { since: profile.pull!.since }).pipe(
+    (stream) => (profile.maxBatches === undefined ? stream : Stream.take(stream, profile.maxBatches)),
     Stream.mapEffect((b) =>
       Effect.flatMap(consumed, (afterExchange) => {
         const batch: Batch = { documents: b.documents, cursor: b.cursor, afterExchange }

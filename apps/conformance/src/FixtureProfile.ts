@@ -9,7 +9,8 @@
  *                                  matches as a wildcard
  *   settings.action                { _tag: "pull", since, cursor? } | { _tag: "writeBack", notice }
  *     or settings.pull / settings.shipNotice   the same, as two optional fields (both may be present)
- *   settings.conformance           optional: { expectHeld?: [posRef…], resume?: false, startTime?: ISO instant }
+ *   settings.conformance           optional: { expectHeld?: [posRef…], resume?: false, startTime?: ISO instant,
+ *                                  batches?: N (a recording cut after N pages) }
  *   expected                       [SourceDocument…] | { documents, cursor? } | { summary } | { error: { kind, message } }
  *   expectedWriteBacks             optional [summary…] for the write-back of `shipNotice`
  */
@@ -23,7 +24,12 @@ export const Conformance = Schema.Struct({
   /** `false` skips the resume-at-every-exchange check (say why in the fixture's description). */
   resume: Schema.optional(Schema.Boolean),
   /** The virtual clock's start; default the pull's `since` plus one day, or 2024-06-01. */
-  startTime: Schema.optional(Schema.String)
+  startTime: Schema.optional(Schema.String),
+  /**
+   * The pull was recorded with `conformance record --pages N`: only its first N batches are replayed (the
+   * recording stops there), and the resume check is off (`resume: false`), since a resumed pull would go on.
+   */
+  batches: Schema.optional(Schema.Int.pipe(Schema.positive()))
 })
 
 const Pull = Schema.Struct({ since: Schema.String, cursor: Schema.optional(Schema.String) })
@@ -59,6 +65,8 @@ export interface Profile {
   readonly expectHeld: ReadonlySet<string>
   readonly resume: boolean
   readonly startMillis: number
+  /** Replay only the first N batches of the pull (a recording bounded by `--pages`). */
+  readonly maxBatches: number | undefined
 }
 
 const secretName = /secret|token|password|apikey|api_key/i
@@ -153,7 +161,8 @@ export const interpret = (
     expectedWriteBacks,
     expectedError,
     expectHeld: new Set(s.conformance?.expectHeld ?? []),
-    resume: s.conformance?.resume ?? true,
-    startMillis: Date.parse(start)
+    resume: (s.conformance?.resume ?? true) && s.conformance?.batches === undefined,
+    startMillis: Date.parse(start),
+    maxBatches: s.conformance?.batches
   })
 }

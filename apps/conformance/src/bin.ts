@@ -11,6 +11,7 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Option } from "effect"
 import * as Conformance from "./Conformance.js"
 import type * as ProtocolChecks from "./ProtocolChecks.js"
+import * as Recorder from "./Recorder.js"
 import * as Remote from "./Remote.js"
 import * as Report from "./Report.js"
 import * as Scaffold from "./Scaffold.js"
@@ -125,7 +126,42 @@ const newAdapter = Command.make(
     })
 )
 
-const cli = Command.run(root.pipe(Command.withSubcommands([newAdapter])), {
+const recordCommand = Command.make(
+  "record",
+  {
+    adapter: Options.text("adapter").pipe(Options.withDescription("adapter id, package name or directory")),
+    settings: Options.file("settings").pipe(
+      Options.withDescription(
+        'JSON: {"store": {"id", "documentKind"}, "<adapter id>": {...}}; secrets as {"env": "NAME"}'
+      )
+    ),
+    out: Options.file("out").pipe(Options.withDescription("the fixture file to write")),
+    since: Options.text("since").pipe(Options.optional, Options.withDescription("ISO instant; default 7 days ago")),
+    pages: Options.integer("pages").pipe(Options.optional, Options.withDescription("stop after N pages"))
+  },
+  (o) =>
+    Recorder.record({
+      adapter: o.adapter,
+      settingsFile: o.settings,
+      out: o.out,
+      since: Option.getOrUndefined(o.since),
+      pages: Option.getOrUndefined(o.pages)
+    }).pipe(
+      Effect.flatMap((r) =>
+        Console.log(
+          `wrote ${r.file}: ${r.exchanges} exchange(s), ${r.documents} document(s)${r.truncated ? " (stopped at --pages)" : ""}; check it with: pnpm conformance --adapter ${o.adapter} --fixtures <its directory>`
+        )
+      ),
+      Effect.catchAll((e) =>
+        Effect.sync(() => {
+          console.error(e.message)
+          process.exitCode = 1
+        })
+      )
+    )
+)
+
+const cli = Command.run(root.pipe(Command.withSubcommands([newAdapter, recordCommand])), {
   name: "posbridge conformance",
   version: "0.0.0"
 })
