@@ -92,7 +92,9 @@ export const make = (store: Store.StoreSettings, settings: __NAME_PASCAL__Settin
       // The scaffold cannot know how this POS records a shipment: the adapter's author writes this. Until then a
       // notice fails permanently, so it is kept in the outbox and shown to the operator instead of being retried.
       recordShipment: () =>
-        Effect.fail(fail("permanent", "__NAME__ has no write-back yet; ship notices stay in the outbox for the operator"))
+        Effect.fail(
+          fail("permanent", "__NAME__ has no write-back yet; ship notices stay in the outbox for the operator")
+        )
     }
     return service
   })
