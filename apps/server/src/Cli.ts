@@ -50,10 +50,6 @@ const runDemo = Effect.gen(function* () {
 
 const serveConfigured = (path: string, config: import("./Config.js").ServerConfig) =>
   Effect.gen(function* () {
-    if (config.database.engine === "sqlite") {
-      const fs = yield* FileSystem.FileSystem
-      yield* fs.makeDirectory(config.dataDir, { recursive: true })
-    }
     yield* Effect.logInfo(
       `posbridge serving ${config.stores.length} store(s) from ${path}; database ${config.database.engine}; port ${config.port}`
     )
@@ -82,13 +78,12 @@ const demo = Command.make("demo", {}, () => runDemo).pipe(
 const withStore = <A, E, R>(config: Option.Option<string>, f: (m: Setup.Mode) => Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
     const m = yield* Setup.mode(config)
-    if (m.config.database.engine === "sqlite") {
+    if (m._tag === "Demo" && m.config.database.engine === "sqlite") {
       const fs = yield* FileSystem.FileSystem
       const file = m.config.database.file
-      if (m._tag === "Demo" && !(yield* fs.exists(file))) {
+      if (!(yield* fs.exists(file))) {
         return yield* Effect.fail(`The demo has not run yet (no ${file}): start it with \`pnpm start\` first.`)
       }
-      yield* fs.makeDirectory(m.config.dataDir, { recursive: true })
     }
     return yield* f(m).pipe(Effect.provide(Server.orderStoreLayer(m.config)))
   })
@@ -178,10 +173,6 @@ const add = Command.make(
       }
       const entry = m.config.stores.find((s) => s.id === a.store)
       if (!entry) return yield* knownStore(m, a.store)
-      if (m.config.database.engine === "sqlite") {
-        const fs = yield* FileSystem.FileSystem
-        yield* fs.makeDirectory(m.config.dataDir, { recursive: true })
-      }
       const vault = yield* Server.vaultFor(m.config)
       const url = yield* LightspeedConnect.begin(entry, a.publicUrl).pipe(
         Effect.provideService(TokenVault.TokenVault, vault)

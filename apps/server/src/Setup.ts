@@ -60,6 +60,11 @@ export const mode = (flag: Option.Option<string>) =>
     const path = yield* configPath(flag)
     if (Option.isNone(path)) return { _tag: "Demo", config: demoConfig(Demo.storeEntries("")) } as Mode
     const config = yield* Config.load(path.value, process.env, defaultDataDir)
+    // Every command may open the SQLite file (serve, sync, stores add…): its directory must exist first.
+    if (config.database.engine === "sqlite") {
+      const fs = yield* FileSystem.FileSystem
+      yield* fs.makeDirectory(config.dataDir, { recursive: true })
+    }
     return { _tag: "Configured", path: path.value, config } as Mode
   })
 
