@@ -69,9 +69,10 @@ export const mode = (flag: Option.Option<string>) =>
   })
 
 /** Real stores: HTTP over fetch, tokens in the order store's encrypted vault. */
-export const liveServices =
-  (vault: TokenVault.TokenVaultService) =>
-  (_storeId: string): Context.Context<Stores.Services> =>
-    Context.make(TokenVault.TokenVault, vault).pipe(
-      Context.add(HttpClient.HttpClient, Effect.runSync(Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer)))
-    )
+export const liveServices = (vault: TokenVault.TokenVaultService) => {
+  // One context for every store: the fetch client and the vault are shared, built once.
+  const context: Context.Context<Stores.Services> = Context.make(TokenVault.TokenVault, vault).pipe(
+    Context.add(HttpClient.HttpClient, Effect.runSync(Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer)))
+  )
+  return (_storeId: string): Context.Context<Stores.Services> => context
+}
