@@ -13,7 +13,7 @@
  */
 
 import { Decimal, type Order, OrderWindow } from "@posbridge/core"
-import type { DateTime } from "effect"
+import { DateTime } from "effect"
 import { clean } from "./FieldRules.js"
 
 export interface ExportedOrder {
@@ -25,6 +25,7 @@ export interface ExportedOrder {
 export const contentType = "text/xml; charset=utf-8"
 
 const declaration = '<?xml version="1.0" encoding="utf-8"?>\n'
+const footer = Buffer.from("</Orders>\n", "utf8")
 
 /**
  * Free text as CDATA sections. A `]]>` inside the value would end the section early, so the value is split
@@ -198,39 +199,90 @@ export const render = (orders: ReadonlyArray<ExportedOrder>, pages: number): str
   return chunks.join("")
 }
 
-const encoder = new TextEncoder()
+/**
+ * Rendered orders, kept by the checked order they were rendered from (its object identity) and the stamp.
+ * Rendering is a pure function of those two, so a hit is byte-for-byte what rendering again would give. An
+ * unchanged order is exported again and again (later pages of a poll, overlapping windows, re-polls), and
+ * its decoded object is kept by the order store's decode cache and its check by the caller's, so the same
+ * object comes back. Entries go when the order object is collected: no size to tune, nothing to evict.
+ */
+export type Fragments = WeakMap<Order.Order, { readonly stampMs: number; readonly bytes: Uint8Array }>
 
-/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
-const maxBytesPerUnit = 3
+export const makeFragments = (): Fragments => new WeakMap()
+
+/** One order's markup as UTF-8. */
+const orderBytes = (o: ExportedOrder): Uint8Array => {
+  const w = new Writer(() => {})
+  order(w, o)
+  return Buffer.from(w.out, "utf8")
+}
 
 /**
- * The buffer pages are encoded into, reused by the next page so a page costs one allocation (the exact-size
- * copy returned). Rendering is synchronous, so one buffer is never used by two pages at once. A buffer grown
- * for an unusually large page is not kept.
+ * The same document as `render`, as the UTF-8 bytes of the response body: each order is encoded on its own
+ * (no string of the whole page is ever built, see `Writer`) and the pieces are copied once into a buffer
+ * of the exact size. With `fragments`, an order rendered before with the same stamp is taken from there
+ * instead of being rendered again.
  */
-let scratch = new Uint8Array(256 * 1024)
-const maxScratch = 4 * 1024 * 1024
+export const renderBytes = (orders: ReadonlyArray<ExportedOrder>, pages: number, fragments?: Fragments): Uint8Array => {
+  const parts: Array<Uint8Array> = [Buffer.from(`${declaration}<Orders pages="${escape(String(pages))}">`, "utf8")]
+  for (const o of orders) {
+    const stampMs = DateTime.toEpochMillis(o.stamp)
+    const hit = fragments?.get(o.order)
+    if (hit !== undefined && hit.stampMs === stampMs) {
+      parts.push(hit.bytes)
+    } else {
+      const bytes = orderBytes(o)
+      fragments?.set(o.order, { stampMs, bytes })
+      parts.push(bytes)
+    }
+  }
+  parts.push(footer)
+  return Buffer.concat(parts)
+}
 
 /**
- * The same document as `render`, as the UTF-8 bytes of the response body. Each order is encoded as soon as
- * it is written, so no string of the whole page is ever built (see `Writer`).
+ * Whole pages as last sent, by a key the caller chooses (store, snapshot and page), least recently used
+ * first. A page is sent again as the same bytes only when it holds the same order objects with the same
+ * stamps and the same page count: the kept bytes are exactly what `renderBytes` would write again, and the
+ * copy and allocation of a whole page are saved. The bytes are never written to after they are kept.
  */
-export const renderBytes = (orders: ReadonlyArray<ExportedOrder>, pages: number): Uint8Array => {
-  let bytes = scratch
-  let length = 0
-  write(
-    new Writer((chunk) => {
-      const needed = length + chunk.length * maxBytesPerUnit
-      if (needed > bytes.length) {
-        const grown = new Uint8Array(Math.max(needed, bytes.length * 2))
-        grown.set(bytes.subarray(0, length))
-        bytes = grown
+export class Pages {
+  private readonly kept = new Map<
+    string,
+    { readonly orders: ReadonlyArray<ExportedOrder>; readonly pages: number; readonly bytes: Uint8Array }
+  >()
+
+  constructor(
+    readonly capacity: number,
+    readonly fragments: Fragments = makeFragments()
+  ) {}
+
+  render(key: string, orders: ReadonlyArray<ExportedOrder>, pages: number): Uint8Array {
+    const hit = this.kept.get(key)
+    if (hit !== undefined && hit.pages === pages && sameOrders(hit.orders, orders)) {
+      this.kept.delete(key)
+      this.kept.set(key, hit)
+      return hit.bytes
+    }
+    const bytes = renderBytes(orders, pages, this.fragments)
+    if (this.capacity > 0) {
+      this.kept.delete(key)
+      this.kept.set(key, { orders, pages, bytes })
+      if (this.kept.size > this.capacity) {
+        const oldest = this.kept.keys().next()
+        if (!oldest.done) this.kept.delete(oldest.value)
       }
-      length += encoder.encodeInto(chunk, bytes.subarray(length)).written
-    }),
-    orders,
-    pages
-  )
-  if (bytes.length <= maxScratch) scratch = bytes
-  return bytes.slice(0, length)
+    }
+    return bytes
+  }
+}
+
+const sameOrders = (a: ReadonlyArray<ExportedOrder>, b: ReadonlyArray<ExportedOrder>): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!
+    const y = b[i]!
+    if (x.order !== y.order || DateTime.toEpochMillis(x.stamp) !== DateTime.toEpochMillis(y.stamp)) return false
+  }
+  return true
 }

@@ -22,6 +22,11 @@ export const path = "/shipstation/:storeId" as const
 export interface Options {
   /** Largest accepted ship-notice body; a larger one is answered 413. Default 1 MiB. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * How many export pages are kept as sent, to be sent again while they hold the same versions of the same
+   * orders (ShipStation re-reads pages; see `ExportXml.Pages`). Default 128; 0 keeps none.
+   */
+  readonly keptPages?: number | undefined
 }
 
 export const defaultMaxBodyBytes = 1024 * 1024
@@ -83,7 +88,28 @@ const readBody = (request: HttpServerRequest.HttpServerRequest, limit: number) =
     return new TextDecoder("utf-8").decode(bytes)
   })
 
+/**
+ * What export pages keep between requests, keyed by order object identity: the field-rule check of each
+ * decoded order, and the rendered markup of each checked one and of whole pages (see `ExportXml.Pages`). An
+ * unchanged order comes back from the order store as the same object, so none of it is done twice for it.
+ */
+interface Memo {
+  readonly checks: WeakMap<Order.Order, FieldRules.Result>
+  readonly pages: ExportXml.Pages
+}
+
+const makeMemo = (keptPages: number): Memo => ({ checks: new WeakMap(), pages: new ExportXml.Pages(keptPages) })
+
+const checkOnce = (memo: Memo, order: Order.Order): FieldRules.Result => {
+  const known = memo.checks.get(order)
+  if (known !== undefined) return known
+  const checked = FieldRules.check(order)
+  memo.checks.set(order, checked)
+  return checked
+}
+
 const exportOrders = (
+  memo: Memo,
   storeId: string,
   settings: Pick<Store.StoreSettings, "pageSize" | "timeZone">,
   query: URLSearchParams
@@ -93,18 +119,18 @@ const exportOrders = (
     if (Either.isLeft(decoded)) return plain(400, decoded.left.sentence)
     const { window, page } = decoded.right
     const store = yield* OrderStore.OrderStore
-    // The field rules run inside the export so a held order is never logged as sent; each order is checked
-    // once and the repaired version kept for rendering.
-    const checks = new Map<string, FieldRules.Result>()
+    // The field rules run inside the export so a held order is never logged as sent; each version of an
+    // order is checked once and the repaired version kept for rendering.
     const hold = (order: Order.Order) => {
-      const checked = FieldRules.check(order)
-      checks.set(order.posRef, checked)
+      const checked = checkOnce(memo, order)
       return checked._tag === "Held" ? checked.reasons : []
     }
     const result = yield* store.exportPage({ storeId, window, page, pageSize: settings.pageSize, hold })
     // Repairs are common (a country name on every order) and logged at debug, usually filtered out: the
     // level is read once per page so a filtered-out message is not even built.
-    const debug = LogLevel.greaterThanEqual(LogLevel.Debug, yield* FiberRef.get(FiberRef.currentMinimumLogLevel))
+    const minimum = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+    const debug = LogLevel.greaterThanEqual(LogLevel.Debug, minimum)
+    const info = LogLevel.greaterThanEqual(LogLevel.Info, minimum)
     for (const { order, reasons } of result.held) {
       yield* store.recordHeld(storeId, order.order.posRef, reasons)
       yield* Effect.logWarning("order held back from ShipStation").pipe(
@@ -114,7 +140,7 @@ const exportOrders = (
     const held = result.held.length
     const served: Array<ExportXml.ExportedOrder> = []
     for (const stored of result.orders) {
-      const checked = checks.get(stored.order.posRef) ?? FieldRules.check(stored.order)
+      const checked = checkOnce(memo, stored.order)
       if (checked._tag === "Ok") {
         served.push({ order: checked.order, stamp: stored.stamp })
         if (debug && checked.repairs.length > 0) {
@@ -124,17 +150,20 @@ const exportOrders = (
         }
       }
     }
-    yield* Effect.logInfo("export served").pipe(
-      Effect.annotateLogs({
-        window: OrderWindow.toString(window),
-        page,
-        pages: result.pages,
-        served: served.length,
-        held
-      })
-    )
-    // Bytes straight from the writer: `HttpServerResponse.text` would encode one string of the whole page.
-    return HttpServerResponse.uint8Array(ExportXml.renderBytes(served, result.pages), {
+    if (info) {
+      yield* Effect.logInfo("export served").pipe(
+        Effect.annotateLogs({
+          window: OrderWindow.toString(window),
+          page,
+          pages: result.pages,
+          served: served.length,
+          held
+        })
+      )
+    }
+    // Bytes, not a string: `HttpServerResponse.text` would encode one string of the whole page.
+    const key = `${storeId}\u0000${result.snapshotId}\u0000${page}`
+    return HttpServerResponse.uint8Array(memo.pages.render(key, served, result.pages), {
       contentType: ExportXml.contentType
     })
   })
@@ -169,6 +198,7 @@ const shipNotify = (
 /** The handler for one request; needs the order store and the store directory. */
 export const handle = (options: Options = {}) => {
   const limit = options.maxBodyBytes ?? defaultMaxBodyBytes
+  const memo = makeMemo(Math.max(0, options.keptPages ?? 128))
   return Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const { storeId = "" } = yield* HttpRouter.params
@@ -183,7 +213,7 @@ export const handle = (options: Options = {}) => {
     const action = ExportQuery.decodeAction(query)
     if (Either.isLeft(action)) return plain(400, action.left.sentence)
     return yield* action.right === "export"
-      ? exportOrders(storeId, settings.value, query)
+      ? exportOrders(memo, storeId, settings.value, query)
       : shipNotify(storeId, request, query, limit)
   }).pipe(
     Effect.catchTags({

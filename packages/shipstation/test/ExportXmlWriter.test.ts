@@ -102,6 +102,53 @@ describe("ExportXml writer", () => {
     expect(served).toBeGreaterThan(100)
   })
 
+  it("serves an order rendered before from its kept bytes, and renders it again for a new stamp or version", () => {
+    const fragments = ExportXml.makeFragments()
+    const checked = orders(30, 7, true).flatMap((order) => {
+      const result = FieldRules.check(order)
+      return result._tag === "Ok" ? [{ order: result.order, stamp }] : []
+    })
+    const fresh = (page: ReadonlyArray<ExportXml.ExportedOrder>) => utf8.decode(ExportXml.renderBytes(page, 2))
+    const kept = (page: ReadonlyArray<ExportXml.ExportedOrder>) =>
+      utf8.decode(ExportXml.renderBytes(page, 2, fragments))
+    expect(kept(checked)).toBe(fresh(checked))
+    expect(kept(checked)).toBe(fresh(checked))
+    // A restamp keeps the order object: LastModified must still move.
+    const later = DateTime.unsafeMake(Date.UTC(2026, 0, 1, 11, 30))
+    const restamped = checked.map((o, i) => (i === 0 ? { order: o.order, stamp: later } : o))
+    expect(kept(restamped)).toBe(fresh(restamped))
+    expect(kept(restamped)).toContain("<LastModified>01/01/2026 11:30</LastModified>")
+    // A new version is a new object: its content is rendered, never the kept bytes of the old one.
+    const changed = checked.map((o, i) => (i === 1 ? { order: { ...o.order, customerNotes: "moved" }, stamp } : o))
+    expect(kept(changed)).toBe(fresh(changed))
+    expect(kept(changed)).toContain("<CustomerNotes><![CDATA[moved]]></CustomerNotes>")
+  })
+
+  it("sends a kept page again only while it holds the same orders, stamps and page count", () => {
+    const pages = new ExportXml.Pages(2)
+    const checked = orders(12, 11, true).flatMap((order) => {
+      const result = FieldRules.check(order)
+      return result._tag === "Ok" ? [{ order: result.order, stamp }] : []
+    })
+    const first = pages.render("s/snap/1", checked, 3)
+    expect(pages.render("s/snap/1", [...checked], 3)).toBe(first)
+    const fresh = (page: ReadonlyArray<ExportXml.ExportedOrder>, count: number) =>
+      utf8.decode(ExportXml.renderBytes(page, count))
+    // Any difference is rendered again: the page count, a stamp, an order's version, a member less.
+    expect(utf8.decode(pages.render("s/snap/1", checked, 4))).toBe(fresh(checked, 4))
+    const later = DateTime.unsafeMake(Date.UTC(2026, 0, 1, 12, 0))
+    const restamped = checked.map((o, i) => (i === 2 ? { order: o.order, stamp: later } : o))
+    expect(utf8.decode(pages.render("s/snap/1", restamped, 4))).toBe(fresh(restamped, 4))
+    const changed = checked.map((o, i) => (i === 3 ? { order: { ...o.order, internalNotes: "new" }, stamp } : o))
+    expect(utf8.decode(pages.render("s/snap/1", changed, 4))).toBe(fresh(changed, 4))
+    expect(utf8.decode(pages.render("s/snap/1", changed.slice(1), 4))).toBe(fresh(changed.slice(1), 4))
+    // Other keys are other pages; the least recently used is dropped past the capacity.
+    const other = pages.render("s/snap/2", checked, 3)
+    expect(other).not.toBe(first)
+    pages.render("s/snap/3", checked, 3)
+    expect(pages.render("s/snap/2", checked, 3)).toBe(other)
+  })
+
   it("sends bytes that read back as the original text: ]]>, markup, emoji; forbidden characters removed", () => {
     const order = makeOrder("X1", {
       customerNotes: "a]]>b ]]]> <tag> & 'q' \"dq\" 😀 \u0001end",
