@@ -8,11 +8,13 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { type Effect, Layer } from "effect"
 import init from "./internal/migrations/0001_init.js"
+import laterPages from "./internal/migrations/0002_later_pages.js"
 
 export const table = "posbridge_migrations"
 
 export const loader: Migrator.Loader = Migrator.fromRecord({
-  "0001_init": init
+  "0001_init": init,
+  "0002_later_pages": laterPages
 })
 
 /** Runs pending migrations; returns the ones it applied as (id, name). */

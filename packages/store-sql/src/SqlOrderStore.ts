@@ -45,6 +45,11 @@ export interface Options extends OrderStore.Options {
   readonly historyBufferRows?: number | undefined
   /** How many decoded orders are kept, keyed by (store, POS id) and checked against the stored JSON. Default 10,000. */
   readonly decodedOrderCache?: number | undefined
+  /**
+   * How many later export pages are kept, with the generation of the store's documents they were read at
+   * (see `readLaterPage`). Default 256; 0 reads every page from the database.
+   */
+  readonly exportPageCache?: number | undefined
 }
 
 interface DocumentRow {
@@ -174,6 +179,10 @@ export const make = (
           watermark: row?.watermark_ms == null ? Option.none<DateTime.Utc>() : Option.some(utc(row.watermark_ms))
         }
       })
+
+    /** Called in every transaction that changes a document of the store (migration 0002). */
+    const bumpGeneration = (storeId: string) =>
+      sql`UPDATE pb_stores SET doc_generation = doc_generation + 1 WHERE store_id = ${storeId}`
 
     /**
      * Decoded orders by (store, POS id), least recently used first. Schema-decoding an order costs tens of
@@ -322,9 +331,9 @@ export const make = (
       at: number,
       request: OrderStore.ExportRequest,
       pages: number,
-      rows: ReadonlyArray<DocumentRow>
+      refs: ReadonlyArray<string>
     ): Array<HistoryInsert> =>
-      rows.length === 0
+      refs.length === 0
         ? []
         : [
             {
@@ -341,7 +350,7 @@ export const make = (
                 end: millis(request.window.end),
                 page: request.page,
                 pages,
-                refs: rows.map((row) => row.pos_ref)
+                refs
               } satisfies ExportedPageDetail)
             }
           ]
@@ -550,6 +559,7 @@ export const make = (
               pos_modified_ms = excluded.pos_modified_ms, content_hash = excluded.content_hash,
               stamp_ms = excluded.stamp_ms, ingested_ms = excluded.ingested_ms, held_reasons = excluded.held_reasons`
         }
+        if (writes.size > 0) yield* bumpGeneration(store.id)
         yield* insertHistory(history)
         if (Option.isSome(cursor)) {
           yield* sql`UPDATE pb_stores SET sync_cursor = ${cursor.value} WHERE store_id = ${store.id}`
@@ -589,61 +599,116 @@ export const make = (
         d.name === "pg" ? Effect.zipRight(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`, body) : body
       )
 
-    /**
-     * A later page of a live snapshot that leaves the watermark where it is: one read transaction, nothing
-     * durable to write (its poll-log row and history go through the write-behind buffer). None when the
-     * snapshot is missing or expired, or when the watermark would move (a window whose end was clamped on
-     * page 1 and is trusted now): those take the durable path.
-     */
     /** Applies the request's field rules: held members are returned apart and not recorded as exported. */
-    const splitHeld = (request: OrderStore.ExportRequest, rows: ReadonlyArray<DocumentRow>) =>
-      Effect.map(Effect.forEach(rows, toStored(request.storeId)), (stored) => {
-        const served: Array<{ row: DocumentRow; order: OrderStore.StoredOrder }> = []
-        const held: Array<{ order: OrderStore.StoredOrder; reasons: ReadonlyArray<string> }> = []
-        stored.forEach((order, i) => {
-          const reasons = request.hold?.(order.order) ?? []
-          if (reasons.length > 0) held.push({ order, reasons })
-          else served.push({ row: rows[i]!, order })
-        })
-        return { orders: served.map((s) => s.order), rows: served.map((s) => s.row), held }
-      })
+    const splitHeld = (request: OrderStore.ExportRequest, stored: ReadonlyArray<OrderStore.StoredOrder>) => {
+      const orders: Array<OrderStore.StoredOrder> = []
+      const held: Array<{ order: OrderStore.StoredOrder; reasons: ReadonlyArray<string> }> = []
+      for (const order of stored) {
+        const reasons = request.hold?.(order.order) ?? []
+        if (reasons.length > 0) held.push({ order, reasons })
+        else orders.push(order)
+      }
+      return { orders, held, refs: orders.map((o) => o.order.posRef) }
+    }
 
+    /** The store's watermark and document generation, and the live snapshot of one window if there is one. */
+    const selectPageHeader = (storeId: string, startMs: number, endMs: number) =>
+      sql<{
+        watermark_ms: unknown
+        doc_generation: unknown
+        snapshot_id: string | null
+        total: unknown
+        expires_ms: unknown
+      }>`SELECT s.watermark_ms, s.doc_generation, p.snapshot_id, p.total, p.expires_ms
+        FROM pb_stores s LEFT JOIN pb_snapshots p
+          ON p.store_id = s.store_id AND p.window_start_ms = ${startMs} AND p.window_end_ms = ${endMs}
+        WHERE s.store_id = ${storeId}`
+
+    /**
+     * Whether a later page can be served without a durable write: the snapshot is live and the watermark
+     * would stay where it is (a window whose end was clamped on page 1 and is trusted now moves it).
+     */
+    const livePage = (
+      header: Effect.Effect.Success<ReturnType<typeof selectPageHeader>>[number] | undefined,
+      window: OrderWindow.OrderWindow,
+      at: number
+    ) => {
+      if (header === undefined || header.snapshot_id === null || Dialect.num(header.expires_ms) < at) {
+        return Option.none()
+      }
+      const watermark =
+        header.watermark_ms == null ? Option.none<DateTime.Utc>() : Option.some(utc(header.watermark_ms))
+      const advance = ExportStamp.advanceWatermark(watermark, window, utc(at), tolerance)
+      if (!Option.getEquivalence(DateTime.Equivalence)(advance.watermark, watermark)) return Option.none()
+      return Option.some({
+        snapshot: { id: header.snapshot_id, total: Dialect.num(header.total) },
+        generation: Dialect.num(header.doc_generation),
+        clamped: advance.clamped
+      })
+    }
+
+    /**
+     * Later pages already read, by (snapshot, offset, size), with the document generation they were read at,
+     * least recently used first. While the store's generation is unchanged no document of it has changed,
+     * so the page's current content is what was read; any change raises the generation and the page is read
+     * again. The entry holds the decoded orders (shared with the decode cache), never the stored JSON.
+     */
+    const pageCapacity = Math.max(0, options.exportPageCache ?? 256)
+    const pageCache = new Map<
+      string,
+      { readonly generation: number; readonly stored: ReadonlyArray<OrderStore.StoredOrder> }
+    >()
+    const rememberPage = (key: string, generation: number, stored: ReadonlyArray<OrderStore.StoredOrder>) => {
+      if (pageCapacity === 0) return
+      pageCache.delete(key)
+      pageCache.set(key, { generation, stored })
+      if (pageCache.size > pageCapacity) {
+        const oldest = pageCache.keys().next()
+        if (!oldest.done) pageCache.delete(oldest.value)
+      }
+    }
+
+    /**
+     * A later page of a live snapshot that leaves the watermark where it is: nothing durable to write (its
+     * poll-log row and history go through the write-behind buffer). One statement when the page was read
+     * before at the store's current generation; otherwise one read transaction. None when the snapshot is
+     * missing or expired, or when the watermark would move: those take the durable path.
+     */
     const readLaterPage = (request: OrderStore.ExportRequest) =>
       Effect.gen(function* () {
         const at = yield* nowMs
         const { storeId, window, page, pageSize } = request
         const startMs = millis(window.start)
         const endMs = millis(window.end)
-        const read = yield* readTransaction(
-          Effect.gen(function* () {
-            const stores = yield* sql<{ watermark_ms: unknown }>`
-              SELECT watermark_ms FROM pb_stores WHERE store_id = ${storeId}`
-            const snapshots = yield* sql<{ snapshot_id: string; total: unknown; expires_ms: unknown }>`
-              SELECT snapshot_id, total, expires_ms FROM pb_snapshots
-              WHERE store_id = ${storeId} AND window_start_ms = ${startMs} AND window_end_ms = ${endMs}`
-            const snapshot = snapshots[0]
-            const store = stores[0]
-            if (snapshot === undefined || store === undefined || Dialect.num(snapshot.expires_ms) < at) {
-              return Option.none()
-            }
-            const watermark =
-              store.watermark_ms == null ? Option.none<DateTime.Utc>() : Option.some(utc(store.watermark_ms))
-            const advance = ExportStamp.advanceWatermark(watermark, window, utc(at), tolerance)
-            if (!Option.getEquivalence(DateTime.Equivalence)(advance.watermark, watermark)) return Option.none()
-            const offset = (page - 1) * pageSize
-            const rows = yield* selectSnapshotPage(storeId, snapshot.snapshot_id, offset, pageSize)
-            return Option.some({
-              snapshot: { id: snapshot.snapshot_id, total: Dialect.num(snapshot.total) },
-              clamped: advance.clamped,
-              rows
+        const offset = (page - 1) * pageSize
+        const first = livePage((yield* selectPageHeader(storeId, startMs, endMs))[0], window, at)
+        if (Option.isNone(first)) return Option.none<OrderStore.ExportPage>()
+        const key = `${storeId}\u0000${first.value.snapshot.id}\u0000${offset}\u0000${pageSize}`
+        const cached = pageCache.get(key)
+        let live = first.value
+        let stored: ReadonlyArray<OrderStore.StoredOrder>
+        if (cached !== undefined && cached.generation === live.generation) {
+          pageCache.delete(key)
+          pageCache.set(key, cached)
+          stored = cached.stored
+        } else {
+          const read = yield* readTransaction(
+            Effect.gen(function* () {
+              const again = livePage((yield* selectPageHeader(storeId, startMs, endMs))[0], window, at)
+              if (Option.isNone(again)) return Option.none()
+              const rows = yield* selectSnapshotPage(storeId, again.value.snapshot.id, offset, pageSize)
+              return Option.some({ live: again.value, rows })
             })
-          })
-        )
-        if (Option.isNone(read)) return Option.none<OrderStore.ExportPage>()
-        const { snapshot, clamped } = read.value
-        const { orders, rows, held } = yield* splitHeld(request, read.value.rows)
+          )
+          if (Option.isNone(read)) return Option.none<OrderStore.ExportPage>()
+          live = read.value.live
+          stored = yield* Effect.forEach(read.value.rows, toStored(storeId))
+          rememberPage(`${storeId}\u0000${live.snapshot.id}\u0000${offset}\u0000${pageSize}`, live.generation, stored)
+        }
+        const { snapshot, clamped } = live
+        const { orders, held, refs } = splitHeld(request, stored)
         const pages = ExportSnapshot.pageCount(snapshot.total, pageSize)
-        yield* buffer(exportedPage(storeId, at, request, pages, rows), {
+        yield* buffer(exportedPage(storeId, at, request, pages, refs), {
           store_id: storeId,
           at_ms: at,
           window_start_ms: startMs,
@@ -743,9 +808,9 @@ export const make = (
               : yield* sql<DocumentRow>`SELECT ${sql.literal(documentColumns)} FROM pb_documents
                 WHERE store_id = ${storeId} AND stamp_ms >= ${startMs} AND stamp_ms < ${endExclusiveMs}
                 ORDER BY stamp_ms, pos_ref LIMIT ${pageSize} OFFSET ${offset}`
-        const { orders, rows, held } = yield* splitHeld(request, pageRows)
+        const { orders, held, refs } = splitHeld(request, yield* Effect.forEach(pageRows, toStored(storeId)))
 
-        yield* insertHistory(exportedPage(storeId, at, request, pages, rows))
+        yield* insertHistory(exportedPage(storeId, at, request, pages, refs))
         yield* sql`INSERT INTO pb_polls ${sql.insert({
           store_id: storeId,
           at_ms: at,
@@ -776,11 +841,16 @@ export const make = (
       function* (storeId: string, posRef: string, reasons: ReadonlyArray<string>) {
         const at = yield* nowMs
         yield* lockStore(storeId)
-        const updated = yield* sql<{
-          pos_ref: string
-        }>`UPDATE pb_documents SET held_reasons = ${JSON.stringify(reasons)}
-          WHERE store_id = ${storeId} AND pos_ref = ${posRef} RETURNING pos_ref`
-        if (updated.length === 0) return
+        const heldReasons = JSON.stringify(reasons)
+        const current = yield* sql<{ held_reasons: string }>`SELECT held_reasons FROM pb_documents
+          WHERE store_id = ${storeId} AND pos_ref = ${posRef}`
+        if (current[0] === undefined) return
+        // Held orders are met on every poll of their window; only a change of reasons is a change.
+        if (current[0].held_reasons !== heldReasons) {
+          yield* sql`UPDATE pb_documents SET held_reasons = ${heldReasons}
+            WHERE store_id = ${storeId} AND pos_ref = ${posRef}`
+          yield* bumpGeneration(storeId)
+        }
         // Record a hold once per version: again only when the reasons differ or the document changed since.
         const lastHeld = yield* sql<{ at_ms: unknown; detail: string | null }>`SELECT at_ms, detail FROM pb_history
           WHERE store_id = ${storeId} AND pos_ref = ${posRef} AND event = 'HeldBack' ORDER BY seq DESC LIMIT 1`
@@ -834,6 +904,7 @@ export const make = (
         const stamp = millis(decision.stamp)
         yield* sql`UPDATE pb_documents SET stamp_ms = ${stamp}, ingested_ms = ${at}, held_reasons = '[]'
           WHERE store_id = ${storeId} AND pos_ref = ${current.order.posRef}`
+        yield* bumpGeneration(storeId)
         yield* insertHistory([
           {
             store_id: storeId,
