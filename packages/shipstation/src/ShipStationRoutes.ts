@@ -24,7 +24,7 @@ export interface Options {
   readonly maxBodyBytes?: number | undefined
   /**
    * How many export pages are kept as sent, to be sent again while they hold the same versions of the same
-   * orders (ShipStation re-reads pages; see `ExportXml.Pages`). Default 128; 0 keeps none.
+   * orders (a page read again: a retry, a second reader; see `ExportXml.Pages`). Default 128; 0 keeps none.
    */
   readonly keptPages?: number | undefined
 }
