@@ -8,7 +8,7 @@
  *
  *   pnpm --filter @posbridge/server bench          (BENCH_ORDERS=20000 for a quicker run)
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -18,7 +18,18 @@ import { Order, OrderStore, StoreDirectory, StoreId } from "@posbridge/core"
 import { ExportXml, ShipStationRoutes } from "@posbridge/shipstation"
 import { SqliteStore } from "@posbridge/store-sql"
 import autocannon from "autocannon"
-import { Context, DateTime, Effect, Layer, ManagedRuntime, Option, Redacted, TestClock, TestContext } from "effect"
+import {
+  Context,
+  DateTime,
+  Effect,
+  Layer,
+  Logger,
+  ManagedRuntime,
+  Option,
+  Redacted,
+  TestClock,
+  TestContext
+} from "effect"
 
 const total = Number(process.env.BENCH_ORDERS ?? 100_000)
 const inWindow = 1_000
@@ -107,6 +118,17 @@ const main = async () => {
           settings: {}
         })
     }
+    // The servers log as they do in production (a logfmt line per page served), into a file rather than
+    // between the figures.
+    const logFile = openSync(join(dir, "server.log"), "a")
+    let logLines = 0
+    const logger = Logger.replace(
+      Logger.defaultLogger,
+      Logger.map(Logger.logfmtLogger, (line) => {
+        writeSync(logFile, `${line}\n`)
+        logLines++
+      })
+    )
     /** posbridge on a random port: the route and store given (the store on the benchmark's file). */
     const listen = async (
       routes: ReturnType<typeof ShipStationRoutes.router>,
@@ -118,6 +140,7 @@ const main = async () => {
       const running = ManagedRuntime.make(
         HttpServer.serve(routes).pipe(
           Layer.provide(Layer.succeedContext(context)),
+          Layer.provide(logger),
           Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
         )
       )
@@ -196,13 +219,14 @@ const main = async () => {
     await unkept.running.dispose()
     await unkeptStore.dispose()
 
+    closeSync(logFile)
     const rps = (r: autocannon.Result) => r.requests.average
     const row = (name: string, r: autocannon.Result) =>
       console.log(
         `${name.padEnd(34)} ${rps(r).toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   errors ${r.errors + r.non2xx}`
       )
     console.log(
-      `\nexport pages of 100 orders (${(sample.length / 1024).toFixed(0)} KiB each), ${connections} connections, ${duration} s each`
+      `\nexport pages of 100 orders (${(sampleBytes.length / 1024).toFixed(0)} KiB each), ${connections} connections, ${duration} s each, ${logLines} log lines written`
     )
     row("bare node:http, same bytes", baseline)
     row("Effect HTTP route, same bytes", stack)
