@@ -47,7 +47,8 @@ export interface Options extends OrderStore.Options {
   readonly decodedOrderCache?: number | undefined
   /**
    * How many later export pages are kept, with the generation of the store's documents they were read at
-   * (see `readLaterPage`). Default 256; 0 reads every page from the database.
+   * (see `readLaterPage`). Default 64; 0 reads every page from the database. A kept page holds its decoded
+   * orders: at most this × the page size of them, beside the `decodedOrderCache`.
    */
   readonly exportPageCache?: number | undefined
 }
@@ -179,10 +180,6 @@ export const make = (
           watermark: row?.watermark_ms == null ? Option.none<DateTime.Utc>() : Option.some(utc(row.watermark_ms))
         }
       })
-
-    /** Called in every transaction that changes a document of the store (migration 0002). */
-    const bumpGeneration = (storeId: string) =>
-      sql`UPDATE pb_stores SET doc_generation = doc_generation + 1 WHERE store_id = ${storeId}`
 
     /**
      * Decoded orders by (store, POS id), least recently used first. Schema-decoding an order costs tens of
@@ -559,7 +556,6 @@ export const make = (
               pos_modified_ms = excluded.pos_modified_ms, content_hash = excluded.content_hash,
               stamp_ms = excluded.stamp_ms, ingested_ms = excluded.ingested_ms, held_reasons = excluded.held_reasons`
         }
-        if (writes.size > 0) yield* bumpGeneration(store.id)
         yield* insertHistory(history)
         if (Option.isSome(cursor)) {
           yield* sql`UPDATE pb_stores SET sync_cursor = ${cursor.value} WHERE store_id = ${store.id}`
@@ -653,7 +649,7 @@ export const make = (
      * so the page's current content is what was read; any change raises the generation and the page is read
      * again. The entry holds the decoded orders (shared with the decode cache), never the stored JSON.
      */
-    const pageCapacity = Math.max(0, options.exportPageCache ?? 256)
+    const pageCapacity = Math.max(0, options.exportPageCache ?? 64)
     const pageCache = new Map<
       string,
       { readonly generation: number; readonly stored: ReadonlyArray<OrderStore.StoredOrder> }
@@ -845,11 +841,11 @@ export const make = (
         const current = yield* sql<{ held_reasons: string }>`SELECT held_reasons FROM pb_documents
           WHERE store_id = ${storeId} AND pos_ref = ${posRef}`
         if (current[0] === undefined) return
-        // Held orders are met on every poll of their window; only a change of reasons is a change.
+        // Held orders are met on every poll of their window; only a change of reasons is written (and raises
+        // the store's document generation, migration 0002).
         if (current[0].held_reasons !== heldReasons) {
           yield* sql`UPDATE pb_documents SET held_reasons = ${heldReasons}
             WHERE store_id = ${storeId} AND pos_ref = ${posRef}`
-          yield* bumpGeneration(storeId)
         }
         // Record a hold once per version: again only when the reasons differ or the document changed since.
         const lastHeld = yield* sql<{ at_ms: unknown; detail: string | null }>`SELECT at_ms, detail FROM pb_history
@@ -904,7 +900,6 @@ export const make = (
         const stamp = millis(decision.stamp)
         yield* sql`UPDATE pb_documents SET stamp_ms = ${stamp}, ingested_ms = ${at}, held_reasons = '[]'
           WHERE store_id = ${storeId} AND pos_ref = ${current.order.posRef}`
-        yield* bumpGeneration(storeId)
         yield* insertHistory([
           {
             store_id: storeId,

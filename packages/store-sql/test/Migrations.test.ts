@@ -1,6 +1,6 @@
 /**
- * Upgrading: a database left by an earlier version (migration 0001 only, with a store and its documents in
- * it) is migrated when the store opens, and serves and keeps later pages like a new one.
+ * Upgrading: a database left by an earlier version (migration 0001 only, with a store in it) is migrated
+ * when the store opens, and serves and keeps later pages like a new one (its generation triggers work).
  */
 import * as path from "node:path"
 import { SqlClient } from "@effect/sql"
@@ -17,7 +17,7 @@ import * as SqliteStore from "../src/SqliteStore.js"
 import { pgDatabase, tempDir, withPostgres } from "./support/Databases.js"
 import { baseTime, doc, minute, storeId, utc } from "./support/Fixtures.js"
 
-/** What version 0001 left: its schema, its migration row, a store row and one document. */
+/** What version 0001 left: its schema, its migration row and a store row. */
 const asLeftBy0001 = (s: string) =>
   Effect.gen(function* () {
     yield* Migrator.make({})({ loader: Migrator.fromRecord({ "0001_init": init }), table: Migrations.table })

@@ -1,20 +1,29 @@
 /**
- * Later export pages are kept in memory with the store's document generation (migration 0002). These tests
- * change documents through a second store on the same database (another replica, or the CLI on the same
- * SQLite file) between two reads of one page, and require the second read to show the change: a kept page
- * is never served once any document of the store has changed, whoever changed it.
+ * Later export pages are kept in memory with the store's document generation (migration 0002, raised by
+ * triggers). These tests change documents through a second store on the same database (another replica, or
+ * the CLI on the same SQLite file), or by plain SQL (an older version), between two reads of one page, and
+ * require the second read to show the change: a kept page is never served once any document of the store
+ * has changed, whoever changed it.
  */
 import * as path from "node:path"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
-import { OrderStore, OrderWindow } from "@posbridge/core"
-import { Context, Effect, Layer, Option, type Scope, TestClock } from "effect"
+import { ExportSnapshot, OrderStore, OrderWindow } from "@posbridge/core"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Scope, TestClock } from "effect"
 import * as PgStore from "../src/PgStore.js"
 import * as SqliteStore from "../src/SqliteStore.js"
 import { pgDatabase, tempDir, withPostgres } from "./support/Databases.js"
 import { baseTime, doc, minute, ms, storeId, utc } from "./support/Fixtures.js"
 
 type Pair = Effect.Effect<
-  { readonly poller: OrderStore.OrderStoreService; readonly writer: OrderStore.OrderStoreService },
+  {
+    readonly poller: OrderStore.OrderStoreService
+    readonly writer: OrderStore.OrderStoreService
+    /** Plain SQL on the same database: a writer that is not this code (an older version, a script). */
+    readonly raw: SqlClient.SqlClient
+  },
   unknown,
   Scope.Scope
 >
@@ -26,20 +35,22 @@ const sqlitePair: Pair = Effect.gen(function* () {
   const filename = path.join(yield* tempDir, "store.db")
   const poller = yield* build(SqliteStore.layer({ filename, synchronous: "normal" }))
   const writer = yield* build(SqliteStore.layer({ filename, synchronous: "normal" }))
-  return { poller, writer }
+  const raw = Context.get(yield* Layer.build(SqliteClient.layer({ filename })), SqlClient.SqlClient)
+  return { poller, writer, raw }
 })
 
 const pgPair: Pair = Effect.gen(function* () {
   const { url } = yield* pgDatabase
   const poller = yield* build(PgStore.layer({ url }))
   const writer = yield* build(PgStore.layer({ url }))
-  return { poller, writer }
+  const raw = Context.get(yield* Layer.build(PgClient.layer({ url: Redacted.make(url) })), SqlClient.SqlClient)
+  return { poller, writer, raw }
 })
 
 const scenarios = (pair: Pair) => {
   /** Six orders, pages of two; the poller serves page 1 and reads page 2 once, so page 2 is kept. */
   const setUp = Effect.gen(function* () {
-    const { poller, writer } = yield* pair
+    const { poller, writer, raw } = yield* pair
     yield* TestClock.setTime(baseTime)
     const s = storeId("cache")
     const ref = { id: s, kind: "orders" as const }
@@ -52,8 +63,11 @@ const scenarios = (pair: Pair) => {
     expect((yield* page(1)).pages).toBe(3)
     const kept = yield* page(2)
     expect(kept.orders.map((o) => o.order.posRef)).toEqual(["c", "d"])
-    expect(yield* page(2)).toEqual(kept)
-    return { writer, s, ref, page }
+    // Read again unchanged, the page is the kept one: the very same stored orders, not a new read of them.
+    const again = yield* page(2)
+    expect(again).toEqual(kept)
+    expect(again.orders[0]).toBe(kept.orders[0])
+    return { writer, raw, s, ref, page }
   })
 
   it.scoped("a content change written by another store instance shows on the kept page", () =>
@@ -82,6 +96,26 @@ const scenarios = (pair: Pair) => {
       const d = again.orders.find((o) => o.order.posRef === "d")
       expect(ms(touched.stamp)).toBeGreaterThan(ms(before.orders[1]!.stamp))
       expect(d && ms(d.stamp)).toBe(ms(touched.stamp))
+    })
+  )
+
+  it.scoped("a document changed by plain SQL, not by this code, shows on the kept page", () =>
+    Effect.gen(function* () {
+      const { raw, s, page } = yield* setUp
+      yield* raw`UPDATE pb_documents SET held_reasons = ${JSON.stringify(["written by an older version"])}
+        WHERE store_id = ${s} AND pos_ref = ${"d"}`
+      const again = yield* page(2)
+      expect(again.orders.find((o) => o.order.posRef === "d")?.heldReasons).toEqual(["written by an older version"])
+    })
+  )
+
+  it.scoped("a kept page of an expired snapshot is not served: the page freezes a new snapshot", () =>
+    Effect.gen(function* () {
+      const { writer, s, ref, page } = yield* setUp
+      yield* TestClock.adjust(Duration.sum(ExportSnapshot.defaultTtl, Duration.minutes(1)))
+      yield* writer.ingest(ref, [doc({ storeId: s, posRef: "g", kind: "orders" })], Option.none())
+      const again = yield* page(2)
+      expect(again.snapshotCreated).toBe(true)
     })
   )
 
