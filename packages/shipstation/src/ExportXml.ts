@@ -25,7 +25,7 @@ export interface ExportedOrder {
 export const contentType = "text/xml; charset=utf-8"
 
 const declaration = '<?xml version="1.0" encoding="utf-8"?>\n'
-const footer = Buffer.from("</Orders>\n", "utf8")
+const footer = new TextEncoder().encode("</Orders>\n")
 
 /**
  * Free text as CDATA sections. A `]]>` inside the value would end the section early, so the value is split
@@ -210,11 +210,29 @@ export type Fragments = WeakMap<Order.Order, { readonly stampMs: number; readonl
 
 export const makeFragments = (): Fragments => new WeakMap()
 
-/** One order's markup as UTF-8. */
+const encoder = new TextEncoder()
+
+/**
+ * One order's markup as UTF-8, in an array of its own. Not `Buffer.from`: a small Buffer is a slice of an
+ * 8 KiB pool block shared with unrelated data, and a kept fragment would keep the whole block alive.
+ */
 const orderBytes = (o: ExportedOrder): Uint8Array => {
   const w = new Writer(() => {})
   order(w, o)
-  return Buffer.from(w.out, "utf8")
+  return encoder.encode(w.out)
+}
+
+/** The parts copied once into an array of its own, of the exact size (never a slice of Buffer's pool). */
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let length = 0
+  for (const part of parts) length += part.length
+  const bytes = Buffer.allocUnsafeSlow(length)
+  let offset = 0
+  for (const part of parts) {
+    bytes.set(part, offset)
+    offset += part.length
+  }
+  return bytes
 }
 
 /**
@@ -224,7 +242,7 @@ const orderBytes = (o: ExportedOrder): Uint8Array => {
  * instead of being rendered again.
  */
 export const renderBytes = (orders: ReadonlyArray<ExportedOrder>, pages: number, fragments?: Fragments): Uint8Array => {
-  const parts: Array<Uint8Array> = [Buffer.from(`${declaration}<Orders pages="${escape(String(pages))}">`, "utf8")]
+  const parts: Array<Uint8Array> = [encoder.encode(`${declaration}<Orders pages="${escape(String(pages))}">`)]
   for (const o of orders) {
     const stampMs = DateTime.toEpochMillis(o.stamp)
     const hit = fragments?.get(o.order)
@@ -237,7 +255,7 @@ export const renderBytes = (orders: ReadonlyArray<ExportedOrder>, pages: number,
     }
   }
   parts.push(footer)
-  return Buffer.concat(parts)
+  return concat(parts)
 }
 
 /**
@@ -257,7 +275,8 @@ export class Pages {
     readonly fragments: Fragments = makeFragments()
   ) {}
 
-  render(key: string, orders: ReadonlyArray<ExportedOrder>, pages: number): Uint8Array {
+  /** `keep: false` for a page that cannot be asked for again as it is (a page 1 that froze a new snapshot). */
+  render(key: string, orders: ReadonlyArray<ExportedOrder>, pages: number, keep = true): Uint8Array {
     const hit = this.kept.get(key)
     if (hit !== undefined && hit.pages === pages && sameOrders(hit.orders, orders)) {
       this.kept.delete(key)
@@ -265,7 +284,7 @@ export class Pages {
       return hit.bytes
     }
     const bytes = renderBytes(orders, pages, this.fragments)
-    if (this.capacity > 0) {
+    if (keep && this.capacity > 0) {
       this.kept.delete(key)
       this.kept.set(key, { orders, pages, bytes })
       if (this.kept.size > this.capacity) {

@@ -162,8 +162,9 @@ const exportOrders = (
       )
     }
     // Bytes, not a string: `HttpServerResponse.text` would encode one string of the whole page.
+    // A page that froze a new snapshot (page 1; every page in offset mode) is never asked for again as it is.
     const key = `${storeId}\u0000${result.snapshotId}\u0000${page}`
-    return HttpServerResponse.uint8Array(memo.pages.render(key, served, result.pages), {
+    return HttpServerResponse.uint8Array(memo.pages.render(key, served, result.pages, !result.snapshotCreated), {
       contentType: ExportXml.contentType
     })
   })

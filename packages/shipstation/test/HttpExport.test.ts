@@ -235,6 +235,32 @@ describe("paging under change", () => {
     }).pipe(Effect.provide(serverLayer({ pageSize: 3 })))
   )
 
+  it.effect("a page read again shows what changed since: a new version, a touch's LastModified, a new hold", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(now)
+      yield* ingest(Array.from({ length: 6 }, (_, i) => makeOrder(`p${i}`)))
+      const page = (n: number) =>
+        Effect.map(request(exportPath("alpha", ...window, n), { headers: alphaAuth }), (r) => readXml(r.body))
+      expect((yield* page(1)).pages).toBe("2")
+      const before = yield* page(2)
+      expect(yield* page(2)).toEqual(before)
+      expect(before.orders.map((o) => [o.OrderID, o.LastModified])).toEqual([
+        ["p3", "05/01/2024 10:00"],
+        ["p4", "05/01/2024 10:00"],
+        ["p5", "05/01/2024 10:00"]
+      ])
+      yield* TestClock.adjust("2 minutes")
+      yield* ingest([makeOrder("p3", { internalNotes: "changed" })])
+      yield* Effect.flatMap(OrderStore.OrderStore, (store) => store.touch("alpha", "p4"))
+      yield* ingest([makeOrder("p5", { billTo: { name: "Walk-in customer" } }, ["shipTo"])])
+      const after = yield* page(2)
+      expect(after.orders.map((o) => [o.OrderID, o.InternalNotes, o.LastModified])).toEqual([
+        ["p3", "changed", "05/01/2024 10:02"],
+        ["p4", undefined, "05/01/2024 10:02"]
+      ])
+    }).pipe(Effect.provide(serverLayer({ pageSize: 3 })))
+  )
+
   it.effect("the same scenario over offset paging (other bridges' failure mode) loses orders", () =>
     Effect.gen(function* () {
       const { first, later } = yield* pageUnion
