@@ -1,6 +1,6 @@
 /**
  * The one numbered migration set both engines run. Dialect differences live in `internal/Dialect.ts`,
- * so a migration is written once. Uses the engine-neutral migrator (no schema dump), which needs only a
+ * so a migration is written once; only 0002's triggers are written per engine, in the migration. Uses the engine-neutral migrator (no schema dump), which needs only a
  * `SqlClient`; on PostgreSQL it locks its table, so replicas starting together migrate once.
  */
 import * as Migrator from "@effect/sql/Migrator"
