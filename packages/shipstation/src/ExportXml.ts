@@ -12,7 +12,7 @@
  * an empty element), which the tests pin.
  */
 
-import { Decimal, type Order, OrderWindow } from "@posbridge/core"
+import { Decimal, Lru, type Order, OrderWindow } from "@posbridge/core"
 import { DateTime } from "effect"
 import { clean } from "./FieldRules.js"
 
@@ -265,33 +265,24 @@ export const renderBytes = (orders: ReadonlyArray<ExportedOrder>, pages: number,
  * copy and allocation of a whole page are saved. The bytes are never written to after they are kept.
  */
 export class Pages {
-  private readonly kept = new Map<
+  private readonly kept: Lru.Lru<
     string,
     { readonly orders: ReadonlyArray<ExportedOrder>; readonly pages: number; readonly bytes: Uint8Array }
-  >()
+  >
 
   constructor(
-    readonly capacity: number,
+    capacity: number,
     readonly fragments: Fragments = makeFragments()
-  ) {}
+  ) {
+    this.kept = new Lru.Lru(capacity)
+  }
 
   /** `keep: false` for a page that cannot be asked for again as it is (a page 1 that froze a new snapshot). */
   render(key: string, orders: ReadonlyArray<ExportedOrder>, pages: number, keep = true): Uint8Array {
     const hit = this.kept.get(key)
-    if (hit !== undefined && hit.pages === pages && sameOrders(hit.orders, orders)) {
-      this.kept.delete(key)
-      this.kept.set(key, hit)
-      return hit.bytes
-    }
+    if (hit !== undefined && hit.pages === pages && sameOrders(hit.orders, orders)) return hit.bytes
     const bytes = renderBytes(orders, pages, this.fragments)
-    if (keep && this.capacity > 0) {
-      this.kept.delete(key)
-      this.kept.set(key, { orders, pages, bytes })
-      if (this.kept.size > this.capacity) {
-        const oldest = this.kept.keys().next()
-        if (!oldest.done) this.kept.delete(oldest.value)
-      }
-    }
+    if (keep) this.kept.set(key, { orders, pages, bytes })
     return bytes
   }
 }

@@ -19,6 +19,7 @@ import {
   ContentHash,
   ExportSnapshot,
   ExportStamp,
+  Lru,
   Order,
   OrderStore,
   OrderWindow,
@@ -186,25 +187,15 @@ export const make = (
      * microseconds, most of a later page's time; a hit must match the stored JSON exactly, so a changed
      * document is never served from the cache.
      */
-    const decodedCapacity = Math.max(0, options.decodedOrderCache ?? 10_000)
-    const decoded = new Map<string, { readonly json: string; readonly order: Order.Order }>()
+    const decoded = new Lru.Lru<string, { readonly json: string; readonly order: Order.Order }>(
+      Math.max(0, options.decodedOrderCache ?? 10_000)
+    )
     const decodeOrder = (row: DocumentRow, storeId: string) => {
       const key = `${storeId}\u0000${row.pos_ref}`
       const hit = decoded.get(key)
-      if (hit !== undefined && hit.json === row.order_json) {
-        decoded.delete(key)
-        decoded.set(key, hit)
-        return Effect.succeed(hit.order)
-      }
+      if (hit !== undefined && hit.json === row.order_json) return Effect.succeed(hit.order)
       return Effect.map(Order.decode(JSON.parse(row.order_json)), (order) => {
-        if (decodedCapacity > 0) {
-          decoded.delete(key)
-          decoded.set(key, { json: row.order_json, order })
-          if (decoded.size > decodedCapacity) {
-            const oldest = decoded.keys().next()
-            if (!oldest.done) decoded.delete(oldest.value)
-          }
-        }
+        decoded.set(key, { json: row.order_json, order })
         return order
       })
     }
@@ -364,6 +355,39 @@ export const make = (
     }
     const insertPolls = (rows: ReadonlyArray<PollInsert>) =>
       Effect.forEach(chunks(rows), (chunk) => sql`INSERT INTO pb_polls ${sql.insert(chunk)}`, { discard: true })
+
+    /** What serving a page answers and writes to the poll log, whichever path served it. */
+    const servedPage = (
+      request: OrderStore.ExportRequest,
+      at: number,
+      snapshot: { readonly id: string; readonly total: number },
+      split: ReturnType<typeof splitHeld>,
+      snapshotCreated: boolean,
+      watermarkClamped: boolean
+    ) => {
+      const pages = ExportSnapshot.pageCount(snapshot.total, request.pageSize)
+      const poll: PollInsert = {
+        store_id: request.storeId,
+        at_ms: at,
+        window_start_ms: millis(request.window.start),
+        window_end_ms: millis(request.window.end),
+        page: request.page,
+        pages,
+        count: split.orders.length,
+        snapshot_id: snapshot.id
+      }
+      const result: OrderStore.ExportPage = {
+        page: request.page,
+        pages,
+        total: snapshot.total,
+        orders: split.orders,
+        held: split.held,
+        snapshotId: snapshot.id,
+        snapshotCreated,
+        watermarkClamped
+      }
+      return { poll, result, history: exportedPage(request.storeId, at, request, pages, split.refs) }
+    }
 
     /**
      * Write-behind for what later pages record (their poll-log row and one `Exported` event per order). A
@@ -649,20 +673,12 @@ export const make = (
      * so the page's current content is what was read; any change raises the generation and the page is read
      * again. The entry holds the decoded orders (shared with the decode cache), never the stored JSON.
      */
-    const pageCapacity = Math.max(0, options.exportPageCache ?? 64)
-    const pageCache = new Map<
+    const pageCache = new Lru.Lru<
       string,
       { readonly generation: number; readonly stored: ReadonlyArray<OrderStore.StoredOrder> }
-    >()
-    const rememberPage = (key: string, generation: number, stored: ReadonlyArray<OrderStore.StoredOrder>) => {
-      if (pageCapacity === 0) return
-      pageCache.delete(key)
-      pageCache.set(key, { generation, stored })
-      if (pageCache.size > pageCapacity) {
-        const oldest = pageCache.keys().next()
-        if (!oldest.done) pageCache.delete(oldest.value)
-      }
-    }
+    >(Math.max(0, options.exportPageCache ?? 64))
+    const pageKey = (storeId: string, snapshotId: string, offset: number, pageSize: number) =>
+      `${storeId}\u0000${snapshotId}\u0000${offset}\u0000${pageSize}`
 
     /**
      * A later page of a live snapshot that leaves the watermark where it is: nothing durable to write (its
@@ -679,13 +695,10 @@ export const make = (
         const offset = (page - 1) * pageSize
         const first = livePage((yield* selectPageHeader(storeId, startMs, endMs))[0], window, at)
         if (Option.isNone(first)) return Option.none<OrderStore.ExportPage>()
-        const key = `${storeId}\u0000${first.value.snapshot.id}\u0000${offset}\u0000${pageSize}`
-        const cached = pageCache.get(key)
+        const cached = pageCache.get(pageKey(storeId, first.value.snapshot.id, offset, pageSize))
         let live = first.value
         let stored: ReadonlyArray<OrderStore.StoredOrder>
         if (cached !== undefined && cached.generation === live.generation) {
-          pageCache.delete(key)
-          pageCache.set(key, cached)
           stored = cached.stored
         } else {
           const read = yield* readTransaction(
@@ -699,31 +712,17 @@ export const make = (
           if (Option.isNone(read)) return Option.none<OrderStore.ExportPage>()
           live = read.value.live
           stored = yield* Effect.forEach(read.value.rows, toStored(storeId))
-          rememberPage(`${storeId}\u0000${live.snapshot.id}\u0000${offset}\u0000${pageSize}`, live.generation, stored)
+          pageCache.set(pageKey(storeId, live.snapshot.id, offset, pageSize), { generation: live.generation, stored })
         }
-        const { snapshot, clamped } = live
-        const { orders, held, refs } = splitHeld(request, stored)
-        const pages = ExportSnapshot.pageCount(snapshot.total, pageSize)
-        yield* buffer(exportedPage(storeId, at, request, pages, refs), {
-          store_id: storeId,
-          at_ms: at,
-          window_start_ms: startMs,
-          window_end_ms: endMs,
-          page,
-          pages,
-          count: orders.length,
-          snapshot_id: snapshot.id
-        })
-        const result: OrderStore.ExportPage = {
-          page,
-          pages,
-          total: snapshot.total,
-          orders,
-          held,
-          snapshotId: snapshot.id,
-          snapshotCreated: false,
-          watermarkClamped: clamped
-        }
+        const { poll, result, history } = servedPage(
+          request,
+          at,
+          live.snapshot,
+          splitHeld(request, stored),
+          false,
+          live.clamped
+        )
+        yield* buffer(history, poll)
         return Option.some(result)
       })
 
@@ -794,7 +793,6 @@ export const make = (
           yield* sql`UPDATE pb_stores SET watermark_ms = ${millis(advance.watermark.value)} WHERE store_id = ${storeId}`
         }
 
-        const pages = ExportSnapshot.pageCount(snapshot.total, pageSize)
         const offset = (page - 1) * pageSize
         const pageRows =
           page < 1
@@ -804,29 +802,16 @@ export const make = (
               : yield* sql<DocumentRow>`SELECT ${sql.literal(documentColumns)} FROM pb_documents
                 WHERE store_id = ${storeId} AND stamp_ms >= ${startMs} AND stamp_ms < ${endExclusiveMs}
                 ORDER BY stamp_ms, pos_ref LIMIT ${pageSize} OFFSET ${offset}`
-        const { orders, held, refs } = splitHeld(request, yield* Effect.forEach(pageRows, toStored(storeId)))
-
-        yield* insertHistory(exportedPage(storeId, at, request, pages, refs))
-        yield* sql`INSERT INTO pb_polls ${sql.insert({
-          store_id: storeId,
-          at_ms: at,
-          window_start_ms: startMs,
-          window_end_ms: endMs,
-          page,
-          pages,
-          count: orders.length,
-          snapshot_id: snapshot.id
-        })}`
-        const result: OrderStore.ExportPage = {
-          page,
-          pages,
-          total: snapshot.total,
-          orders,
-          held,
-          snapshotId: snapshot.id,
-          snapshotCreated: created,
-          watermarkClamped: advance.clamped
-        }
+        const { poll, result, history } = servedPage(
+          request,
+          at,
+          snapshot,
+          splitHeld(request, yield* Effect.forEach(pageRows, toStored(storeId))),
+          created,
+          advance.clamped
+        )
+        yield* insertHistory(history)
+        yield* sql`INSERT INTO pb_polls ${sql.insert(poll)}`
         return result
       },
       writeTransaction,
