@@ -9,7 +9,7 @@ import { createServer } from "node:http"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
-import { OrderStore, PosSource, type Store, StoreDirectory, StoreId, TokenVault } from "@posbridge/core"
+import { OrderStore, PosSource, StoreDirectory, StoreId, type StoreSettings, TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { OutboxWorker } from "@posbridge/server"
 import { ShipStationRoutes } from "@posbridge/shipstation"
@@ -96,7 +96,7 @@ const build = (options: Options, clock: BridgeClock) =>
     const store = Context.get(context, OrderStore.OrderStore)
 
     const pageSize = options.pageSize ?? 2
-    const settingsOf = (s: StoreAccess, sim: string): Store.StoreSettings => ({
+    const settingsOf = (s: StoreAccess, sim: string): StoreSettings.StoreSettings => ({
       id: StoreId.StoreId.make(s.id),
       adapter: "heartland",
       documentKind: s.kind,

@@ -14,7 +14,7 @@
  *   expected                       [SourceDocument…] | { documents, cursor? } | { summary } | { error: { kind, message } }
  *   expectedWriteBacks             optional [summary…] for the write-back of `shipNotice`
  */
-import { type AdapterDescriptor, ShipNotice, Store } from "@posbridge/core"
+import { type AdapterDescriptor, ShipNotice, StoreSettings } from "@posbridge/core"
 import type { RecordedExchange } from "@posbridge/pos-testkit"
 import { DateTime, Either, ParseResult, Schema, SchemaAST } from "effect"
 
@@ -54,7 +54,7 @@ export const Settings = Schema.Struct(
 export const ExpectedError = Schema.Struct({ error: Schema.Struct({ kind: Schema.String, message: Schema.String }) })
 
 export interface Profile {
-  readonly store: Store.StoreSettings
+  readonly store: StoreSettings.StoreSettings
   readonly adapterSettings: unknown
   readonly pull: { readonly since: DateTime.Utc; readonly cursor: string | undefined } | undefined
   readonly notice: ShipNotice.ShipNotice | undefined
@@ -144,7 +144,7 @@ export const interpret = (
   const start =
     s.conformance?.startTime ??
     (pull ? DateTime.formatIso(DateTime.add(pull.since, { days: 1 })) : "2024-06-01T00:00:00Z")
-  const store = Schema.decodeUnknownSync(Store.StoreSettings)({
+  const store = Schema.decodeUnknownSync(StoreSettings.StoreSettings)({
     id: s.store.id,
     adapter: descriptor.id,
     documentKind: s.store.documentKind,

@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { PosSource, SourceDocument, Store, TokenVault } from "@posbridge/core"
+import { PosSource, SourceDocument, StoreSettings, TokenVault } from "@posbridge/core"
 import { RecordedExchange, RecordingHttpClient } from "@posbridge/pos-testkit"
 import { Chunk, Clock, Data, DateTime, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
 import * as Adapters from "./Adapters.js"
@@ -178,7 +178,7 @@ export const record = (options: Options): Effect.Effect<Recorded, RecordError> =
         fail(`${options.settingsFile}: ${descriptor.id} settings: ${scrub(e.message, settings.secrets)}`)
       )
     )
-    const storeSettings = Schema.decodeUnknownSync(Store.StoreSettings)({
+    const storeSettings = Schema.decodeUnknownSync(StoreSettings.StoreSettings)({
       id: decodedStore.right.store.id,
       adapter: descriptor.id,
       documentKind: decodedStore.right.store.documentKind,

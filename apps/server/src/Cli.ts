@@ -1,15 +1,15 @@
 /** The `posbridge` command line: serve, demo, touch, explain, stores list, sync. */
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { OrderStore, OrderWindow, Store, TokenVault } from "@posbridge/core"
-import { SyncEngine } from "@posbridge/sync"
+import { OrderStore, OrderWindow, TokenVault } from "@posbridge/core"
+import { AdapterRegistry, SyncEngine } from "@posbridge/sync"
 import { Console, DateTime, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
 import * as ClockCheck from "./ClockCheck.js"
+import * as ConfigSource from "./ConfigSource.js"
 import * as Demo from "./Demo.js"
 import * as Explain from "./Explain.js"
 import * as LightspeedConnect from "./LightspeedConnect.js"
 import * as Server from "./Server.js"
-import * as Setup from "./Setup.js"
 import * as Stores from "./Stores.js"
 
 const configOption = Options.file("config").pipe(
@@ -31,7 +31,7 @@ const resetDemoDatabase = (file: string) =>
 
 const runDemo = Effect.gen(function* () {
   const demo = yield* Demo.make
-  const config = Setup.demoConfig(demo.stores)
+  const config = ConfigSource.demoConfig(demo.stores)
   if (config.database.engine === "sqlite") yield* resetDemoDatabase(config.database.file)
   const url = `http://localhost:${config.port}`
   yield* Effect.logInfo(
@@ -45,7 +45,7 @@ const runDemo = Effect.gen(function* () {
     ].join("\n")
   )
   yield* Effect.forkScoped(demo.activity)
-  yield* Server.serve({ config, builtIns: Setup.builtIns, services: demo.services })
+  yield* Server.serve({ config, builtIns: ConfigSource.builtIns, services: demo.services })
 }).pipe(Effect.scoped)
 
 const serveConfigured = (path: string, config: import("./Config.js").ServerConfig) =>
@@ -56,15 +56,15 @@ const serveConfigured = (path: string, config: import("./Config.js").ServerConfi
     const vault = yield* Server.vaultFor(config)
     yield* Server.serve({
       config,
-      builtIns: Setup.builtIns,
-      services: Setup.liveServices(vault),
+      builtIns: ConfigSource.builtIns,
+      services: ConfigSource.liveServices(vault),
       reload: { path, interval: Duration.seconds(5), env: process.env }
     })
   }).pipe(Effect.scoped)
 
 const serve = Command.make("serve", { config: configOption }, ({ config }) =>
   Effect.gen(function* () {
-    const m = yield* Setup.mode(config)
+    const m = yield* ConfigSource.mode(config)
     if (m._tag === "Demo") return yield* runDemo
     return yield* serveConfigured(m.path, m.config)
   })
@@ -75,9 +75,9 @@ const demo = Command.make("demo", {}, () => runDemo).pipe(
 )
 
 /** Opens the order store of the configuration (or of the demo) for a one-off command. */
-const withStore = <A, E, R>(config: Option.Option<string>, f: (m: Setup.Mode) => Effect.Effect<A, E, R>) =>
+const withStore = <A, E, R>(config: Option.Option<string>, f: (m: ConfigSource.Mode) => Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
-    const m = yield* Setup.mode(config)
+    const m = yield* ConfigSource.mode(config)
     if (m._tag === "Demo" && m.config.database.engine === "sqlite") {
       const fs = yield* FileSystem.FileSystem
       const file = m.config.database.file
@@ -88,7 +88,7 @@ const withStore = <A, E, R>(config: Option.Option<string>, f: (m: Setup.Mode) =>
     return yield* f(m).pipe(Effect.provide(Server.orderStoreLayer(m.config)))
   })
 
-const knownStore = (m: Setup.Mode, storeId: string) =>
+const knownStore = (m: ConfigSource.Mode, storeId: string) =>
   m.config.stores.some((s) => s.id === storeId)
     ? Effect.void
     : Effect.fail(
@@ -128,8 +128,10 @@ const list = Command.make("list", { config: configOption }, (a) =>
         const settings = Stores.toSettings(s)
         const stats = yield* store.stats(s.id)
         const polls = yield* store.polls(s.id, 20)
+        // The adapter's own settings check makes its warnings (e.g. Heartland invoices); one place, as at start-up.
+        const loaded = yield* AdapterRegistry.load(settings, ConfigSource.builtIns).pipe(Effect.option)
         const warnings = [
-          ...Store.settingsWarnings(settings).map((w) => w.message),
+          ...Option.match(loaded, { onNone: () => [], onSome: (l) => l.warnings.map((w) => w.message) }),
           ...[ClockCheck.warning(polls, s.timeZone)].flatMap((w) => (w ? [w.message] : []))
         ]
         const lastPoll = Option.match(stats.lastPoll, {
@@ -165,7 +167,7 @@ const add = Command.make(
   },
   (a) =>
     Effect.gen(function* () {
-      const m = yield* Setup.mode(a.config)
+      const m = yield* ConfigSource.mode(a.config)
       if (m._tag === "Demo") {
         return yield* Effect.fail(
           "The demo's Lightspeed store is already connected to its simulator; add stores to a configuration file."
@@ -202,7 +204,7 @@ const bar = (fraction: number, width = 24) => {
 
 const sync = Command.make("sync", { config: configOption, store: storeOption }, (a) =>
   Effect.gen(function* () {
-    const m = yield* Setup.mode(a.config)
+    const m = yield* ConfigSource.mode(a.config)
     if (m._tag === "Demo") {
       return yield* Effect.fail(
         "Demo stores sync inside the running demo server every 10 seconds (or: curl -u admin:demo -X POST http://localhost:8080/admin/stores/STORE/sync)."
@@ -213,8 +215,8 @@ const sync = Command.make("sync", { config: configOption, store: storeOption }, 
     const vault = yield* Server.vaultFor(m.config)
     const registry = yield* Stores.make
     const applied = yield* Stores.apply(registry, [entry], {
-      builtIns: Setup.builtIns,
-      services: Setup.liveServices(vault)
+      builtIns: ConfigSource.builtIns,
+      services: ConfigSource.liveServices(vault)
     })
     const runtime = applied.started[0]
     if (!runtime) return yield* Effect.fail(`Store "${a.store}" could not start; see the errors above.`)
@@ -251,7 +253,7 @@ const sync = Command.make("sync", { config: configOption, store: storeOption }, 
     Effect.scoped,
     Effect.provide(
       Layer.unwrapEffect(
-        Effect.map(Setup.mode(a.config), (m) =>
+        Effect.map(ConfigSource.mode(a.config), (m) =>
           SyncEngine.layer({}).pipe(Layer.provideMerge(Server.orderStoreLayer(m.config)))
         )
       )

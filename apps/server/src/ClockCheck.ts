@@ -3,7 +3,7 @@
  * hours away from the bridge clock, ShipStation is probably sending another zone (Pacific time) or the
  * store's time setting is wrong. posbridge never changes behaviour on its own: it warns.
  */
-import type { OrderStore, Store } from "@posbridge/core"
+import type { OrderStore, StoreSettings } from "@posbridge/core"
 import { DateTime } from "effect"
 
 /** Offsets under this are clock skew or poll lag, not a zone mistake. */
@@ -24,7 +24,7 @@ export const medianOffset = (polls: ReadonlyArray<OrderStore.PollRecord>): numbe
 export const warning = (
   polls: ReadonlyArray<OrderStore.PollRecord>,
   timeZone: string
-): Store.StoreWarning | undefined => {
+): StoreSettings.StoreWarning | undefined => {
   const offset = medianOffset(polls)
   if (offset === undefined || Math.abs(offset) < threshold) return undefined
   const hours = Math.round((Math.abs(offset) / 3_600_000) * 10) / 10

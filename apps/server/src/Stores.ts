@@ -4,16 +4,23 @@
  * running one, so a store added or removed in the configuration file starts or stops without a restart.
  */
 import type { HttpClient } from "@effect/platform"
-import { type AdapterDescriptor, PosSource, Store, StoreDirectory, StoreId, type TokenVault } from "@posbridge/core"
+import {
+  type AdapterDescriptor,
+  PosSource,
+  StoreDirectory,
+  StoreId,
+  type StoreSettings,
+  type TokenVault
+} from "@posbridge/core"
 import { AdapterRegistry } from "@posbridge/sync"
 import { Cause, Context, Duration, Effect, Exit, Layer, Option, Redacted, Ref, Scope } from "effect"
 import type { ResolvedStore } from "./Config.js"
 
 export interface StoreRuntime {
   readonly entry: ResolvedStore
-  readonly settings: Store.StoreSettings
+  readonly settings: StoreSettings.StoreSettings
   readonly source: PosSource.PosSourceService
-  readonly warnings: ReadonlyArray<Store.StoreWarning>
+  readonly warnings: ReadonlyArray<StoreSettings.StoreWarning>
   readonly scope: Scope.CloseableScope
   /** Revealed secrets of this store, scrubbed from anything shown. */
   readonly secrets: ReadonlyArray<string>
@@ -28,7 +35,7 @@ export interface Registry {
 
 export type Services = HttpClient.HttpClient | TokenVault.TokenVault
 
-export const toSettings = (entry: ResolvedStore): Store.StoreSettings => ({
+export const toSettings = (entry: ResolvedStore): StoreSettings.StoreSettings => ({
   id: StoreId.StoreId.make(entry.id),
   adapter: entry.adapter,
   documentKind: entry.documentKind,
@@ -127,9 +134,7 @@ export const apply = (
         entry,
         settings,
         source: Context.get(built.value, PosSource.PosSource),
-        warnings: [...Store.settingsWarnings(settings), ...loaded.right.warnings].filter(
-          (w, i, all) => all.findIndex((x) => x.code === w.code) === i
-        ),
+        warnings: loaded.right.warnings,
         scope,
         secrets: loaded.right.secrets
       }

@@ -8,8 +8,8 @@ import { Simulator as Heartland } from "@posbridge/source-heartland"
 import { SyncEngine } from "@posbridge/sync"
 import { Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import * as Config from "../src/Config.js"
+import * as ConfigSource from "../src/ConfigSource.js"
 import * as Server from "../src/Server.js"
-import * as Setup from "../src/Setup.js"
 
 const env = { SS_PASSWORD: "ss-secret-pw", HL_TOKEN: "hl-token-secret", ADMIN_PASSWORD: "admin-secret-pw" }
 
@@ -63,7 +63,7 @@ const startServer = Effect.gen(function* () {
   const vault = TokenVault.TokenVault.of({ get: () => Effect.succeedNone, set: () => Effect.void })
   const { routes } = yield* Server.start({
     config,
-    builtIns: Setup.builtIns,
+    builtIns: ConfigSource.builtIns,
     services: () => Context.make(TokenVault.TokenVault, vault).pipe(Context.add(HttpClient.HttpClient, client)),
     clockCheckInterval: Duration.millis(50)
   })

@@ -4,7 +4,7 @@
  */
 import type { Layer, Schema } from "effect"
 import type { PosSource, PosSourceError } from "./PosSource.js"
-import type { StoreSettings, StoreWarning } from "./Store.js"
+import type { StoreSettings, StoreWarning } from "./StoreSettings.js"
 
 // biome-ignore lint/suspicious/noExplicitAny: adapters are loaded at run time; the server narrows R to what it provides
 export interface AdapterDescriptor<Settings = any, R = any> {

@@ -26,7 +26,7 @@ export class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNot
   }
 }
 
-export class StoreFailure extends Schema.TaggedError<StoreFailure>()("StoreFailure", {
+export class OrderStoreError extends Schema.TaggedError<OrderStoreError>()("OrderStoreError", {
   operation: Schema.String,
   message: Schema.String
 }) {}
@@ -144,7 +144,7 @@ export interface Explanation {
   readonly writeBacks: ReadonlyArray<OutboxItem>
 }
 
-export interface StoreStats {
+export interface OrderStats {
   readonly documents: number
   /** Versions stamped at or after the watermark: not yet inside any served window. */
   readonly waitingForPoll: number
@@ -160,22 +160,22 @@ export interface OrderStoreService {
     store: StoreRef,
     documents: ReadonlyArray<SourceDocument>,
     cursor: Option.Option<string>
-  ) => Effect.Effect<IngestSummary, StoreFailure>
-  readonly cursor: (storeId: string) => Effect.Effect<Option.Option<string>, StoreFailure>
+  ) => Effect.Effect<IngestSummary, OrderStoreError>
+  readonly cursor: (storeId: string) => Effect.Effect<Option.Option<string>, OrderStoreError>
   /** Page 1 freezes a snapshot, advances the watermark and logs the poll; later pages read the snapshot. */
-  readonly exportPage: (request: ExportRequest) => Effect.Effect<ExportPage, StoreFailure>
+  readonly exportPage: (request: ExportRequest) => Effect.Effect<ExportPage, OrderStoreError>
   /** Records that the current version of an order was held back at export, with the reasons. */
   readonly recordHeld: (
     storeId: string,
     posRef: string,
     reasons: ReadonlyArray<string>
-  ) => Effect.Effect<void, StoreFailure>
+  ) => Effect.Effect<void, OrderStoreError>
   /** Bridge-side refresh: restamps with reason `touched`. `order` is a POS id or an order number. */
-  readonly touch: (storeId: string, order: string) => Effect.Effect<StoredOrder, OrderNotFound | StoreFailure>
-  readonly find: (storeId: string, order: string) => Effect.Effect<Option.Option<StoredOrder>, StoreFailure>
-  readonly explain: (storeId: string, order: string) => Effect.Effect<Explanation, OrderNotFound | StoreFailure>
-  readonly polls: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<PollRecord>, StoreFailure>
-  readonly stats: (storeId: string) => Effect.Effect<StoreStats, StoreFailure>
+  readonly touch: (storeId: string, order: string) => Effect.Effect<StoredOrder, OrderNotFound | OrderStoreError>
+  readonly find: (storeId: string, order: string) => Effect.Effect<Option.Option<StoredOrder>, OrderStoreError>
+  readonly explain: (storeId: string, order: string) => Effect.Effect<Explanation, OrderNotFound | OrderStoreError>
+  readonly polls: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<PollRecord>, OrderStoreError>
+  readonly stats: (storeId: string) => Effect.Effect<OrderStats, OrderStoreError>
   /**
    * Stores a ship notice and its outbox item in one transaction, durably, before returning. The same
    * idempotency key twice stores once and reports `Duplicate`.
@@ -185,26 +185,26 @@ export interface OrderStoreService {
     match: { readonly key: string; readonly posRef: Option.Option<string> }
   ) => Effect.Effect<
     { readonly _tag: "Stored" | "Duplicate"; readonly noticeId: string; readonly outboxId: string },
-    StoreFailure
+    OrderStoreError
   >
   /** Claims due outbox items (state pending, next attempt ≤ now) for `leaseFor`; others cannot claim them meanwhile. */
   readonly claimWriteBacks: (options: {
     readonly limit: number
     readonly leaseFor: Duration.Duration
-  }) => Effect.Effect<ReadonlyArray<OutboxItem>, StoreFailure>
-  readonly completeWriteBack: (id: string, result: string) => Effect.Effect<void, StoreFailure>
+  }) => Effect.Effect<ReadonlyArray<OutboxItem>, OrderStoreError>
+  readonly completeWriteBack: (id: string, result: string) => Effect.Effect<void, OrderStoreError>
   /** A failed attempt: retry at `retryAt`, or mark dead when it is None. */
   readonly failWriteBack: (
     id: string,
     error: string,
     retryAt: Option.Option<DateTime.Utc>
-  ) => Effect.Effect<void, StoreFailure>
+  ) => Effect.Effect<void, OrderStoreError>
   readonly outbox: (
     storeId: string,
     states?: ReadonlyArray<OutboxState>
-  ) => Effect.Effect<ReadonlyArray<OutboxItem>, StoreFailure>
+  ) => Effect.Effect<ReadonlyArray<OutboxItem>, OrderStoreError>
   /** Drops expired snapshots; returns how many. History is kept. */
-  readonly pruneSnapshots: Effect.Effect<number, StoreFailure>
+  readonly pruneSnapshots: Effect.Effect<number, OrderStoreError>
 }
 
 export class OrderStore extends Context.Tag("@posbridge/core/OrderStore")<OrderStore, OrderStoreService>() {}

@@ -1,6 +1,6 @@
 /** The configured stores and their credentials. */
 import { Context, type Effect, Schema } from "effect"
-import type { StoreSettings } from "./Store.js"
+import type { StoreSettings } from "./StoreSettings.js"
 
 export class UnknownStore extends Schema.TaggedError<UnknownStore>()("UnknownStore", { storeId: Schema.String }) {
   override get message() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Option } from "effect"
-import { ContentHash, Order, RefreshRule, Store } from "../src/index.js"
+import { ContentHash, Order, RefreshRule } from "../src/index.js"
 
 const t = (s: string) => DateTime.unsafeMake(s)
 const order = (patch: Partial<Order.OrderEncoded> = {}) =>
@@ -77,16 +77,6 @@ describe("RefreshRule.decide", () => {
 
   it("cannot touch an order that is not stored", () => {
     expect(RefreshRule.decide(Option.none(), { _tag: "Touch" }, ctx)._tag).toBe("Ignore")
-  })
-})
-
-describe("Store.settingsWarnings", () => {
-  it("warns a Heartland store that sends invoices, and no one else", () => {
-    expect(Store.settingsWarnings({ adapter: "heartland", documentKind: "invoices" })).toEqual([
-      Store.heartlandInvoicesWarning
-    ])
-    expect(Store.settingsWarnings({ adapter: "heartland", documentKind: "orders" })).toEqual([])
-    expect(Store.settingsWarnings({ adapter: "lightspeed", documentKind: "invoices" })).toEqual([])
   })
 })
 

@@ -4,7 +4,7 @@
  * constant time so a response's timing never tells how much of a guess was right.
  */
 
-import type { Store } from "@posbridge/core"
+import type { StoreSettings } from "@posbridge/core"
 import { Data, Option, Redacted } from "effect"
 
 export interface Presented {
@@ -76,7 +76,7 @@ export const fromRequest = (
 
 /** Checks a request's credentials against the store's; both fields are always compared. */
 export const verify = (
-  expected: Store.ShipStationCredentials,
+  expected: StoreSettings.ShipStationCredentials,
   authorization: string | undefined,
   query: URLSearchParams
 ): Unauthorized | undefined => {

@@ -27,7 +27,8 @@ export const match = Effect.fn("ShipNoticeMatch.match")(function* (notice: ShipN
   const byNumber = (number: string) =>
     store.find(storeId, number).pipe(Effect.map(Option.filter((s) => s.order.orderNumber === number)))
 
-  const attempts: Array<[MatchedBy, Effect.Effect<Option.Option<OrderStore.StoredOrder>, OrderStore.StoreFailure>]> = []
+  const attempts: Array<[MatchedBy, Effect.Effect<Option.Option<OrderStore.StoredOrder>, OrderStore.OrderStoreError>]> =
+    []
   if (notice.orderId !== undefined) attempts.push(["order-id", byRef(notice.orderId)])
   attempts.push(["order-number", byNumber(notice.orderNumber)])
   const base = splitSuffix.exec(notice.orderNumber)?.[1]

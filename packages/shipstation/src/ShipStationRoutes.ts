@@ -8,7 +8,7 @@
  * The raw query string is never logged (it may carry SS-Password).
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { type Order, OrderStore, OrderWindow, type Store, StoreDirectory } from "@posbridge/core"
+import { type Order, OrderStore, OrderWindow, StoreDirectory, type StoreSettings } from "@posbridge/core"
 import { Cause, Data, Effect, Either, FiberRef, LogLevel, Option, Stream } from "effect"
 import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
@@ -111,7 +111,7 @@ const checkOnce = (memo: Memo, order: Order.Order): FieldRules.Result => {
 const exportOrders = (
   memo: Memo,
   storeId: string,
-  settings: Pick<Store.StoreSettings, "pageSize" | "timeZone">,
+  settings: Pick<StoreSettings.StoreSettings, "pageSize" | "timeZone">,
   query: URLSearchParams
 ) =>
   Effect.gen(function* () {
@@ -220,7 +220,7 @@ export const handle = (options: Options = {}) => {
     Effect.catchTags({
       BodyTooLarge: (e) => Effect.succeed(plain(413, e.message)),
       BodyUnreadable: () => Effect.succeed(plain(400, "The request body could not be read completely.")),
-      StoreFailure: (e) =>
+      OrderStoreError: (e) =>
         Effect.logError("order store failed", e).pipe(
           Effect.as(plain(503, "posbridge could not reach its order store; nothing was recorded. Please retry."))
         )

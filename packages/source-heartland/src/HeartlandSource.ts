@@ -3,7 +3,7 @@
  * `updated_at`, with their lines, items and addresses, and writes ship notices back to an order custom field.
  */
 import type { HttpClient } from "@effect/platform"
-import { type Order, PosSource, type ShipNotice, type SourceDocument, type Store } from "@posbridge/core"
+import { type Order, PosSource, type ShipNotice, type SourceDocument, type StoreSettings } from "@posbridge/core"
 import { Chunk, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
 import * as Cursor from "./Cursor.js"
 import * as Client from "./internal/client.js"
@@ -59,7 +59,7 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => 
 }
 
 export const make = (
-  store: Pick<Store.StoreSettings, "id" | "documentKind">,
+  store: Pick<StoreSettings.StoreSettings, "id" | "documentKind">,
   settings: Settings.HeartlandSettings,
   options: Options = {}
 ): Effect.Effect<PosSource.PosSourceService & { readonly lastRun: () => RunStats }, never, HttpClient.HttpClient> =>
@@ -354,7 +354,7 @@ const emptyStats = (): RunStats => ({
 
 /** Provides the store's `PosSource`, given an `HttpClient`. */
 export const layer = (
-  store: Pick<Store.StoreSettings, "id" | "documentKind">,
+  store: Pick<StoreSettings.StoreSettings, "id" | "documentKind">,
   settings: Settings.HeartlandSettings,
   options: Options = {}
 ): Layer.Layer<PosSource.PosSource, never, HttpClient.HttpClient> =>

@@ -3,7 +3,7 @@
  * and the settings check `posbridge stores check` runs: pure validation plus the warnings a merchant must see.
  */
 
-import { Store } from "@posbridge/core"
+import type { StoreSettings } from "@posbridge/core"
 import { Either, ParseResult, Redacted, Schema } from "effect"
 
 const Subdomain = Schema.String.pipe(
@@ -54,9 +54,21 @@ export type HeartlandSettingsEncoded = typeof HeartlandSettings.Encoded
 export const baseUrl = (settings: HeartlandSettings): string =>
   (settings.baseUrl ?? `https://${settings.subdomain}.retail.heartland.us`).replace(/\/+$/, "")
 
-/** Warnings that follow from the settings alone: the invoices warning for a Heartland store sending invoices. */
-export const warnings = (store: Pick<Store.StoreSettings, "documentKind">): ReadonlyArray<Store.StoreWarning> =>
-  store.documentKind === "invoices" ? [Store.heartlandInvoicesWarning] : []
+/** Heartland invoices cannot be re-saved (POS-APIS.md), so a changed invoice never reaches ShipStation by itself. */
+export const heartlandInvoicesWarning: StoreSettings.StoreWarning = {
+  code: "heartland-invoices",
+  message:
+    "Heartland invoices cannot be re-saved, so a changed invoice is not sent to ShipStation again by itself: " +
+    "refresh it from posbridge (touch), or send Sales Orders instead."
+}
+
+/**
+ * Warnings that follow from the settings alone: the invoices warning for a Heartland store sending invoices.
+ * This is the one place the warning is made; the server and the CLI show what the adapter descriptor returns.
+ */
+export const warnings = (
+  store: Pick<StoreSettings.StoreSettings, "documentKind">
+): ReadonlyArray<StoreSettings.StoreWarning> => (store.documentKind === "invoices" ? [heartlandInvoicesWarning] : [])
 
 export interface CheckReport {
   readonly ok: boolean
@@ -65,14 +77,14 @@ export interface CheckReport {
   /** Blocking problems, one sentence each. */
   readonly problems: ReadonlyArray<string>
   /** Non-blocking: the store syncs, but the merchant should know. */
-  readonly warnings: ReadonlyArray<Store.StoreWarning>
+  readonly warnings: ReadonlyArray<StoreSettings.StoreWarning>
 }
 
 /**
  * The settings check: decodes the adapter settings and lists problems and warnings. A store sending invoices is
  * valid (ok), with the invoices warning.
  */
-export const check = (store: Pick<Store.StoreSettings, "documentKind" | "settings">): CheckReport => {
+export const check = (store: Pick<StoreSettings.StoreSettings, "documentKind" | "settings">): CheckReport => {
   const decoded = Schema.decodeUnknownEither(HeartlandSettings, { errors: "all" })(store.settings)
   const warned = warnings(store)
   return Either.match(decoded, {

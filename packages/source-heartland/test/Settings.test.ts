@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { AdapterDescriptor, Store, StoreId } from "@posbridge/core"
+import { AdapterDescriptor, StoreId, StoreSettings } from "@posbridge/core"
 import { Redacted, Schema } from "effect"
 import { adapter } from "../src/index.js"
 import * as Settings from "../src/Settings.js"
@@ -21,7 +21,7 @@ describe("settings", () => {
     const report = Settings.check(store("invoices", { subdomain: "acme", apiToken: "t0k" }))
     expect(report.ok).toBe(true)
     expect(report.problems).toEqual([])
-    expect(report.warnings).toEqual([Store.heartlandInvoicesWarning])
+    expect(report.warnings).toEqual([Settings.heartlandInvoicesWarning])
     expect(report.warnings[0]?.message).toContain("cannot be re-saved")
     expect(report.warnings[0]?.message).toContain("touch")
   })
@@ -29,16 +29,14 @@ describe("settings", () => {
   it("the descriptor's warnings show the invoices warning for invoices and nothing for orders", () => {
     const settings = Settings.make({ subdomain: "acme", apiToken: "t0k" })
     const full = (kind: "orders" | "invoices") =>
-      Schema.decodeUnknownSync(Store.StoreSettings)({
+      Schema.decodeUnknownSync(StoreSettings.StoreSettings)({
         id: "acme",
         adapter: "heartland",
         documentKind: kind,
         shipstation: { username: "ss", password: "pw" }
       })
-    expect(adapter.warnings?.(full("invoices"), settings)).toEqual([Store.heartlandInvoicesWarning])
+    expect(adapter.warnings?.(full("invoices"), settings)).toEqual([Settings.heartlandInvoicesWarning])
     expect(adapter.warnings?.(full("orders"), settings)).toEqual([])
-    // The same warning core derives for the status page and `stores list`.
-    expect(Store.settingsWarnings(full("invoices"))).toEqual(adapter.warnings?.(full("invoices"), settings))
   })
 
   it("settings without an address or with an empty token are refused with sentences that say what to set", () => {

@@ -4,7 +4,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { PosSource, type SourceDocument, type Store, TokenVault } from "@posbridge/core"
+import { PosSource, type SourceDocument, type StoreSettings, TokenVault } from "@posbridge/core"
 import { DateTime, Duration, Effect, Either, Layer, Option, ParseResult, Stream } from "effect"
 import * as ChangeDetection from "./ChangeDetection.js"
 import * as Cursor from "./Cursor.js"
@@ -31,7 +31,11 @@ const malformed = (what: string) => (error: ParseResult.ParseError) =>
   })
 
 /** Builds the service; exposed (with its limiter and counters) for tests and the benchmark. */
-export const makeWithInternals = (store: Store.StoreSettings, settings: LightspeedSettings, options: Options = {}) =>
+export const makeWithInternals = (
+  store: StoreSettings.StoreSettings,
+  settings: LightspeedSettings,
+  options: Options = {}
+) =>
   Effect.gen(function* () {
     if (settings.documentKind !== undefined && settings.documentKind !== store.documentKind) {
       return yield* new PosSource.PosSourceError({
@@ -186,14 +190,14 @@ export const makeWithInternals = (store: Store.StoreSettings, settings: Lightspe
   })
 
 export const make = (
-  store: Store.StoreSettings,
+  store: StoreSettings.StoreSettings,
   settings: LightspeedSettings,
   options: Options = {}
 ): Effect.Effect<PosSource.PosSourceService, PosSource.PosSourceError, HttpClient.HttpClient | TokenVault.TokenVault> =>
   Effect.map(makeWithInternals(store, settings, options), (x) => x.service)
 
 export const layer = (
-  store: Store.StoreSettings,
+  store: StoreSettings.StoreSettings,
   settings: LightspeedSettings,
   options: Options = {}
 ): Layer.Layer<PosSource.PosSource, PosSource.PosSourceError, HttpClient.HttpClient | TokenVault.TokenVault> =>

@@ -5,7 +5,7 @@
  * `pnpm exec tsx test/recordFixtures.ts` after a deliberate change, and review the diff.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { ShipNotice, SourceDocument, type Store, TokenVault } from "@posbridge/core"
+import { ShipNotice, SourceDocument, type StoreSettings, TokenVault } from "@posbridge/core"
 import { Chunk, DateTime, Effect, Option, Redacted, Schema, Stream } from "effect"
 import * as LightspeedSource from "../src/LightspeedSource.js"
 import type * as Settings from "../src/Settings.js"
@@ -235,7 +235,7 @@ export const run = (
 ) =>
   Effect.gen(function* () {
     const vault = yield* makeVault
-    const store: Store.StoreSettings = { ...storeSettings(fixture.store.documentKind, fixture.store.id) }
+    const store: StoreSettings.StoreSettings = { ...storeSettings(fixture.store.documentKind, fixture.store.id) }
     const conf: Settings.LightspeedSettings = baseSettings({
       ...fixture.lightspeed,
       // Recorded secrets are redacted; replay matches them as wildcards.

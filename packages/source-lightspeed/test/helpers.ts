@@ -1,6 +1,13 @@
 /** Shared test wiring: an in-memory TokenVault that logs its writes, and the simulator as an in-process client. */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { type Order, type PosSource, type SourceDocument, type Store, StoreId, TokenVault } from "@posbridge/core"
+import {
+  type Order,
+  type PosSource,
+  type SourceDocument,
+  StoreId,
+  type StoreSettings,
+  TokenVault
+} from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Chunk, DateTime, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as LightspeedSource from "../src/LightspeedSource.js"
@@ -27,7 +34,7 @@ export const makeVault = Effect.sync(() => {
   return { service, values, events, layer: Layer.succeed(TokenVault.TokenVault, service) }
 })
 
-export const storeSettings = (documentKind: "invoices" | "orders", id = "shop-1"): Store.StoreSettings => ({
+export const storeSettings = (documentKind: "invoices" | "orders", id = "shop-1"): StoreSettings.StoreSettings => ({
   id: StoreId.StoreId.make(id),
   adapter: "lightspeed",
   documentKind,

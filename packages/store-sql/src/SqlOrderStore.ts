@@ -135,19 +135,19 @@ const newId = (prefix: string): string => `${prefix}-${globalThis.crypto.randomU
 const decodeNotice = Schema.decodeUnknown(Schema.parseJson(ShipNotice.ShipNotice))
 const encodeNotice = Schema.encodeSync(ShipNotice.ShipNotice)
 
-/** Database and decoding errors become the port's `StoreFailure`; the port's own errors pass through. */
+/** Database and decoding errors become the port's `OrderStoreError`; the port's own errors pass through. */
 const wrap =
   (operation: string) =>
   <A, E, R>(
     self: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, Exclude<E, SqlError | ParseResult.ParseError> | OrderStore.StoreFailure, R> =>
+  ): Effect.Effect<A, Exclude<E, SqlError | ParseResult.ParseError> | OrderStore.OrderStoreError, R> =>
     Effect.mapError(self, (e) => {
       if (e instanceof SqlError) {
         const cause = e.cause instanceof Error ? e.cause.message : String(e.cause)
-        return new OrderStore.StoreFailure({ operation, message: `${e.message}: ${cause}` })
+        return new OrderStore.OrderStoreError({ operation, message: `${e.message}: ${cause}` })
       }
       if (ParseResult.isParseError(e)) {
-        return new OrderStore.StoreFailure({ operation, message: `stored data does not decode: ${e.message}` })
+        return new OrderStore.OrderStoreError({ operation, message: `stored data does not decode: ${e.message}` })
       }
       return e as Exclude<E, SqlError | ParseResult.ParseError>
     })
@@ -482,7 +482,7 @@ export const make = (
         // Validate first, then apply: a bad batch changes nothing.
         for (const doc of documents) {
           if (doc.order.storeId !== store.id) {
-            return yield* new OrderStore.StoreFailure({
+            return yield* new OrderStore.OrderStoreError({
               operation: "ingest",
               message: `a document of store "${doc.order.storeId}" was given to store "${store.id}"; nothing was written`
             })
@@ -980,7 +980,7 @@ export const make = (
           SELECT state, COUNT(*) AS n FROM pb_outbox WHERE store_id = ${storeId} GROUP BY state`
         const outbox: Record<OrderStore.OutboxState, number> = { pending: 0, "in-flight": 0, done: 0, dead: 0 }
         for (const row of outboxRows) outbox[row.state as OrderStore.OutboxState] = Dialect.num(row.n)
-        const result: OrderStore.StoreStats = {
+        const result: OrderStore.OrderStats = {
           documents: Dialect.num(counts[0]?.documents ?? 0),
           waitingForPoll: Dialect.num(counts[0]?.waiting ?? 0),
           held: Dialect.num(counts[0]?.held ?? 0),
@@ -1070,7 +1070,7 @@ export const make = (
     )
 
     const missing = (id: string) =>
-      new OrderStore.StoreFailure({ operation: "outbox", message: `no outbox item "${id}"` })
+      new OrderStore.OrderStoreError({ operation: "outbox", message: `no outbox item "${id}"` })
 
     const completeWriteBack = Effect.fn("SqlOrderStore.completeWriteBack")(function* (id: string, result: string) {
       const at = yield* nowMs

@@ -4,7 +4,7 @@
  * package stays runtime-agnostic), must export an adapter descriptor as `adapter`, and the store's settings are
  * decoded with the descriptor's Schema. Every failure names the store, the package and, for settings, the field.
  */
-import { AdapterDescriptor, type PosSource, type Store } from "@posbridge/core"
+import { AdapterDescriptor, type PosSource, type StoreSettings } from "@posbridge/core"
 import { Effect, Either, type Layer, ParseResult, Redacted, Schema } from "effect"
 
 export class AdapterConfigError extends Schema.TaggedError<AdapterConfigError>()("AdapterConfigError", {
@@ -30,13 +30,13 @@ export class AdapterConfigError extends Schema.TaggedError<AdapterConfigError>()
 }
 
 export interface LoadedAdapter<R = never> {
-  readonly store: Store.StoreSettings
+  readonly store: StoreSettings.StoreSettings
   readonly descriptor: AdapterDescriptor.AdapterDescriptor
   /** The store's settings decoded with the adapter's Schema. */
   readonly settings: unknown
   /** The store's PosSource; `R` is what the server provides (an HttpClient, the TokenVault…). */
   readonly layer: Layer.Layer<PosSource.PosSource, PosSource.PosSourceError, R>
-  readonly warnings: ReadonlyArray<Store.StoreWarning>
+  readonly warnings: ReadonlyArray<StoreSettings.StoreWarning>
   /** Revealed secrets of this store (Redacted values in its settings), to scrub from error messages. */
   readonly secrets: ReadonlyArray<string>
 }
@@ -58,7 +58,7 @@ const describe = (cause: unknown): string =>
  * `(specifier) => import(specifier)` so that adapters installed next to the server are found.
  */
 export const load = <R = never>(
-  store: Store.StoreSettings,
+  store: StoreSettings.StoreSettings,
   // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own settings type
   builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor<any, R>>>,
   importer: Importer = defaultImporter
@@ -111,7 +111,7 @@ export const load = <R = never>(
 
 /** Loads every store; a store that fails does not stop the others. */
 export const loadAll = <R = never>(
-  stores: ReadonlyArray<Store.StoreSettings>,
+  stores: ReadonlyArray<StoreSettings.StoreSettings>,
   // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own settings type
   builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor<any, R>>>,
   importer: Importer = defaultImporter

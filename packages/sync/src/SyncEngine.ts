@@ -5,7 +5,7 @@
  * each other except through the global pull limit; a rejected credential parks its store until the settings
  * change. See README.md for the behaviour in prose.
  */
-import { OrderStore, PosSource, type Store, StoreDirectory } from "@posbridge/core"
+import { OrderStore, PosSource, StoreDirectory, type StoreSettings } from "@posbridge/core"
 import {
   Cause,
   type Chunk,
@@ -29,7 +29,7 @@ import {
 import type * as SyncStatus from "./SyncStatus.js"
 
 export interface StoreSpec {
-  readonly settings: Store.StoreSettings
+  readonly settings: StoreSettings.StoreSettings
   /** The store's PosSource, or a Layer building it (built once per start of the store, retried on failure). */
   readonly source: Layer.Layer<PosSource.PosSource, PosSource.PosSourceError> | PosSource.PosSourceService
   /** Time between the end of one successful run and the start of the next. Default: the engine's (60 s). */
@@ -128,7 +128,7 @@ const classify = (cause: Cause.Cause<unknown>): Failure => {
         ? { kind: error.kind, message: error.message }
         : { kind: error.kind, message: error.message, retryAfterMillis: error.retryAfterMillis }
     }
-    if (error instanceof OrderStore.StoreFailure) {
+    if (error instanceof OrderStore.OrderStoreError) {
       return { kind: "store", message: `order store: ${error.operation}: ${error.message}` }
     }
     return { kind: "transient", message: String(error) }

@@ -3,7 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { OrderStore, type Store } from "@posbridge/core"
+import { OrderStore, type StoreSettings } from "@posbridge/core"
 import { adapter as heartland } from "@posbridge/source-heartland"
 import { Effect, Either, Layer, Option } from "effect"
 import * as AdapterRegistry from "../src/AdapterRegistry.js"
@@ -12,7 +12,7 @@ import { settings } from "./support/FakePos.js"
 import { engineWithMemory } from "./support/Harness.js"
 import { withVirtualClock } from "./support/VirtualClock.js"
 
-const storeWith = (id: string, adapter: string, adapterSettings: unknown): Store.StoreSettings => ({
+const storeWith = (id: string, adapter: string, adapterSettings: unknown): StoreSettings.StoreSettings => ({
   ...settings(id),
   adapter,
   settings: adapterSettings

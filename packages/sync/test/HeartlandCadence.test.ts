@@ -8,7 +8,7 @@
  */
 import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { OrderStore, Store } from "@posbridge/core"
+import { OrderStore, StoreSettings } from "@posbridge/core"
 import { Faults, SimServer } from "@posbridge/pos-testkit"
 import { adapter, Simulator } from "@posbridge/source-heartland"
 import { Clock, DateTime, Effect, Layer, Option, Schema } from "effect"
@@ -71,7 +71,7 @@ const makeStore = (i: number, seededAt: DateTime.Utc) =>
         return response
       })
     )
-    const storeSettings = Schema.decodeUnknownSync(Store.StoreSettings)({
+    const storeSettings = Schema.decodeUnknownSync(StoreSettings.StoreSettings)({
       id,
       adapter: "heartland",
       documentKind: "orders",

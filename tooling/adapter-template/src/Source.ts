@@ -5,7 +5,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Order, PosSource, type Store } from "@posbridge/core"
+import { Order, PosSource, type StoreSettings } from "@posbridge/core"
 import { DateTime, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 import type { __NAME_PASCAL__Settings } from "./Settings.js"
 
@@ -36,7 +36,7 @@ const Page = Schema.Struct({ orders: Schema.Array(WireOrder) })
 const fail = (kind: PosSource.PosSourceError["kind"], message: string) =>
   new PosSource.PosSourceError({ kind, message })
 
-export const make = (store: Store.StoreSettings, settings: __NAME_PASCAL__Settings) =>
+export const make = (store: StoreSettings.StoreSettings, settings: __NAME_PASCAL__Settings) =>
   Effect.gen(function* () {
     const http = yield* HttpClient.HttpClient
     const toOrder = (w: typeof WireOrder.Type): Order.Order =>
@@ -99,5 +99,5 @@ export const make = (store: Store.StoreSettings, settings: __NAME_PASCAL__Settin
     return service
   })
 
-export const layer = (store: Store.StoreSettings, settings: __NAME_PASCAL__Settings) =>
+export const layer = (store: StoreSettings.StoreSettings, settings: __NAME_PASCAL__Settings) =>
   Layer.effect(PosSource.PosSource, make(store, settings))

@@ -9,13 +9,13 @@ import {
   type IngestSummary,
   type Options,
   OrderNotFound,
+  OrderStoreError,
   type OrderStoreService,
   type OutboxItem,
   type OutboxState,
   type PollRecord,
   type StoredOrder,
-  type StoredShipNotice,
-  StoreFailure
+  type StoredShipNotice
 } from "../OrderStore.js"
 import * as OrderWindow from "../OrderWindow.js"
 import * as RefreshRule from "../RefreshRule.js"
@@ -89,7 +89,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
           // Validate first, then apply: a bad batch changes nothing.
           for (const doc of documents) {
             if (doc.order.storeId !== store.id) {
-              return yield* new StoreFailure({
+              return yield* new OrderStoreError({
                 operation: "ingest",
                 message: `a document of store "${doc.order.storeId}" was given to store "${store.id}"; nothing was written`
               })
@@ -363,7 +363,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
         Effect.gen(function* () {
           const at = yield* now
           const o = outbox.get(id)
-          if (!o) return yield* new StoreFailure({ operation: "outbox", message: `no outbox item "${id}"` })
+          if (!o) return yield* new OrderStoreError({ operation: "outbox", message: `no outbox item "${id}"` })
           outbox.set(id, f(o, at))
         })
       )

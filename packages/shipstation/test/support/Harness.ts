@@ -4,7 +4,7 @@
  */
 import { HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Order, OrderStore, Store, StoreDirectory, type StoreId } from "@posbridge/core"
+import { Order, OrderStore, StoreDirectory, type StoreId, StoreSettings } from "@posbridge/core"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { ShipStationRoutes } from "../../src/index.js"
@@ -13,7 +13,7 @@ export const alpha = { id: "alpha", username: "alpha-user", password: "s3cret-ä
 export const beta = { id: "beta", username: "beta-user", password: "other-pass" } as const
 
 export const settings = (s: { id: string; username: string; password: string }, pageSize: number) =>
-  Schema.decodeUnknownSync(Store.StoreSettings)({
+  Schema.decodeUnknownSync(StoreSettings.StoreSettings)({
     id: s.id,
     adapter: "lightspeed",
     documentKind: "orders",
@@ -21,7 +21,7 @@ export const settings = (s: { id: string; username: string; password: string }, 
     shipstation: { username: s.username, password: s.password }
   })
 
-export const directoryLayer = (stores: ReadonlyArray<Store.StoreSettings>) =>
+export const directoryLayer = (stores: ReadonlyArray<StoreSettings.StoreSettings>) =>
   Layer.succeed(StoreDirectory.StoreDirectory, {
     list: Effect.succeed(stores),
     get: (storeId) => {
@@ -139,4 +139,4 @@ export const readXml = (xml: string): { pages: string; orders: ReadonlyArray<Nod
   return { pages: String(root["@_pages"]), orders: (root.Order as ReadonlyArray<Node> | undefined) ?? [] }
 }
 
-export const password = (s: Store.StoreSettings) => Redacted.value(s.shipstation.password)
+export const password = (s: StoreSettings.StoreSettings) => Redacted.value(s.shipstation.password)

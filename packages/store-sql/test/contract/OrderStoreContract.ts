@@ -437,7 +437,7 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
         expect(yield* claim).toEqual([])
 
         const unknown = yield* Effect.flip(store.completeWriteBack("outbox-unknown", "x"))
-        expect(unknown._tag).toBe("StoreFailure")
+        expect(unknown._tag).toBe("OrderStoreError")
       })
     )
 

@@ -3,7 +3,7 @@
  * cursor, with switchable faults (always fail, delay per response) and counters the tests read (pull starts,
  * pulls in flight). It is a fake on purpose: these tests are about the engine's behaviour, not an adapter's.
  */
-import { type Decimal, type Order, PosSource, Store, StoreId } from "@posbridge/core"
+import { type Decimal, type Order, PosSource, StoreId, StoreSettings } from "@posbridge/core"
 import { Clock, DateTime, Effect, Option, Schema, Stream } from "effect"
 
 export interface Gauge {
@@ -122,8 +122,8 @@ export const makeFakePos = (storeId: string, options: FakePosOptions = {}): Fake
   return fake
 }
 
-export const settings = (id: string, password = "s3cret-password"): Store.StoreSettings =>
-  Schema.decodeUnknownSync(Store.StoreSettings)({
+export const settings = (id: string, password = "s3cret-password"): StoreSettings.StoreSettings =>
+  Schema.decodeUnknownSync(StoreSettings.StoreSettings)({
     id,
     adapter: "fake",
     documentKind: "orders",

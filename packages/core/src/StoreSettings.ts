@@ -33,16 +33,3 @@ export interface StoreWarning {
   readonly code: "heartland-invoices" | "shipstation-clock"
   readonly message: string
 }
-
-export const heartlandInvoicesWarning: StoreWarning = {
-  code: "heartland-invoices",
-  message:
-    "Heartland invoices cannot be re-saved, so a changed invoice is not sent to ShipStation again by itself: " +
-    "refresh it from posbridge (touch), or send Sales Orders instead."
-}
-
-/** Warnings that follow from the settings alone (the clock warning comes from observed polls). */
-export const settingsWarnings = (
-  store: Pick<StoreSettings, "adapter" | "documentKind">
-): ReadonlyArray<StoreWarning> =>
-  /heartland/.test(store.adapter) && store.documentKind === "invoices" ? [heartlandInvoicesWarning] : []
