@@ -1,6 +1,8 @@
 import { defineProject } from "vitest/config"
+import { resolveSources } from "../../tooling/vitest.project.js"
 
 export default defineProject({
+  ...resolveSources,
   test: {
     name: "server",
     include: ["test/**/*.test.ts"]
