@@ -99,25 +99,45 @@ class Writer {
     if (value !== undefined) this.out += `<${tag}>${cdataMarkup(value)}</${tag}>`
   }
 
+  /** Each `[tag, field]` of `source` whose value is present, as free text, in order. */
+  optionalTexts<S>(source: S, fields: ReadonlyArray<readonly [string, (s: S) => string | undefined]>): void {
+    for (const [tag, field] of fields) this.optionalText(tag, field(source))
+  }
+
   /** `<tag>value</tag>` for values that are not free text. */
   plain(tag: string, value: string): void {
     this.out += `<${tag}>${escape(value)}</${tag}>`
   }
 }
 
+// ShipStation's element order (PROTOCOL.md), as data: tag and the field that fills it.
+const shipToFields: ReadonlyArray<readonly [string, (a: Order.Address) => string | undefined]> = [
+  ["Address1", (x) => x.address1],
+  ["Address2", (x) => x.address2],
+  ["City", (x) => x.city],
+  ["State", (x) => x.state],
+  ["PostalCode", (x) => x.postalCode],
+  ["Country", (x) => x.country]
+]
+const notesFields: ReadonlyArray<readonly [string, (o: Order.Order) => string | undefined]> = [
+  ["CustomerNotes", (x) => x.customerNotes],
+  ["InternalNotes", (x) => x.internalNotes]
+]
+const giftAndCustomFields: ReadonlyArray<readonly [string, (o: Order.Order) => string | undefined]> = [
+  ["GiftMessage", (x) => x.giftMessage],
+  ["CustomField1", (x) => x.customField1],
+  ["CustomField2", (x) => x.customField2],
+  ["CustomField3", (x) => x.customField3],
+  ["RequestedWarehouse", (x) => x.requestedWarehouse],
+  ["Source", (x) => x.source]
+]
+
 const address = (w: Writer, tag: "BillTo" | "ShipTo", a: Order.Address): void => {
   const withCountry = tag === "ShipTo"
   w.out += `<${tag}>`
   w.text("Name", a.name)
   w.optionalText("Company", a.company)
-  if (withCountry) {
-    w.optionalText("Address1", a.address1)
-    w.optionalText("Address2", a.address2)
-    w.optionalText("City", a.city)
-    w.optionalText("State", a.state)
-    w.optionalText("PostalCode", a.postalCode)
-    w.optionalText("Country", a.country)
-  }
+  if (withCountry) w.optionalTexts(a, shipToFields)
   w.optionalText("Phone", a.phone)
   if (!withCountry) w.optionalText("Email", a.email)
   w.out += `</${tag}>`
@@ -164,15 +184,9 @@ const order = (w: Writer, { order: o, stamp }: ExportedOrder): void => {
   w.plain("OrderTotal", money(o.orderTotal))
   if (o.taxAmount !== undefined) w.plain("TaxAmount", money(o.taxAmount))
   if (o.shippingAmount !== undefined) w.plain("ShippingAmount", money(o.shippingAmount))
-  w.optionalText("CustomerNotes", o.customerNotes)
-  w.optionalText("InternalNotes", o.internalNotes)
+  w.optionalTexts(o, notesFields)
   if (o.gift !== undefined) w.out += o.gift ? "<Gift>true</Gift>" : "<Gift>false</Gift>"
-  w.optionalText("GiftMessage", o.giftMessage)
-  w.optionalText("CustomField1", o.customField1)
-  w.optionalText("CustomField2", o.customField2)
-  w.optionalText("CustomField3", o.customField3)
-  w.optionalText("RequestedWarehouse", o.requestedWarehouse)
-  w.optionalText("Source", o.source)
+  w.optionalTexts(o, giftAndCustomFields)
   w.out += "<Customer>"
   w.text("CustomerCode", o.customerCode)
   address(w, "BillTo", o.billTo)

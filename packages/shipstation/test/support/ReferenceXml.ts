@@ -27,16 +27,24 @@ const put = (node: Node, key: string, value: unknown): void => {
 
 const text = (value: string | undefined) => (value === undefined ? undefined : cdata(value))
 
+/** Free-text elements in the order given, each only when present. */
+const putTexts = (node: Node, elements: Record<string, string | undefined>) => {
+  for (const [key, value] of Object.entries(elements)) put(node, key, text(value))
+}
+
 const address = (a: Order.Address, withCountry: boolean): Node => {
   const node: Node = { Name: cdata(a.name) }
   put(node, "Company", text(a.company))
   if (withCountry) {
-    put(node, "Address1", text(a.address1))
-    put(node, "Address2", text(a.address2))
-    put(node, "City", text(a.city))
-    put(node, "State", text(a.state))
-    put(node, "PostalCode", text(a.postalCode))
-    put(node, "Country", text(a.country))
+    const {
+      address1: Address1,
+      address2: Address2,
+      city: City,
+      state: State,
+      postalCode: PostalCode,
+      country: Country
+    } = a
+    putTexts(node, { Address1, Address2, City, State, PostalCode, Country })
   }
   put(node, "Phone", text(a.phone))
   if (!withCountry) put(node, "Email", text(a.email))
@@ -78,15 +86,16 @@ const order = ({ order: o, stamp }: ExportXml.ExportedOrder): Node => {
   node.OrderTotal = money(o.orderTotal)
   put(node, "TaxAmount", o.taxAmount === undefined ? undefined : money(o.taxAmount))
   put(node, "ShippingAmount", o.shippingAmount === undefined ? undefined : money(o.shippingAmount))
-  put(node, "CustomerNotes", text(o.customerNotes))
-  put(node, "InternalNotes", text(o.internalNotes))
+  putTexts(node, { CustomerNotes: o.customerNotes, InternalNotes: o.internalNotes })
   put(node, "Gift", o.gift === undefined ? undefined : o.gift ? "true" : "false")
-  put(node, "GiftMessage", text(o.giftMessage))
-  put(node, "CustomField1", text(o.customField1))
-  put(node, "CustomField2", text(o.customField2))
-  put(node, "CustomField3", text(o.customField3))
-  put(node, "RequestedWarehouse", text(o.requestedWarehouse))
-  put(node, "Source", text(o.source))
+  putTexts(node, {
+    GiftMessage: o.giftMessage,
+    CustomField1: o.customField1,
+    CustomField2: o.customField2,
+    CustomField3: o.customField3,
+    RequestedWarehouse: o.requestedWarehouse,
+    Source: o.source
+  })
   const customer: Node = { CustomerCode: cdata(o.customerCode), BillTo: address(o.billTo, false) }
   if (o.shipTo !== undefined) customer.ShipTo = address(o.shipTo, true)
   node.Customer = customer
