@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Conformance from "../src/Conformance.js"
-import * as Scenarios from "../src/Scenarios.js"
 import * as Soak from "../src/Soak.js"
+import * as Scenarios from "../src/scenarios/index.js"
 
 const failedNames = (report: { cases: ReadonlyArray<{ name: string; status: string }> }) =>
   report.cases.filter((c) => c.status === "failed").map((c) => c.name)
