@@ -7,11 +7,11 @@ import { controlled, type Scenario } from "./Scenario.js"
 
 const orders = Bridge.stores.orders
 
-export const scenarios: ReadonlyArray<Scenario> = [
-  controlled(
-    "manual-refresh-mid-poll",
-    "The merchant forces a refresh (last sync → now) while ShipStation is between pages of a scheduled poll.",
-    function* (d) {
+export const scenarios: ReadonlyArray<Scenario> = controlled({
+  "manual-refresh-mid-poll": {
+    description:
+      "The merchant forces a refresh (last sync → now) while ShipStation is between pages of a scheduled poll.",
+    *steps(d) {
       const p = yield* setup(d)
       yield* addOrders(d, p, 5)
       // Read before the scheduled poll: the refresh asks from where the previous poll ended.
@@ -26,11 +26,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
             : Effect.void
       })
     }
-  ),
-  controlled(
-    "documents-changing-between-pages",
-    "Orders on page 1 are re-saved and new ones arrive while ShipStation reads pages 2..N.",
-    function* (d) {
+  },
+  "documents-changing-between-pages": {
+    description: "Orders on page 1 are re-saved and new ones arrive while ShipStation reads pages 2..N.",
+    *steps(d) {
       const p = yield* setup(d)
       const first = yield* addOrder(d, p)
       yield* addOrders(d, p, 6)
@@ -44,11 +43,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
           })
       })
     }
-  ),
-  controlled(
-    "unrepairable-order-among-valid",
-    "One order has a ship-to country that cannot be mapped; it is held back and the rest are served.",
-    function* (d) {
+  },
+  "unrepairable-order-among-valid": {
+    description: "One order has a ship-to country that cannot be mapped; it is held back and the rest are served.",
+    *steps(d) {
       const p = yield* setup(d)
       const bad = yield* addAddress(d.bridge.pos, p.customer, atlantis)
       yield* addOrders(d, p, 2)
@@ -68,5 +66,5 @@ export const scenarios: ReadonlyArray<Scenario> = [
         `order ${o.id} has no held reason to show the merchant`
       )
     }
-  )
-]
+  }
+})

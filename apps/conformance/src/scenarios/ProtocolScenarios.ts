@@ -13,21 +13,19 @@ import { controlled, overHttp, type Scenario } from "./Scenario.js"
 
 const orders = Bridge.stores.orders
 
-const withControl: ReadonlyArray<Scenario> = [
-  controlled(
-    "query-credentials",
-    "SS-UserName / SS-Password in the query string are accepted like Basic auth.",
-    function* (d) {
+const withControl = controlled({
+  "query-credentials": {
+    description: "SS-UserName / SS-Password in the query string are accepted like Basic auth.",
+    *steps(d) {
       const p = yield* setup(d)
       yield* addOrders(d, p, 3)
       const r = yield* syncThenPoll(d, orders, 1, { auth: "query" })
       yield* expect(d, r.orders.length === 3, `expected 3 orders, got ${r.orders.length}`)
     }
-  ),
-  controlled(
-    "shipstation-sends-pacific-time",
-    "ShipStation sends Pacific wall-clock time instead of UTC; the server must warn.",
-    function* (d) {
+  },
+  "shipstation-sends-pacific-time": {
+    description: "ShipStation sends Pacific wall-clock time instead of UTC; the server must warn.",
+    *steps(d) {
       // These polls bypass the driver's record of what was served, so the closing no-miss check is off.
       d.skipFinal = true
       const p = yield* setup(d)
@@ -52,58 +50,52 @@ const withControl: ReadonlyArray<Scenario> = [
         "no ShipStation clock warning after four Pacific-time polls"
       )
     }
-  )
-]
+  }
+})
 
-/** name, description, check: each runs in-process and against any server with `--url`. */
-const overHttpOnly: ReadonlyArray<
-  readonly [string, string, (t: ProtocolChecks.Target) => Effect.Effect<ReadonlyArray<string>>]
-> = [
-  [
-    "bad-credentials",
-    "A wrong password, by Basic auth and by query: 401 with a sentence, no orders.",
-    ProtocolChecks.badCredentials
-  ],
-  [
-    "both-credential-forms",
-    "The store's credentials are accepted as HTTP Basic and as SS-UserName / SS-Password query parameters.",
-    ProtocolChecks.bothCredentialForms
-  ],
-  [
-    "credentials-of-another-store",
-    "Store B's valid credentials on store A's URL (and A's on B's) are refused, for exports and notices.",
-    ProtocolChecks.credentialsOfAnotherStore
-  ],
-  [
-    "malformed-dates",
-    "Dates in other forms and impossible dates: 400 naming the parameter; seconds and AM/PM are tolerated.",
-    ProtocolChecks.malformedDates
-  ],
-  ["start-after-end", "A window whose start is after its end: 400 naming start_date.", ProtocolChecks.startAfterEnd],
-  [
-    "empty-window",
-    "A window with no orders is still a valid Orders document, not an empty body.",
-    ProtocolChecks.emptyWindow
-  ],
-  [
-    "page-beyond-last",
-    "The page after the last is answered 200 with a well-formed Orders document without orders.",
-    ProtocolChecks.pageBeyondLast
-  ],
-  [
-    "paging-stability",
-    "One poll over the last week, pages 1..N: pages never changes and every OrderID appears once.",
-    ProtocolChecks.pagingStability
-  ],
-  [
-    "duplicate-ship-notice-over-http",
-    'The same notice twice (a made-up order): 200 both times, "already received" the second time.',
-    ProtocolChecks.duplicateShipNotice
-  ],
-  ["unknown-store", "A URL for a store that does not exist answers 404 with a sentence.", ProtocolChecks.unknownStore]
-]
+const overHttpOnly = overHttp({
+  "bad-credentials": {
+    description: "A wrong password, by Basic auth and by query: 401 with a sentence, no orders.",
+    check: ProtocolChecks.badCredentials
+  },
+  "both-credential-forms": {
+    description:
+      "The store's credentials are accepted as HTTP Basic and as SS-UserName / SS-Password query parameters.",
+    check: ProtocolChecks.bothCredentialForms
+  },
+  "credentials-of-another-store": {
+    description: "Store B's valid credentials on store A's URL (and A's on B's) are refused, for exports and notices.",
+    check: ProtocolChecks.credentialsOfAnotherStore
+  },
+  "malformed-dates": {
+    description:
+      "Dates in other forms and impossible dates: 400 naming the parameter; seconds and AM/PM are tolerated.",
+    check: ProtocolChecks.malformedDates
+  },
+  "start-after-end": {
+    description: "A window whose start is after its end: 400 naming start_date.",
+    check: ProtocolChecks.startAfterEnd
+  },
+  "empty-window": {
+    description: "A window with no orders is still a valid Orders document, not an empty body.",
+    check: ProtocolChecks.emptyWindow
+  },
+  "page-beyond-last": {
+    description: "The page after the last is answered 200 with a well-formed Orders document without orders.",
+    check: ProtocolChecks.pageBeyondLast
+  },
+  "paging-stability": {
+    description: "One poll over the last week, pages 1..N: pages never changes and every OrderID appears once.",
+    check: ProtocolChecks.pagingStability
+  },
+  "duplicate-ship-notice-over-http": {
+    description: 'The same notice twice (a made-up order): 200 both times, "already received" the second time.',
+    check: ProtocolChecks.duplicateShipNotice
+  },
+  "unknown-store": {
+    description: "A URL for a store that does not exist answers 404 with a sentence.",
+    check: ProtocolChecks.unknownStore
+  }
+})
 
-export const scenarios: ReadonlyArray<Scenario> = [
-  ...withControl,
-  ...overHttpOnly.map(([name, description, check]) => overHttp(name, description, check))
-]
+export const scenarios: ReadonlyArray<Scenario> = [...withControl, ...overHttpOnly]

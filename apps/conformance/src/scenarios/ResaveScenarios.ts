@@ -7,11 +7,10 @@ import { controlled, type Scenario } from "./Scenario.js"
 const orders = Bridge.stores.orders
 const invoices = Bridge.stores.invoices
 
-export const scenarios: ReadonlyArray<Scenario> = [
-  controlled(
-    "late-arriving-resave",
-    "A re-save stamped 10:00 in the POS reaches the bridge at 10:07, after ShipStation polled to 10:05.",
-    function* (d) {
+export const scenarios: ReadonlyArray<Scenario> = controlled({
+  "late-arriving-resave": {
+    description: "A re-save stamped 10:00 in the POS reaches the bridge at 10:07, after ShipStation polled to 10:05.",
+    *steps(d) {
       const { o } = yield* polledOrder(d, { minutes: 0 })
       yield* advance(d, 5)
       yield* d.bridge.pos.updateOrder(o.id, { shippingCharge: "4.00", at: new Date(d.bridge.clock.now()) })
@@ -20,11 +19,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
       yield* advance(d, 5)
       yield* syncThenPoll(d, orders, 5)
     }
-  ),
-  controlled(
-    "resave-no-change",
-    "The merchant opens an order and saves it unchanged: it is exported again.",
-    function* (d) {
+  },
+  "resave-no-change": {
+    description: "The merchant opens an order and saves it unchanged: it is exported again.",
+    *steps(d) {
       const { o } = yield* polledOrder(d, { minutes: 1 })
       yield* advance(d, 3)
       yield* d.bridge.pos.updateOrder(o.id, { at: new Date(d.bridge.clock.now()) })
@@ -38,22 +36,20 @@ export const scenarios: ReadonlyArray<Scenario> = [
         `the unchanged re-save of ${o.id} was not exported again`
       )
     }
-  ),
-  controlled(
-    "unchanged-repoll",
-    "A POS re-poll that finds nothing new restamps nothing: the order is not exported again.",
-    function* (d) {
+  },
+  "unchanged-repoll": {
+    description: "A POS re-poll that finds nothing new restamps nothing: the order is not exported again.",
+    *steps(d) {
       const { o } = yield* polledOrder(d, { minutes: 2 })
       yield* advance(d, 5)
       yield* sync(d)
       const r = yield* syncThenPoll(d, orders, 5)
       yield* expect(d, !serves(r, o.id), `order ${o.id} was exported again after an unchanged re-poll`)
     }
-  ),
-  controlled(
-    "heartland-invoice-touch",
-    "A Heartland invoice cannot be re-saved; the operator's touch exports it again.",
-    function* (d) {
+  },
+  "heartland-invoice-touch": {
+    description: "A Heartland invoice cannot be re-saved; the operator's touch exports it again.",
+    *steps(d) {
       const p = yield* setup(d)
       const o = yield* addOrder(d, p)
       const invoice = yield* d.bridge.pos.completeToInvoice(o.id)
@@ -64,5 +60,5 @@ export const scenarios: ReadonlyArray<Scenario> = [
       const r = yield* poll(d, invoices)
       yield* expect(d, serves(r, invoice.id), `touched invoice ${invoice.id} was not in the next poll`)
     }
-  )
-]
+  }
+})

@@ -16,33 +16,40 @@ export interface Scenario {
   readonly run: (d: Driver.Driver) => Effect.Effect<void>
 }
 
-/** A scenario's steps, written as the body of `Effect.gen`. */
-export type Steps = (d: Driver.Driver) => Generator<YieldWrap<Effect.Effect<unknown>>, void, never>
-
 /** A scenario that moves the bridge clock or the POS, so it runs only in-process. */
-export const controlled = (name: string, description: string, steps: Steps): Scenario => ({
-  name,
-  description,
-  needsControl: true,
-  run: (d) => Effect.gen(() => steps(d))
-})
+export interface Controlled {
+  readonly description: string
+  /** The scenario's steps, written as the body of `Effect.gen`. */
+  readonly steps: (d: Driver.Driver) => Generator<YieldWrap<Effect.Effect<unknown>>, void, never>
+}
+
+/** Scenarios by name (an object literal refuses a name given twice), in the order written. */
+export const controlled = (table: Record<string, Controlled>): ReadonlyArray<Scenario> =>
+  Object.entries(table).map(([name, s]) => ({
+    name,
+    description: s.description,
+    needsControl: true,
+    run: (d) => Effect.gen(() => s.steps(d))
+  }))
 
 /** A scenario made of one protocol check: it runs in-process here and against any server with `--url`. */
-export const overHttp = (
-  name: string,
-  description: string,
-  check: (t: ProtocolChecks.Target) => Effect.Effect<ReadonlyArray<string>>
-): Scenario => ({
-  name,
-  description,
-  needsControl: false,
-  check,
-  run: (d) =>
-    Effect.gen(function* () {
-      d.skipFinal = true
-      d.problems.push(...(yield* check(Driver.targetOf(d))))
-    })
-})
+export interface OverHttp {
+  readonly description: string
+  readonly check: (t: ProtocolChecks.Target) => Effect.Effect<ReadonlyArray<string>>
+}
+
+export const overHttp = (table: Record<string, OverHttp>): ReadonlyArray<Scenario> =>
+  Object.entries(table).map(([name, { check, description }]) => ({
+    name,
+    description,
+    needsControl: false,
+    check,
+    run: (d) =>
+      Effect.gen(function* () {
+        d.skipFinal = true
+        d.problems.push(...(yield* check(Driver.targetOf(d))))
+      })
+  }))
 
 /** `scenario NAME`, as a case is reported. */
 export const caseName = (name: string) => `scenario ${name}`

@@ -35,11 +35,10 @@ const writeBacks = (d: Driver, times: number) =>
 const storedNotices = (d: Driver, id: string) =>
   Effect.map(d.bridge.store.explain(orders.id, id).pipe(Effect.orDie), (found) => found.shipNotices.length)
 
-export const scenarios: ReadonlyArray<Scenario> = [
-  controlled(
-    "duplicate-ship-notices",
-    "ShipStation sends the same notice twice: both get 200, the POS is written once.",
-    function* (d) {
+export const scenarios: ReadonlyArray<Scenario> = controlled({
+  "duplicate-ship-notices": {
+    description: "ShipStation sends the same notice twice: both get 200, the POS is written once.",
+    *steps(d) {
       const { notice } = yield* shipped(d)
       const n = notice("UPS", "1Z0001")
       const a = yield* notify(d, n)
@@ -48,11 +47,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
       yield* expect(d, /already received/.test(b.body), `the retry was not recognized: ${b.body.trim()}`)
       yield* expect(d, (yield* writeBacks(d, 2)) === 1, "the duplicate notice did not reach the POS exactly once")
     }
-  ),
-  controlled(
-    "concurrent-ship-notices",
-    "Five identical notices at once: all answered 200, exactly one stored, one write-back.",
-    function* (d) {
+  },
+  "concurrent-ship-notices": {
+    description: "Five identical notices at once: all answered 200, exactly one stored, one write-back.",
+    *steps(d) {
       const { notice } = yield* shipped(d)
       const n = notice("FedEx", "7777")
       const all = yield* Effect.all(
@@ -68,11 +66,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
       yield* expect(d, stored === 1, "not exactly one notice was stored")
       yield* expect(d, (yield* writeBacks(d, 1)) === 1, "concurrent notices did not reach the POS exactly once")
     }
-  ),
-  controlled(
-    "split-order-notice",
-    "ShipStation split the order: the notice's OrderNumber has a suffix; it matches by OrderID.",
-    function* (d) {
+  },
+  "split-order-notice": {
+    description: "ShipStation split the order: the notice's OrderNumber has a suffix; it matches by OrderID.",
+    *steps(d) {
       const { id, notice } = yield* shipped(d)
       const n = notice("USPS", "9400")
       const r = yield* notify(d, { ...n, orderNumber: `${n.orderNumber}-1` })
@@ -83,11 +80,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
       )
       yield* expect(d, (yield* storedNotices(d, id)) === 1, "the split notice is not attached to the order")
     }
-  ),
-  controlled(
-    "partial-shipment",
-    "A notice for one of three units: accepted and written back; a second notice ships the rest.",
-    function* (d) {
+  },
+  "partial-shipment": {
+    description: "A notice for one of three units: accepted and written back; a second notice ships the rest.",
+    *steps(d) {
       const { id, notice } = yield* shipped(d)
       const a = yield* notify(d, notice("UPS", "P1", { items: [{ sku: "BOOT-42", quantity: 1 }] }))
       const b = yield* notify(d, notice("UPS", "P2", { items: [{ sku: "BOOT-42", quantity: 2 }] }))
@@ -99,5 +95,5 @@ export const scenarios: ReadonlyArray<Scenario> = [
       const stored = yield* storedNotices(d, id)
       yield* expect(d, stored === 2, `expected two stored partial notices, found ${stored}`)
     }
-  )
-]
+  }
+})

@@ -3,15 +3,14 @@ import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
 import { advance, minute, poll, sync, syncThenPoll } from "./Driver.js"
 import { addOrder, addOrders, setup } from "./PosFixtures.js"
-import { controlled, type Scenario } from "./Scenario.js"
+import { type Controlled, controlled, type Scenario } from "./Scenario.js"
 
 const orders = Bridge.stores.orders
 
-const clockSkew = (skew: number): Scenario =>
-  controlled(
-    `shipstation-clock-${skew > 0 ? "ahead" : "behind"}-10-minutes`,
-    `ShipStation's clock is ${Math.abs(skew)} minutes ${skew > 0 ? "ahead of" : "behind"} the bridge's; orders arrive around every poll.`,
-    function* (d) {
+const clockSkew = (skew: number): Record<string, Controlled> => ({
+  [`shipstation-clock-${skew > 0 ? "ahead" : "behind"}-10-minutes`]: {
+    description: `ShipStation's clock is ${Math.abs(skew)} minutes ${skew > 0 ? "ahead of" : "behind"} the bridge's; orders arrive around every poll.`,
+    *steps(d) {
       d.offset = skew * minute
       const p = yield* setup(d)
       for (let i = 0; i < 8; i++) {
@@ -24,22 +23,25 @@ const clockSkew = (skew: number): Scenario =>
         yield* advance(d, 2)
       }
     }
-  )
+  }
+})
 
-export const scenarios: ReadonlyArray<Scenario> = [
-  clockSkew(10),
-  clockSkew(-10),
-  controlled("overlapping-windows", "Each poll starts 5 minutes before the previous end.", function* (d) {
-    const p = yield* setup(d)
-    for (let i = 0; i < 6; i++) {
-      yield* addOrders(d, p, 2)
-      yield* syncThenPoll(d, orders, 3, { overlapMinutes: 5 })
+export const scenarios: ReadonlyArray<Scenario> = controlled({
+  ...clockSkew(10),
+  ...clockSkew(-10),
+  "overlapping-windows": {
+    description: "Each poll starts 5 minutes before the previous end.",
+    *steps(d) {
+      const p = yield* setup(d)
+      for (let i = 0; i < 6; i++) {
+        yield* addOrders(d, p, 2)
+        yield* syncThenPoll(d, orders, 3, { overlapMinutes: 5 })
+      }
     }
-  }),
-  controlled(
-    "one-minute-gaps",
-    "Windows at minute precision: each starts at the previous end (inclusive end minute), every minute.",
-    function* (d) {
+  },
+  "one-minute-gaps": {
+    description: "Windows at minute precision: each starts at the previous end (inclusive end minute), every minute.",
+    *steps(d) {
       const p = yield* setup(d)
       for (let i = 0; i < 8; i++) {
         yield* addOrder(d, p)
@@ -50,5 +52,5 @@ export const scenarios: ReadonlyArray<Scenario> = [
         yield* Effect.sync(() => d.bridge.clock.advance(23_000))
       }
     }
-  )
-]
+  }
+})
