@@ -5,8 +5,8 @@ import * as AdapterConformance from "./AdapterConformance.js"
 import * as Adapters from "./Adapters.js"
 import type * as Bridge from "./Bridge.js"
 import * as Report from "./Report.js"
-import * as Scenarios from "./Scenarios.js"
 import * as Soak from "./Soak.js"
+import * as Scenarios from "./scenarios/index.js"
 
 export interface Selection {
   /** Adapter specs; empty = the built-in adapters (unless only scenarios were asked for). */
@@ -58,19 +58,9 @@ export const run = (selection: Selection): Effect.Effect<Report.Report> =>
       }
     }
     if (!selection.skipScenarios && selection.soak === undefined) {
-      const unknown = selection.scenarios.filter((n) => !Scenarios.scenarios.some((s) => s.name === n))
-      for (const n of unknown) {
-        yield* add({
-          name: `scenario ${n}`,
-          status: "failed",
-          problems: ["there is no scenario with this name"],
-          millis: 0
-        })
-      }
-      for (const s of Scenarios.scenarios) {
-        if (selection.scenarios.length > 0 && !selection.scenarios.includes(s.name)) continue
-        yield* add(yield* Scenarios.run(s, { mutation: selection.mutation }))
-      }
+      const chosen = Scenarios.select(selection.scenarios)
+      for (const c of chosen.unknown) yield* add(c)
+      for (const s of chosen.scenarios) yield* add(yield* Scenarios.run(s, { mutation: selection.mutation }))
     }
     if (selection.soak !== undefined) {
       const c = yield* Soak.run({ ...selection.soak, mutation: selection.mutation })

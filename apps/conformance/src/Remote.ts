@@ -6,7 +6,7 @@
 import { Clock, Effect } from "effect"
 import type * as ProtocolChecks from "./ProtocolChecks.js"
 import * as Report from "./Report.js"
-import * as Scenarios from "./Scenarios.js"
+import * as Scenarios from "./scenarios/index.js"
 
 export interface Options {
   readonly url: string
@@ -45,18 +45,10 @@ export const run = (options: Options): Effect.Effect<Report.Report> =>
         return now - (now % 60_000)
       }
     }
-    const only = options.scenarios ?? []
-    for (const n of only.filter((n) => !Scenarios.scenarios.some((s) => s.name === n))) {
-      yield* add({
-        name: `scenario ${n}`,
-        status: "failed",
-        problems: ["there is no scenario with this name"],
-        millis: 0
-      })
-    }
-    for (const s of Scenarios.scenarios) {
-      if (only.length > 0 && !only.includes(s.name)) continue
-      const name = `scenario ${s.name}`
+    const chosen = Scenarios.select(options.scenarios ?? [])
+    for (const c of chosen.unknown) yield* add(c)
+    for (const s of chosen.scenarios) {
+      const name = Scenarios.caseName(s.name)
       if (s.check === undefined) {
         yield* add({ name, status: "not-applicable", problems: [skippedReason], millis: 0 })
         continue

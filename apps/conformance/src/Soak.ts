@@ -10,7 +10,8 @@ import { Faults } from "@posbridge/pos-testkit"
 import { Cause, Effect, Exit } from "effect"
 import * as Bridge from "./Bridge.js"
 import type * as Report from "./Report.js"
-import * as Scenarios from "./Scenarios.js"
+import * as Driver from "./scenarios/Driver.js"
+import * as PosFixtures from "./scenarios/PosFixtures.js"
 
 export interface Options {
   readonly polls: number
@@ -18,7 +19,7 @@ export interface Options {
   readonly mutation?: Bridge.Mutation | undefined
 }
 
-const minute = 60_000
+const minute = Driver.minute
 const maxOrders = 200
 
 export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
@@ -29,11 +30,11 @@ export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
       Effect.scoped(
         Effect.gen(function* () {
           const bridge = yield* Bridge.make({ mutation: options.mutation, pageSize: 5 })
-          const d = Scenarios.makeDriver(bridge)
+          const d = Driver.make(bridge)
           d.offset = Math.round((rng.next() * 20 - 10) * minute)
           const store = Bridge.stores.orders
           const body = Effect.gen(function* () {
-            const p = yield* Scenarios.posSetup(d)
+            const p = yield* PosFixtures.setup(d)
             const ids: Array<number> = []
             for (let i = 0; i < options.polls; i++) {
               // The POS account stays at a few hundred orders (the simulator scans them all on every list), and
@@ -41,7 +42,7 @@ export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
               const adds = ids.length < maxOrders ? rng.nextInt(3) : 0
               for (let a = 0; a < adds; a++) {
                 const lateBy = rng.next() < 0.3 ? rng.nextInt(8 * minute) : 0
-                const o = yield* Scenarios.addOrder(d, p, { at: bridge.clock.now() - lateBy })
+                const o = yield* PosFixtures.addOrder(d, p, { at: bridge.clock.now() - lateBy })
                 ids.push(o.id)
               }
               if (ids.length > 0 && rng.next() < 0.4) {
@@ -69,8 +70,8 @@ export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
                       ? last - rng.nextInt(10) * minute
                       : last
               // ShipStation never asks for a window that ends before it starts.
-              const end = Math.floor(Scenarios.ssNow(d) / minute) * minute
-              yield* Scenarios.poll(d, store, {
+              const end = Driver.floorMinute(Driver.ssNow(d))
+              yield* Driver.poll(d, store, {
                 ...(start === undefined ? {} : { start: Math.min(start, end) }),
                 ...(rng.next() < 0.1 && ids.length > 0
                   ? {
@@ -84,10 +85,10 @@ export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
               })
             }
             yield* bridge.sync(store.id)
-            yield* Scenarios.finish(d)
+            yield* Driver.finish(d)
           })
           yield* Effect.withClock(body, bridge.clock.clock)
-          return { problems: d.problems, versions: bridge.versions.length, served: d.served.length }
+          return { problems: d.problems, versions: d.mustServe().length, served: d.served.length }
         })
       )
     )

@@ -35,17 +35,25 @@ describe("conformance record", () => {
     await sim.close()
   })
 
-  it.live("records a live pull into a fixture that replays through the adapter conformance, with no secret in it", () =>
+  /** `conformance record` of the simulator's account into a new directory's recorded.json. */
+  const recordInto = (name: string, options: { readonly pages?: number } = {}) =>
     Effect.gen(function* () {
-      const dir = tempDir("record")
+      const dir = tempDir(name)
       const out = join(dir, "recorded.json")
       const recorded = yield* Recorder.record({
         adapter: "heartland",
         settingsFile: writeSettings(dir, sim),
         out,
         since: "2020-01-01T00:00:00.000Z",
+        ...options,
         env: { RECORDER_TEST_HL_TOKEN: token }
       })
+      return { out, recorded }
+    })
+
+  it.live("records a live pull into a fixture that replays through the adapter conformance, with no secret in it", () =>
+    Effect.gen(function* () {
+      const { out, recorded } = yield* recordInto("record")
       expect(recorded.documents).toBe(10)
       expect(recorded.truncated).toBe(false)
       const text = readFileSync(out, "utf8")
@@ -68,8 +76,6 @@ describe("conformance record", () => {
 
   it.live("scrubs a secret value wherever the POS echoes it, not only under secret-named keys", () =>
     Effect.gen(function* () {
-      const dir = tempDir("record-echo")
-      const out = join(dir, "recorded.json")
       // A customer whose e-mail happens to hold the token: the value is scrubbed from the answers too.
       const customer = yield* sim.control.addCustomer({
         firstName: "Echo",
@@ -92,13 +98,7 @@ describe("conformance record", () => {
         billingAddressId: address.id,
         lines: [{ itemId: item.id, qty: 1, unitPrice: "3.00" }]
       })
-      yield* Recorder.record({
-        adapter: "heartland",
-        settingsFile: writeSettings(dir, sim),
-        out,
-        since: "2020-01-01T00:00:00.000Z",
-        env: { RECORDER_TEST_HL_TOKEN: token }
-      })
+      const { out } = yield* recordInto("record-echo")
       const text = readFileSync(out, "utf8")
       expect(text).toContain("<redacted>@example.com")
       expect(text).not.toContain(token)
@@ -107,16 +107,7 @@ describe("conformance record", () => {
 
   it.live("stops after --pages pages, and the cut recording still replays", () =>
     Effect.gen(function* () {
-      const dir = tempDir("record-pages")
-      const out = join(dir, "recorded.json")
-      const recorded = yield* Recorder.record({
-        adapter: "heartland",
-        settingsFile: writeSettings(dir, sim),
-        out,
-        since: "2020-01-01T00:00:00.000Z",
-        pages: 2,
-        env: { RECORDER_TEST_HL_TOKEN: token }
-      })
+      const { out, recorded } = yield* recordInto("record-pages", { pages: 2 })
       expect(recorded.truncated).toBe(true)
       // Two pages of four orders (one of them may hold no shippable document).
       expect(recorded.documents).toBeGreaterThan(0)
