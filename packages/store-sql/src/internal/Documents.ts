@@ -4,7 +4,7 @@
  */
 import { type SqlClient, SqlSchema } from "@effect/sql"
 import { Lru, Order, type OrderStore } from "@posbridge/core"
-import { Effect, Option, Schema } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
 import { DocumentRow, documentColumns } from "./Rows.js"
 
 export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderCache?: number | undefined }) => {
@@ -32,8 +32,8 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
       decodeOrder(row, storeId),
       (order): OrderStore.StoredOrder => ({
         order,
-        stamp: row.stamp_ms,
-        ingestedAt: row.ingested_ms,
+        stamp: DateTime.unsafeMake(row.stamp_ms),
+        ingestedAt: DateTime.unsafeMake(row.ingested_ms),
         contentHash: row.content_hash,
         heldReasons: row.held_reasons
       })

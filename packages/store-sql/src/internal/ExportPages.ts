@@ -165,7 +165,7 @@ export const make = (
     if (Option.isNone(header)) return Option.none()
     const { snapshot_id, total, expires_ms, watermark_ms, doc_generation } = header.value
     if (snapshot_id === null || total === null || expires_ms === null || expires_ms < at) return Option.none()
-    const watermark = Option.fromNullable(watermark_ms)
+    const watermark = Option.map(Option.fromNullable(watermark_ms), DateTime.unsafeMake)
     const advance = ExportStamp.advanceWatermark(watermark, window, DateTime.unsafeMake(at), tolerance)
     if (!Option.getEquivalence(DateTime.Equivalence)(advance.watermark, watermark)) return Option.none()
     return Option.some({ snapshot: { id: snapshot_id, total }, generation: doc_generation, clamped: advance.clamped })

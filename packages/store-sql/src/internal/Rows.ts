@@ -5,9 +5,13 @@
  *
  * Numbers: PostgreSQL returns BIGINT (every `_ms` column, `doc_generation`, `seq`) and `COUNT(*)` as strings,
  * SQLite as numbers; `Int` accepts both. Orders are decoded apart (`Documents`), through a cache.
+ *
+ * The rows every later page and every ingest batch read (`DocumentRow`, `KnownRow`, `PageHeaderRow`) keep
+ * instants as epoch milliseconds and their mapping makes the DateTimes: a Schema transform per instant
+ * cost several times the hand mapping it replaced, on the hottest path. The others decode to DateTimes.
  */
 import { OrderStore, type RefreshRule, ShipNotice } from "@posbridge/core"
-import { DateTime, Option, Schema } from "effect"
+import { DateTime, Option, ParseResult, Schema } from "effect"
 
 /** An integer column: a number from SQLite, a number or a numeric string (BIGINT, COUNT) from PostgreSQL. */
 export const Int = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -17,8 +21,14 @@ export const Instant = Schema.compose(Int, Schema.DateTimeUtcFromNumber)
 
 export const millis = (t: DateTime.Utc): number => DateTime.toEpochMillis(t)
 
-/** `held_reasons`: a JSON array, `[]` when the version is not held. */
-const Reasons = Schema.parseJson(Schema.Array(Schema.String))
+const decodeReasons = ParseResult.decodeUnknown(Schema.parseJson(Schema.Array(Schema.String)))
+
+/** `held_reasons`: a JSON array, `[]` (read without parsing it, as almost every row has it) when not held. */
+const Reasons = Schema.transformOrFail(Schema.String, Schema.Array(Schema.String), {
+  strict: true,
+  decode: (json) => (json === "[]" ? ParseResult.succeed([]) : decodeReasons(json)),
+  encode: (reasons) => ParseResult.succeed(JSON.stringify(reasons))
+})
 
 const RestampReason: Schema.Schema<RefreshRule.RestampReason> = Schema.Literal(
   "pos-resaved",
@@ -35,7 +45,7 @@ export const StoreRow = Schema.Struct({
 
 /** The store row left-joined to one window's snapshot: all a later page needs to know before reading. */
 export const PageHeaderRow = Schema.Struct({
-  watermark_ms: Schema.NullOr(Instant),
+  watermark_ms: Schema.NullOr(Int),
   doc_generation: Int,
   snapshot_id: Schema.NullOr(Schema.String),
   total: Schema.NullOr(Int),
@@ -48,8 +58,8 @@ export const DocumentRow = Schema.Struct({
   pos_ref: Schema.String,
   order_json: Schema.String,
   content_hash: Schema.String,
-  stamp_ms: Instant,
-  ingested_ms: Instant,
+  stamp_ms: Int,
+  ingested_ms: Int,
   held_reasons: Reasons
 })
 export type DocumentRow = typeof DocumentRow.Type
@@ -63,15 +73,15 @@ export const documentColumns = (prefix = ""): string =>
 /** What RefreshRule needs of a stored version. */
 export const KnownRow = Schema.Struct({
   pos_ref: Schema.String,
-  pos_modified_ms: Instant,
+  pos_modified_ms: Int,
   content_hash: Schema.String,
-  stamp_ms: Instant
+  stamp_ms: Int
 })
 
 export const toKnown = (row: typeof KnownRow.Type): RefreshRule.StoredState => ({
-  posModifiedAt: row.pos_modified_ms,
+  posModifiedAt: DateTime.unsafeMake(row.pos_modified_ms),
   contentHash: row.content_hash,
-  stamp: row.stamp_ms
+  stamp: DateTime.unsafeMake(row.stamp_ms)
 })
 
 // ---- pb_snapshots
