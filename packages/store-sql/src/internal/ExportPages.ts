@@ -111,6 +111,7 @@ export const make = (
   const pagingMode = options.pagingMode ?? "snapshot"
   const retention = options.historyRetention === undefined ? undefined : Duration.decode(options.historyRetention)
   const lock = lockStore(sql, d)
+  const inReadTransaction = readTransaction(sql, d)
   const pageCache = PageCache.make(options.exportPageCache)
 
   /** The current content of a snapshot's members at positions [offset, offset + pageSize), in order. */
@@ -147,14 +148,10 @@ export const make = (
   const selectPageHeader = SqlSchema.findOne({
     Request: Schema.Struct({ storeId: Schema.String, start: Schema.Number, end: Schema.Number }),
     Result: PageHeaderRow,
-    execute: ({
-      storeId,
-      start,
-      end
-    }) => sql`SELECT s.watermark_ms, s.doc_generation, p.snapshot_id, p.total, p.expires_ms
+    execute: (b) => sql`SELECT s.watermark_ms, s.doc_generation, p.snapshot_id, p.total, p.expires_ms
       FROM pb_stores s LEFT JOIN pb_snapshots p
-        ON p.store_id = s.store_id AND p.window_start_ms = ${start} AND p.window_end_ms = ${end}
-      WHERE s.store_id = ${storeId}`
+        ON p.store_id = s.store_id AND p.window_start_ms = ${b.start} AND p.window_end_ms = ${b.end}
+      WHERE s.store_id = ${b.storeId}`
   })
 
   /**
@@ -188,10 +185,7 @@ export const make = (
       let live = first.value
       let members = pageCache.get(key, live.generation)
       if (members === undefined) {
-        const read = yield* readTransaction(
-          sql,
-          d
-        )(
+        const read = yield* inReadTransaction(
           Effect.gen(function* () {
             const again = livePage(yield* selectPageHeader(bounds), window, at)
             if (Option.isNone(again)) return Option.none()
