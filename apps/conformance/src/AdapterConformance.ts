@@ -8,7 +8,15 @@
  * final store content as the uninterrupted run).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { type AdapterDescriptor, Order, OrderStore, PosSource, SourceDocument, TokenVault } from "@posbridge/core"
+import {
+  type AdapterDescriptor,
+  MemoryOrderStore,
+  Order,
+  OrderStore,
+  PosSource,
+  SourceDocument,
+  TokenVault
+} from "@posbridge/core"
 import { RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
 import { FieldRules } from "@posbridge/shipstation"
 import { Cause, Chunk, Clock, Effect, Either, Exit, Layer, Option, Ref, Schema, Stream } from "effect"
@@ -122,7 +130,7 @@ const finalContent = (
       out[posRef] = Option.match(found, { onNone: () => null, onSome: (s) => Order.encode(s.order) })
     }
     return out
-  }).pipe(Effect.provide(OrderStore.layerMemory()))
+  }).pipe(Effect.provide(MemoryOrderStore.layer()))
 
 const retryAfterMillis = (exchange: RecordedExchange.Exchange): number | undefined => {
   const headers = exchange.response.headers ?? {}

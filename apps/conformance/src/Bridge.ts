@@ -9,7 +9,15 @@ import { createServer } from "node:http"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
-import { OrderStore, PosSource, StoreDirectory, StoreId, type StoreSettings, TokenVault } from "@posbridge/core"
+import {
+  MemoryOrderStore,
+  OrderStore,
+  PosSource,
+  StoreDirectory,
+  StoreId,
+  type StoreSettings,
+  TokenVault
+} from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { OutboxWorker } from "@posbridge/server"
 import { ShipStationRoutes } from "@posbridge/shipstation"
@@ -92,7 +100,7 @@ const build = (options: Options, clock: BridgeClock) =>
         : options.mutation === "offset"
           ? { pagingMode: "offset" }
           : {}
-    const context = yield* Layer.build(OrderStore.layerMemory(storeOptions))
+    const context = yield* Layer.build(MemoryOrderStore.layer(storeOptions))
     const store = Context.get(context, OrderStore.OrderStore)
 
     const pageSize = options.pageSize ?? 2

@@ -2,7 +2,7 @@ import { createServer } from "node:http"
 import { HttpClient, HttpServer } from "@effect/platform"
 import { NodeFileSystem, NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { OrderStore, TokenVault } from "@posbridge/core"
+import { MemoryOrderStore, TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as Heartland } from "@posbridge/source-heartland"
 import { SyncEngine } from "@posbridge/sync"
@@ -76,7 +76,7 @@ const startServer = Effect.gen(function* () {
   return address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : yield* Effect.dieMessage("no TCP address")
 }).pipe(
   Effect.provide(SyncEngine.layer({})),
-  Effect.provide(OrderStore.layerMemory()),
+  Effect.provide(MemoryOrderStore.layer()),
   Effect.provide(NodeFileSystem.layer),
   Logger.withMinimumLogLevel(LogLevel.None)
 )

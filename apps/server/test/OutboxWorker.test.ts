@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { OrderStore, PosSource, ShipNotice, StoreId } from "@posbridge/core"
+import { MemoryOrderStore, OrderStore, PosSource, ShipNotice, StoreId } from "@posbridge/core"
 import { Duration, Effect, Option, TestClock } from "effect"
 import * as OutboxWorker from "../src/OutboxWorker.js"
 
@@ -54,7 +54,7 @@ describe("the outbox worker", () => {
       const [item] = yield* store.outbox("shop")
       expect(item?.state).toBe("done")
       expect(Option.getOrUndefined(item!.result)).toBe("note written for 1Z1")
-    }).pipe(Effect.provide(OrderStore.layerMemory()))
+    }).pipe(Effect.provide(MemoryOrderStore.layer()))
   )
 
   it.effect("retries a failed write-back with growing delays and succeeds", () =>
@@ -77,7 +77,7 @@ describe("the outbox worker", () => {
       const [item] = yield* store.outbox("shop")
       expect(item?.state).toBe("done")
       expect(item?.attempts).toBe(3)
-    }).pipe(Effect.provide(OrderStore.layerMemory()))
+    }).pipe(Effect.provide(MemoryOrderStore.layer()))
   )
 
   it.effect("gives up after the configured attempts and shows the last error", () =>
@@ -93,7 +93,7 @@ describe("the outbox worker", () => {
       expect(item?.state).toBe("dead")
       expect(item?.attempts).toBe(3)
       expect(Option.getOrUndefined(item!.lastError)).toBe("POS unavailable (3)")
-    }).pipe(Effect.provide(OrderStore.layerMemory()))
+    }).pipe(Effect.provide(MemoryOrderStore.layer()))
   )
 
   it.effect("keeps a notice of a store that is not configured, retrying later", () =>
@@ -104,7 +104,7 @@ describe("the outbox worker", () => {
       const [item] = yield* store.outbox("shop")
       expect(item?.state).toBe("pending")
       expect(Option.getOrUndefined(item!.lastError)).toBe('store "shop" is not configured on this server')
-    }).pipe(Effect.provide(OrderStore.layerMemory()))
+    }).pipe(Effect.provide(MemoryOrderStore.layer()))
   )
 
   it("backs off exponentially up to the cap", () => {

@@ -4,16 +4,17 @@
  *
  * Implementations must keep DESIGN.md's invariants: ingest and snapshot creation for one store are
  * serialized; a batch and its cursor commit together; a ship notice is durable before `recordShipNotice`
- * returns. `layerMemory` is the reference implementation the SQL store is tested against.
+ * returns; a hold is recorded by the export that meets it. `MemoryOrderStore` is the reference
+ * implementation the SQL store is tested against. The pure helpers at the end are the decisions both
+ * implementations share.
  */
-import { Context, type DateTime, type Duration, type Effect, Layer, type Option, Schema } from "effect"
+import { Context, DateTime, Duration, type Effect, Option, Schema } from "effect"
 import type { DocumentKind } from "./DocumentKind.js"
 import type { PagingMode } from "./ExportSnapshot.js"
 import type { StampRule } from "./ExportStamp.js"
-import * as MemoryStore from "./internal/memoryStore.js"
 import type { Order } from "./Order.js"
 import type { OrderWindow } from "./OrderWindow.js"
-import type { IgnoreReason, RestampReason } from "./RefreshRule.js"
+import type { Decision, IgnoreReason, RestampReason } from "./RefreshRule.js"
 import type { ShipNotice } from "./ShipNotice.js"
 import type { SourceDocument } from "./SourceDocument.js"
 
@@ -60,10 +61,21 @@ export interface ExportRequest {
   readonly pageSize: number
   /**
    * ShipStation's field rules, run on each order of the page: reasons to hold it back, or none. A held order
-   * is not recorded as exported (nor counted in the poll); it is returned in `held` and the caller records
-   * the reasons with `recordHeld`.
+   * is not recorded as exported (nor counted in the poll); the store records the hold itself, durably and in
+   * the page's own transaction, and returns it in `held`.
    */
   readonly hold?: ((order: Order) => ReadonlyArray<string>) | undefined
+}
+
+export interface HeldOrder {
+  /** The member as stored once this page is served: `heldReasons` are the reasons below. */
+  readonly order: StoredOrder
+  readonly reasons: ReadonlyArray<string>
+  /**
+   * True when this page recorded the hold: this version was not held before, or was held for other reasons.
+   * A held order is met again on every poll of its window; only a new hold is worth a warning.
+   */
+  readonly isNew: boolean
 }
 
 export interface ExportPage {
@@ -73,8 +85,8 @@ export interface ExportPage {
   readonly total: number
   /** Current content of each member on this page, in snapshot order, except the held ones. */
   readonly orders: ReadonlyArray<StoredOrder>
-  /** Members of this page that `hold` held back, with their reasons. */
-  readonly held: ReadonlyArray<{ readonly order: StoredOrder; readonly reasons: ReadonlyArray<string> }>
+  /** Members of this page that `hold` held back, with their reasons, already recorded. */
+  readonly held: ReadonlyArray<HeldOrder>
   readonly snapshotId: string
   /** True when this request froze a new snapshot (page 1, or a later page whose snapshot had expired). */
   readonly snapshotCreated: boolean
@@ -110,7 +122,8 @@ export type HistoryEvent =
       readonly pages: number
     }
 
-export type OutboxState = "pending" | "in-flight" | "done" | "dead"
+export const OutboxState = Schema.Literal("pending", "in-flight", "done", "dead")
+export type OutboxState = typeof OutboxState.Type
 
 export interface OutboxItem {
   readonly id: string
@@ -162,14 +175,11 @@ export interface OrderStoreService {
     cursor: Option.Option<string>
   ) => Effect.Effect<IngestSummary, OrderStoreError>
   readonly cursor: (storeId: string) => Effect.Effect<Option.Option<string>, OrderStoreError>
-  /** Page 1 freezes a snapshot, advances the watermark and logs the poll; later pages read the snapshot. */
+  /**
+   * Page 1 freezes a snapshot, advances the watermark and logs the poll; later pages read the snapshot. New
+   * holds are recorded (reasons on the document, a `HeldBack` event) before the page is returned.
+   */
   readonly exportPage: (request: ExportRequest) => Effect.Effect<ExportPage, OrderStoreError>
-  /** Records that the current version of an order was held back at export, with the reasons. */
-  readonly recordHeld: (
-    storeId: string,
-    posRef: string,
-    reasons: ReadonlyArray<string>
-  ) => Effect.Effect<void, OrderStoreError>
   /** Bridge-side refresh: restamps with reason `touched`. `order` is a POS id or an order number. */
   readonly touch: (storeId: string, order: string) => Effect.Effect<StoredOrder, OrderNotFound | OrderStoreError>
   readonly find: (storeId: string, order: string) => Effect.Effect<Option.Option<StoredOrder>, OrderStoreError>
@@ -217,6 +227,8 @@ export interface Options {
   readonly pagingMode?: PagingMode | undefined
 }
 
+// Shared by the implementations: the decisions that do not depend on where the data lives.
+
 export const emptySummary = (): IngestSummary => ({
   inserted: 0,
   restamped: { "pos-resaved": 0, "content-changed": 0, touched: 0 },
@@ -224,6 +236,90 @@ export const emptySummary = (): IngestSummary => ({
   ignored: { "wrong-kind": 0, excluded: 0, "older-version": 0, "not-found": 0 }
 })
 
-/** The in-memory reference implementation: every invariant, no durability. */
-export const layerMemory = (options: Options = {}): Layer.Layer<OrderStore> =>
-  Layer.effect(OrderStore, MemoryStore.make(options))
+/** What an ingest reports: its RefreshRule decisions, counted. */
+export const summarize = (decisions: Iterable<Decision>): IngestSummary => {
+  const empty = emptySummary()
+  const restamped = { ...empty.restamped }
+  const ignored = { ...empty.ignored }
+  let inserted = 0
+  let unchanged = 0
+  for (const decision of decisions) {
+    switch (decision._tag) {
+      case "Insert":
+        inserted++
+        break
+      case "Restamp":
+        restamped[decision.reason]++
+        break
+      case "Unchanged":
+        unchanged++
+        break
+      case "Ignore":
+        ignored[decision.reason]++
+        break
+    }
+  }
+  return { inserted, restamped, unchanged, ignored }
+}
+
+/** A batch holding another store's document is refused whole, before anything is written. */
+export const checkBatch = (
+  store: StoreRef,
+  documents: ReadonlyArray<SourceDocument>
+): Option.Option<OrderStoreError> => {
+  const foreign = documents.find((doc) => doc.order.storeId !== store.id)
+  return foreign === undefined
+    ? Option.none()
+    : Option.some(
+        new OrderStoreError({
+          operation: "ingest",
+          message: `a document of store "${foreign.order.storeId}" was given to store "${store.id}"; nothing was written`
+        })
+      )
+}
+
+const sameReasons = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
+  a.length === b.length && a.every((reason, i) => reason === b[i])
+
+/**
+ * Runs the request's field rules on a page's members: the ones to send, and the held ones. A hold is new
+ * when the stored version does not already carry exactly these reasons (ingest and touch clear them, so a
+ * new version held again is new); the caller records new holds in the page's transaction.
+ */
+export const splitHeld = (
+  hold: ExportRequest["hold"],
+  members: ReadonlyArray<StoredOrder>
+): { readonly orders: ReadonlyArray<StoredOrder>; readonly held: ReadonlyArray<HeldOrder> } => {
+  const orders: Array<StoredOrder> = []
+  const held: Array<HeldOrder> = []
+  for (const member of members) {
+    const reasons = hold?.(member.order) ?? []
+    if (reasons.length === 0) {
+      orders.push(member)
+    } else if (sameReasons(member.heldReasons, reasons)) {
+      held.push({ order: member, reasons, isNew: false })
+    } else {
+      held.push({ order: { ...member, heldReasons: reasons }, reasons, isNew: true })
+    }
+  }
+  return { orders, held }
+}
+
+export const emptyOutboxCounts = (): { [K in OutboxState]: number } => ({
+  pending: 0,
+  "in-flight": 0,
+  done: 0,
+  dead: 0
+})
+
+/** An outbox item once claimed at `at`: in flight, one more attempt, due again when the lease ends. */
+export const claimed = (item: OutboxItem, at: DateTime.Utc, leaseFor: Duration.DurationInput): OutboxItem => ({
+  ...item,
+  state: "in-flight",
+  attempts: item.attempts + 1,
+  nextAttemptAt: DateTime.addDuration(at, Duration.decode(leaseFor)),
+  updatedAt: at
+})
+
+export const noOutboxItem = (id: string): OrderStoreError =>
+  new OrderStoreError({ operation: "outbox", message: `no outbox item "${id}"` })

@@ -119,8 +119,9 @@ const exportOrders = (
     if (Either.isLeft(decoded)) return plain(400, decoded.left.sentence)
     const { window, page } = decoded.right
     const store = yield* OrderStore.OrderStore
-    // The field rules run inside the export so a held order is never logged as sent; each version of an
-    // order is checked once and the repaired version kept for rendering.
+    // The field rules run inside the export so a held order is never logged as sent and its hold is recorded
+    // in the page's own transaction; each version of an order is checked once and the repaired version kept
+    // for rendering.
     const hold = (order: Order.Order) => {
       const checked = checkOnce(memo, order)
       return checked._tag === "Held" ? checked.reasons : []
@@ -131,8 +132,10 @@ const exportOrders = (
     const minimum = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
     const debug = LogLevel.greaterThanEqual(LogLevel.Debug, minimum)
     const info = LogLevel.greaterThanEqual(LogLevel.Info, minimum)
-    for (const { order, reasons } of result.held) {
-      yield* store.recordHeld(storeId, order.order.posRef, reasons)
+    // A held order is met on every poll of its window: warn when its hold is new (first met, or for other
+    // reasons, or a new version), not each time.
+    for (const { order, reasons, isNew } of result.held) {
+      if (!isNew) continue
       yield* Effect.logWarning("order held back from ShipStation").pipe(
         Effect.annotateLogs({ posRef: order.order.posRef, reasons: reasons.join("; ") })
       )

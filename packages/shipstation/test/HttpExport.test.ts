@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type Order, OrderStore } from "@posbridge/core"
-import { Effect, TestClock } from "effect"
+import { Effect, HashMap, Logger, LogLevel, Option, TestClock } from "effect"
 import { FieldRules } from "../src/index.js"
 import {
   alphaAuth,
@@ -288,6 +288,42 @@ describe("held orders", () => {
       expect(explanation.history.filter((e) => e._tag === "HeldBack")).toMatchObject([{ reasons: [reason] }])
       expect((yield* store.stats("alpha")).held).toBe(1)
     }).pipe(Effect.provide(serverLayer()))
+  )
+
+  it.effect(
+    "a held order is warned about once when its hold first appears, not on every poll, and again for a new version",
+    () => {
+      const warnings: Array<string> = []
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message, annotations }) => {
+          if (logLevel !== LogLevel.Warning) return
+          const posRef = Option.getOrElse(HashMap.get(annotations, "posRef"), () => "")
+          warnings.push(`${String(message)}: ${String(posRef)}`)
+        })
+      )
+      const nowhere = (posModifiedAt: string) =>
+        makeOrder("nowhere", { billTo: { name: "Walk-in customer" }, posModifiedAt }, ["shipTo"])
+      const poll = (start: string, end: string) =>
+        Effect.map(request(exportPath("alpha", start, end), { headers: alphaAuth }), (r) =>
+          readXml(r.body).orders.map((o) => o.OrderID)
+        )
+      return Effect.gen(function* () {
+        yield* TestClock.setTime(now)
+        yield* ingest([makeOrder("good-1"), nowhere("2024-05-01T09:30:00.000Z")])
+        for (let i = 0; i < 3; i++) expect(yield* poll(...window)).toEqual(["good-1"])
+        expect(warnings).toEqual(["order held back from ShipStation: nowhere"])
+
+        // Re-saved in the POS, still without an address: a new version, held again, warned about again.
+        yield* TestClock.adjust("1 minute")
+        yield* ingest([nowhere("2024-05-01T10:00:30.000Z")])
+        for (let i = 0; i < 2; i++) expect(yield* poll("05/01/2024 10:01", "05/01/2024 10:05")).toEqual([])
+        expect(warnings).toEqual([
+          "order held back from ShipStation: nowhere",
+          "order held back from ShipStation: nowhere"
+        ])
+      }).pipe(Effect.provide(serverLayer()), Effect.provide(capture))
+    }
   )
 
   it("the field rules name each unrepairable field", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type Order, OrderStore, PosSource, type ShipNotice } from "@posbridge/core"
+import { MemoryOrderStore, type Order, OrderStore, PosSource, type ShipNotice } from "@posbridge/core"
 import { Faults } from "@posbridge/pos-testkit"
 import { DateTime, Effect, Option, Stream } from "effect"
 import * as Simulator from "../src/Simulator.js"
@@ -191,7 +191,7 @@ describe("HeartlandSource against the simulator", () => {
               failures,
               orders: all.map((o) => Option.map(o, (s) => [s.order.posRef, s.order.orderTotal, s.order.lines.length]))
             }
-          }).pipe(Effect.provide(OrderStore.layerMemory()))
+          }).pipe(Effect.provide(MemoryOrderStore.layer()))
 
         const clean = yield* seedAndRun(Faults.none)
         const faulty = yield* withTime(
@@ -340,7 +340,7 @@ describe("write-back", () => {
       const quiet = yield* sync
       expect(quiet).toEqual({ inserted: 0, resaved: 0 })
       expect((yield* sim.control.stats).byRoute["orders.put"]).toBe(1)
-    }).pipe(Effect.provide(OrderStore.layerMemory()))
+    }).pipe(Effect.provide(MemoryOrderStore.layer()))
   )
 
   it.effect("an invoice's tracking goes to the Sales Order it was completed from", () =>

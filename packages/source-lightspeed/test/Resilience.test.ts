@@ -1,6 +1,6 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { ContentHash, OrderStore, type PosSource, ShipNotice, StoreId } from "@posbridge/core"
+import { ContentHash, MemoryOrderStore, OrderStore, type PosSource, ShipNotice, StoreId } from "@posbridge/core"
 import { Faults } from "@posbridge/pos-testkit"
 import { DateTime, Effect, Option } from "effect"
 import * as Cursor from "../src/Cursor.js"
@@ -175,7 +175,7 @@ describe("Lightspeed resilience", () => {
           [0, 1, 0],
           [0, 0, 1]
         ])
-      }).pipe(Effect.provide(OrderStore.layerMemory()))
+      }).pipe(Effect.provide(MemoryOrderStore.layer()))
     )
   )
 })

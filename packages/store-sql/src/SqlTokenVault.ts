@@ -4,9 +4,9 @@
  * reaches the database. Each row is bound to its (store, name) as additional data, so a ciphertext copied
  * to another row does not decrypt.
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { TokenVault } from "@posbridge/core"
-import { Clock, Data, Effect, Either, Encoding, Layer, Option, Redacted } from "effect"
+import { Clock, Data, Effect, Either, Encoding, Layer, Option, Redacted, Schema } from "effect"
 
 export class VaultKeyInvalid extends Data.TaggedError("VaultKeyInvalid")<{ readonly problem: string }> {
   override get message() {
@@ -27,6 +27,8 @@ export interface Options {
   /** 32 random bytes, base64. */
   readonly key: Redacted.Redacted<string>
 }
+
+const SecretRow = Schema.Struct({ iv: Schema.String, ciphertext: Schema.String })
 
 const text = new TextEncoder()
 const additionalData = (storeId: string, name: string) => text.encode(`${storeId}\u0000${name}`)
@@ -50,13 +52,18 @@ export const make = (
     const sql = yield* SqlClient.SqlClient
     const key = yield* importKey(options.key)
 
+    const select = SqlSchema.findOne({
+      Request: Schema.Struct({ storeId: Schema.String, name: Schema.String }),
+      Result: SecretRow,
+      execute: ({ storeId, name }) => sql`SELECT iv, ciphertext FROM pb_secrets
+        WHERE store_id = ${storeId} AND name = ${name}`
+    })
+
     const get = Effect.fn("SqlTokenVault.get")(function* (storeId: string, name: string) {
-      const rows = yield* sql<{ iv: string; ciphertext: string }>`SELECT iv, ciphertext FROM pb_secrets
-        WHERE store_id = ${storeId} AND name = ${name}`.pipe(Effect.orDie)
-      const row = rows[0]
-      if (!row) return Option.none<Redacted.Redacted<string>>()
-      const iv = Encoding.decodeBase64(row.iv)
-      const data = Encoding.decodeBase64(row.ciphertext)
+      const row = yield* select({ storeId, name }).pipe(Effect.orDie)
+      if (Option.isNone(row)) return Option.none<Redacted.Redacted<string>>()
+      const iv = Encoding.decodeBase64(row.value.iv)
+      const data = Encoding.decodeBase64(row.value.ciphertext)
       if (Either.isLeft(iv) || Either.isLeft(data)) return yield* Effect.die(new SecretUnreadable({ storeId, name }))
       const plain = yield* Effect.tryPromise({
         try: () =>

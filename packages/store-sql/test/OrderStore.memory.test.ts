@@ -1,5 +1,5 @@
-import { OrderStore } from "@posbridge/core"
+import { MemoryOrderStore } from "@posbridge/core"
 import { contract } from "./contract/OrderStoreContract.js"
 
 // The reference implementation passes the same contract: the SQL stores are measured against it.
-contract("memory (reference)", OrderStore.layerMemory())
+contract("memory (reference)", MemoryOrderStore.layer())

@@ -119,10 +119,17 @@ const scenarios = (pair: Pair) => {
     })
   )
 
-  it.scoped("hold reasons recorded by another store instance show on the kept page", () =>
+  it.scoped("hold reasons recorded by another store instance's export show on the kept page", () =>
     Effect.gen(function* () {
       const { writer, s, page } = yield* setUp
-      yield* writer.recordHeld(s, "c", ["no ship-to address"])
+      // Another poller, over another window holding the same orders, holds one of the kept page.
+      yield* writer.exportPage({
+        storeId: s,
+        window: OrderWindow.make(utc(baseTime - 10 * minute), utc(baseTime + 10 * minute)),
+        page: 1,
+        pageSize: 10,
+        hold: (order) => (order.posRef === "c" ? ["no ship-to address"] : [])
+      })
       const again = yield* page(2)
       expect(again.orders.find((o) => o.order.posRef === "c")?.heldReasons).toEqual(["no ship-to address"])
     })

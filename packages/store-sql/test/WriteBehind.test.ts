@@ -111,3 +111,48 @@ it("export history still buffered when the store is closed is written, and reads
     await second.dispose()
   }
 }, 30_000)
+
+it("a hold first met on a later page is in the file when that page is answered; pages meeting no new hold stay buffered", async () => {
+  const filename = tempFile()
+  const runtime = ManagedRuntime.make(
+    SqliteStore.layer({ filename, synchronous: "normal", historyFlushInterval: "1 hour" })
+  )
+  try {
+    const store = await runtime.runPromise(OrderStore.OrderStore)
+    const s = storeId("hold")
+    const window = await runtime.runPromise(seed(store, s))
+    // Page 2 holds POS ids 1100–1199.
+    const hold = (order: { readonly posRef: string }) => (order.posRef === "1150" ? ["no ship-to address"] : [])
+    const answers: Array<OrderStore.ExportPage> = []
+    for (const page of [1, 2, 3, 2]) {
+      answers.push(await runtime.runPromise(store.exportPage({ storeId: s, window, page, pageSize: 100, hold })))
+    }
+    expect(answers.map((a) => a.held.map((h) => [h.order.order.posRef, h.isNew]))).toEqual([
+      [],
+      [["1150", true]],
+      [],
+      [["1150", false]]
+    ])
+
+    // What a crash at this instant would keep: the hold, written with its page in one transaction.
+    const raw = new Database(filename, { readonly: true })
+    try {
+      const ofHeld = [s, "1150"]
+      expect(
+        raw.prepare("SELECT held_reasons FROM pb_documents WHERE store_id = ? AND pos_ref = ?").get(ofHeld)
+      ).toEqual({ held_reasons: JSON.stringify(["no ship-to address"]) })
+      expect(
+        raw.prepare("SELECT event FROM pb_history WHERE store_id = ? AND pos_ref = ? ORDER BY seq").all(ofHeld)
+      ).toEqual([{ event: "Inserted" }, { event: "HeldBack" }])
+      // Page 1 and the page that met the hold were durable writes; page 3 and page 2 read again are buffered.
+      expect(raw.prepare("SELECT page FROM pb_polls WHERE store_id = ? ORDER BY seq").all(s)).toEqual([
+        { page: 1 },
+        { page: 2 }
+      ])
+    } finally {
+      raw.close()
+    }
+  } finally {
+    await runtime.dispose()
+  }
+}, 30_000)

@@ -4,7 +4,7 @@
  */
 import { HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Order, OrderStore, StoreDirectory, type StoreId, StoreSettings } from "@posbridge/core"
+import { MemoryOrderStore, Order, OrderStore, StoreDirectory, type StoreId, StoreSettings } from "@posbridge/core"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { ShipStationRoutes } from "../../src/index.js"
@@ -40,7 +40,7 @@ export interface ServerOptions {
 export const serverLayer = (options: ServerOptions = {}) =>
   HttpRouter.Default.serve().pipe(
     Layer.provide(ShipStationRoutes.layer({ maxBodyBytes: options.maxBodyBytes })),
-    Layer.provideMerge(OrderStore.layerMemory(options.store)),
+    Layer.provideMerge(MemoryOrderStore.layer(options.store)),
     Layer.provideMerge(directoryLayer([settings(alpha, options.pageSize ?? 100), settings(beta, 100)])),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )

@@ -48,9 +48,6 @@ export const of = (sql: SqlClient): Dialect =>
     })
   })
 
-/** PostgreSQL returns BIGINT and COUNT(*) as strings; SQLite as numbers. */
-export const num = (value: unknown): number => (typeof value === "number" ? value : Number(value))
-
 /**
  * Takes SQLite's write lock at the start of a transaction whose first statement is a read, so the
  * transaction never has to upgrade a read lock (which fails with SQLITE_BUSY without waiting). A no-op

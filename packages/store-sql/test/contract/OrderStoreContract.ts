@@ -24,14 +24,44 @@ const exportAll = (
     return [first, ...rest]
   })
 
+/** A store id of its own and a fresh day on the TestClock; the POS ids given are ingested first. */
+const fresh = (...posRefs: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const store = yield* OrderStore.OrderStore
+    const t0 = yield* freshDay
+    const s = storeId()
+    const ref = { id: s, kind: "invoices" as const }
+    if (posRefs.length > 0) {
+      yield* store.ingest(
+        ref,
+        posRefs.map((posRef) => doc({ storeId: s, posRef })),
+        Option.none()
+      )
+    }
+    return { store, t0, s, ref }
+  })
+
+const notice = (s: string, trackingNumber: string, carrier = "UPS", orderNumber = "N-1") => ({
+  storeId: s as never,
+  orderNumber,
+  carrier,
+  trackingNumber,
+  items: []
+})
+
+/** Field rules that hold these POS ids back, with one reason each. */
+const holding =
+  (reasons: Readonly<Record<string, string>>) =>
+  (order: { readonly posRef: string }): ReadonlyArray<string> => {
+    const reason = reasons[order.posRef]
+    return reason === undefined ? [] : [reason]
+  }
+
 export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
   layer(storeLayer, { timeout: Duration.seconds(60) })(`OrderStore contract: ${name}`, (it) => {
     it.effect("ingest counts inserts, re-saves, content changes, unchanged re-polls and ignored documents", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
-        const ref = { id: s, kind: "invoices" as const }
+        const { store, t0, s, ref } = yield* fresh()
         const first = yield* store.ingest(
           ref,
           [
@@ -77,11 +107,8 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("a batch and its cursor commit together, and a bad batch writes nothing and keeps the cursor", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        yield* freshDay
-        const s = storeId()
+        const { store, s, ref } = yield* fresh()
         const other = storeId()
-        const ref = { id: s, kind: "invoices" as const }
         expect(yield* store.cursor(s)).toEqual(Option.none())
         yield* store.ingest(ref, [doc({ storeId: s, posRef: "a" })], Option.some("cursor-1"))
         expect(yield* store.cursor(s)).toEqual(Option.some("cursor-1"))
@@ -106,9 +133,7 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("an empty window answers zero pages, and a page past the last is empty with the same page count", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
+        const { store, t0, s } = yield* fresh()
         const empty = yield* store.exportPage({
           storeId: s,
           window: window(t0 - 60 * minute, t0),
@@ -132,10 +157,7 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("pages of one poll come from one snapshot: every member once, current content, constant page count", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
-        const ref = { id: s, kind: "invoices" as const }
+        const { store, t0, s, ref } = yield* fresh()
         const refs = ["e", "a", "d", "b", "c"]
         // Stamps differ by a second each, so snapshot order is ingest order, not POS-id order.
         for (const posRef of refs) {
@@ -177,10 +199,7 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("a version ingested after a window was served is stamped after it and shows in the next window", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
-        const ref = { id: s, kind: "invoices" as const }
+        const { store, t0, s, ref } = yield* fresh()
         // ShipStation's clock runs 5 minutes ahead: it asks for a window ending after the bridge's now.
         const served = window(t0 - 60 * minute, t0 + 5 * minute)
         yield* store.exportPage({ storeId: s, window: served, page: 1, pageSize: 100 })
@@ -204,9 +223,7 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("a window ending an hour in the future is served but does not move the watermark", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
+        const { store, t0, s } = yield* fresh()
         yield* store.exportPage({ storeId: s, window: window(t0 - 10 * minute, t0), page: 1, pageSize: 10 })
         const future = yield* store.exportPage({
           storeId: s,
@@ -221,9 +238,7 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("touch restamps an order found by POS id or by order number, and unknown orders are not found", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
+        const { store, t0, s } = yield* fresh()
         yield* store.ingest(
           { id: s, kind: "invoices" },
           [doc({ storeId: s, posRef: "1001", orderNumber: "INV-7" })],
@@ -254,29 +269,21 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("explain shows every ingest and restamp with its reason, holds, exports, notices and write-backs", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
-        const ref = { id: s, kind: "invoices" as const }
+        const { store, t0, s, ref } = yield* fresh()
         yield* store.ingest(ref, [doc({ storeId: s, posRef: "a", posModifiedAt: t0 })], Option.none())
         yield* TestClock.adjust(Duration.minutes(1))
         yield* store.ingest(ref, [doc({ storeId: s, posRef: "a", posModifiedAt: t0 + minute })], Option.none())
         const w = window(t0 - 10 * minute, t0 + 2 * minute)
         yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 10 })
-        yield* store.recordHeld(s, "a", ["ship-to country missing"])
-        yield* store.recordHeld(s, "a", ["ship-to country missing"])
+        // Polled twice more under field rules that hold it: one hold recorded.
+        const hold = holding({ a: "ship-to country missing" })
+        yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 10, hold })
+        yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 10, hold })
         expect((yield* store.stats(s)).held).toBe(1)
         yield* TestClock.adjust(Duration.minutes(1))
         yield* store.touch(s, "a")
         yield* store.recordShipNotice(
-          {
-            storeId: s as never,
-            orderId: "a",
-            orderNumber: "N-a",
-            carrier: "UPS",
-            trackingNumber: "1Z999",
-            items: []
-          },
+          { ...notice(s, "1Z999", "UPS", "N-a"), orderId: "a" },
           { key: `${s}|a|1Z999|UPS`, posRef: Option.some("a") }
         )
 
@@ -308,23 +315,17 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("an order held back by the field rules is returned apart, never recorded as exported nor counted", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
-        yield* store.ingest(
-          { id: s, kind: "invoices" },
-          [doc({ storeId: s, posRef: "a" }), doc({ storeId: s, posRef: "b" }), doc({ storeId: s, posRef: "c" })],
-          Option.none()
-        )
-        const hold = (order: { readonly posRef: string }) => (order.posRef === "b" ? ["no ship-to address"] : [])
+        const { store, t0, s } = yield* fresh("a", "b", "c")
+        const hold = holding({ b: "no ship-to address" })
         const w = window(t0 - 10 * minute, t0)
         const first = yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 2, hold })
         const second = yield* store.exportPage({ storeId: s, window: w, page: 2, pageSize: 2, hold })
         expect([first.pages, second.pages, first.total]).toEqual([2, 2, 3])
         expect([...first.orders, ...second.orders].map((o) => o.order.posRef)).toEqual(["a", "c"])
-        expect(first.held.map((h) => [h.order.order.posRef, h.reasons])).toEqual([["b", ["no ship-to address"]]])
+        expect(first.held.map((h) => [h.order.order.posRef, h.reasons, h.isNew])).toEqual([
+          ["b", ["no ship-to address"], true]
+        ])
         expect(second.held).toEqual([])
-        yield* store.recordHeld(s, "b", ["no ship-to address"])
         const log = yield* store.polls(s, 10)
         expect(log.map((p) => [p.page, p.count])).toEqual([
           [2, 1],
@@ -338,16 +339,76 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
       })
     )
 
+    it.effect(
+      "a hold is recorded by the page that meets it and reported new once: when it first appears, when its reasons change, and for a new version",
+      () =>
+        Effect.gen(function* () {
+          const { store, t0, s, ref } = yield* fresh("a", "b", "c")
+          const poll = (w: OrderWindow.OrderWindow, reasons: Readonly<Record<string, string>>) =>
+            Effect.map(
+              store.exportPage({ storeId: s, window: w, page: 1, pageSize: 10, hold: holding(reasons) }),
+              (p) => p.held.map((h) => [h.order.order.posRef, h.reasons.join(), h.isNew])
+            )
+          const w = window(t0 - 10 * minute, t0)
+          expect(yield* poll(w, { b: "no SKU" })).toEqual([["b", "no SKU", true]])
+          // Recorded by the page itself: nothing else was called.
+          expect(Option.map(yield* store.find(s, "b"), (o) => o.heldReasons)).toEqual(Option.some(["no SKU"]))
+          expect((yield* store.stats(s)).held).toBe(1)
+          expect(yield* poll(w, { b: "no SKU" })).toEqual([["b", "no SKU", false]])
+          expect(yield* poll(w, { b: "no ship-to", c: "no SKU" })).toEqual([
+            ["b", "no ship-to", true],
+            ["c", "no SKU", true]
+          ])
+          expect(yield* poll(w, { b: "no ship-to", c: "no SKU" })).toEqual([
+            ["b", "no ship-to", false],
+            ["c", "no SKU", false]
+          ])
+          // A re-save is a new version: held again for the same reason, it is a new hold.
+          yield* store.ingest(ref, [doc({ storeId: s, posRef: "b", posModifiedAt: t0 + minute })], Option.none())
+          const next = window(t0, t0 + 5 * minute)
+          expect(yield* poll(next, { b: "no ship-to" })).toEqual([["b", "no ship-to", true]])
+          expect(yield* poll(next, { b: "no ship-to" })).toEqual([["b", "no ship-to", false]])
+          const history = (yield* store.explain(s, "b")).history
+          expect(history.map((e) => (e._tag === "HeldBack" ? e.reasons.join() : e._tag))).toEqual([
+            "Inserted",
+            "no SKU",
+            "no ship-to",
+            "Restamped",
+            "no ship-to"
+          ])
+          expect((yield* store.stats(s)).held).toBe(2)
+        })
+    )
+
+    it.effect("a hold first met on a later page is recorded by that page, which still reads the poll's snapshot", () =>
+      Effect.gen(function* () {
+        const { store, t0, s } = yield* fresh("a", "b", "c")
+        const w = window(t0 - 10 * minute, t0)
+        const hold = holding({ c: "no SKU" })
+        const page = (n: number) => store.exportPage({ storeId: s, window: w, page: n, pageSize: 2, hold })
+        const first = yield* page(1)
+        const second = yield* page(2)
+        const again = yield* page(2)
+        expect([second, again].map((p) => [p.snapshotId, p.snapshotCreated, p.orders.length])).toEqual([
+          [first.snapshotId, false, 0],
+          [first.snapshotId, false, 0]
+        ])
+        expect([second, again].map((p) => p.held.map((h) => [h.order.order.posRef, h.isNew]))).toEqual([
+          [["c", true]],
+          [["c", false]]
+        ])
+        expect((yield* store.explain(s, "c")).history.map((e) => e._tag)).toEqual(["Inserted", "HeldBack"])
+        expect((yield* store.polls(s, 10)).map((p) => [p.page, p.count])).toEqual([
+          [2, 0],
+          [2, 0],
+          [1, 2]
+        ])
+      })
+    )
+
     it.effect("the poll log lists every page served, newest first, and stats report the last poll", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
-        yield* store.ingest(
-          { id: s, kind: "invoices" },
-          [doc({ storeId: s, posRef: "a" }), doc({ storeId: s, posRef: "b" }), doc({ storeId: s, posRef: "c" })],
-          Option.none()
-        )
+        const { store, t0, s } = yield* fresh("a", "b", "c")
         const w = window(t0 - 10 * minute, t0)
         yield* exportAll(store, s, w, 2)
         const log = yield* store.polls(s, 10)
@@ -365,19 +426,10 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("a ship notice stored twice with the same key is stored once and reported as a duplicate", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        yield* freshDay
-        const s = storeId()
-        const notice = {
-          storeId: s as never,
-          orderNumber: "N-1",
-          carrier: "USPS",
-          trackingNumber: "9400 1000",
-          items: []
-        }
+        const { store, s } = yield* fresh()
         const key = `${s}|1|94001000|USPS`
-        const first = yield* store.recordShipNotice(notice, { key, posRef: Option.some("1") })
-        const second = yield* store.recordShipNotice(notice, { key, posRef: Option.some("1") })
+        const first = yield* store.recordShipNotice(notice(s, "9400 1000", "USPS"), { key, posRef: Option.some("1") })
+        const second = yield* store.recordShipNotice(notice(s, "9400 1000", "USPS"), { key, posRef: Option.some("1") })
         expect(first._tag).toBe("Stored")
         expect(second).toEqual({ _tag: "Duplicate", noticeId: first.noticeId, outboxId: first.outboxId })
         const items = yield* store.outbox(s)
@@ -389,20 +441,11 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("write-backs are claimed under a lease, retried at their time, completed or marked dead", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
+        const { store, t0, s } = yield* fresh()
         const mine = (items: ReadonlyArray<OrderStore.OutboxItem>) => items.filter((o) => o.storeId === s)
         const claim = Effect.map(store.claimWriteBacks({ limit: 1000, leaseFor: Duration.minutes(5) }), mine)
-        const notice = (tracking: string) => ({
-          storeId: s as never,
-          orderNumber: "N-1",
-          carrier: "UPS",
-          trackingNumber: tracking,
-          items: []
-        })
-        const a = yield* store.recordShipNotice(notice("A"), { key: `${s}|A`, posRef: Option.some("1") })
-        const b = yield* store.recordShipNotice(notice("B"), { key: `${s}|B`, posRef: Option.none() })
+        const a = yield* store.recordShipNotice(notice(s, "A"), { key: `${s}|A`, posRef: Option.some("1") })
+        const b = yield* store.recordShipNotice(notice(s, "B"), { key: `${s}|B`, posRef: Option.none() })
 
         const claimed = yield* claim
         expect(claimed.map((o) => [o.id, o.state, o.attempts])).toEqual([
@@ -443,14 +486,7 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
 
     it.effect("expired snapshots are pruned, a later page then freezes a new one, and the history is kept", () =>
       Effect.gen(function* () {
-        const store = yield* OrderStore.OrderStore
-        const t0 = yield* freshDay
-        const s = storeId()
-        yield* store.ingest(
-          { id: s, kind: "invoices" },
-          [doc({ storeId: s, posRef: "a" }), doc({ storeId: s, posRef: "b" })],
-          Option.none()
-        )
+        const { store, t0, s } = yield* fresh("a", "b")
         const w = window(t0 - 10 * minute, t0)
         const page1 = yield* store.exportPage({ storeId: s, window: w, page: 1, pageSize: 1 })
         yield* TestClock.adjust(Duration.hours(2))

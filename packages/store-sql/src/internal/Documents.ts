@@ -1,0 +1,70 @@
+/**
+ * Reading current documents: rows of `pb_documents` decoded into the port's `StoredOrder`, through a cache of
+ * decoded orders, and the lookup by POS id or order number that `touch`, `find` and `explain` share.
+ */
+import { type SqlClient, SqlSchema } from "@effect/sql"
+import { Lru, Order, type OrderStore } from "@posbridge/core"
+import { DateTime, Effect, Option, Schema } from "effect"
+import { DocumentRow, documentColumns } from "./Rows.js"
+
+export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderCache?: number | undefined }) => {
+  /**
+   * Decoded orders by (store, POS id), least recently used first. Schema-decoding an order costs tens of
+   * microseconds, most of a later page's time; a hit must match the stored JSON exactly, so a changed
+   * document is never served from the cache.
+   */
+  const decoded = new Lru.Lru<string, { readonly json: string; readonly order: Order.Order }>(
+    Math.max(0, options.decodedOrderCache ?? 10_000)
+  )
+  const decodeOrderJson = Schema.decodeUnknown(Schema.parseJson(Order.Order))
+  const decodeOrder = (row: DocumentRow, storeId: string) => {
+    const key = `${storeId}\u0000${row.pos_ref}`
+    const hit = decoded.get(key)
+    if (hit !== undefined && hit.json === row.order_json) return Effect.succeed(hit.order)
+    return Effect.map(decodeOrderJson(row.order_json), (order) => {
+      decoded.set(key, { json: row.order_json, order })
+      return order
+    })
+  }
+
+  const toStored = (storeId: string) => (row: DocumentRow) =>
+    Effect.map(
+      decodeOrder(row, storeId),
+      (order): OrderStore.StoredOrder => ({
+        order,
+        stamp: DateTime.unsafeMake(row.stamp_ms),
+        ingestedAt: DateTime.unsafeMake(row.ingested_ms),
+        contentHash: row.content_hash,
+        heldReasons: row.held_reasons
+      })
+    )
+
+  const byRef = SqlSchema.findOne({
+    Request: Schema.Struct({ storeId: Schema.String, key: Schema.String }),
+    Result: DocumentRow,
+    execute: ({ storeId, key }) => sql`SELECT ${sql.literal(documentColumns())} FROM pb_documents
+      WHERE store_id = ${storeId} AND pos_ref = ${key}`
+  })
+  const byNumber = SqlSchema.findOne({
+    Request: Schema.Struct({ storeId: Schema.String, key: Schema.String }),
+    Result: DocumentRow,
+    execute: ({ storeId, key }) => sql`SELECT ${sql.literal(documentColumns())} FROM pb_documents
+      WHERE store_id = ${storeId} AND order_number = ${key} ORDER BY stamp_ms DESC, pos_ref LIMIT 1`
+  })
+
+  const lookup = (storeId: string, key: string) =>
+    Effect.gen(function* () {
+      const ref = yield* byRef({ storeId, key })
+      const row = Option.isSome(ref) ? ref : yield* byNumber({ storeId, key })
+      return Option.isSome(row) ? Option.some(yield* toStored(storeId)(row.value)) : Option.none()
+    })
+
+  return {
+    /** The stored version of a row; its order decoded, or taken from the cache when its JSON is unchanged. */
+    toStored,
+    /** By POS id first, then by order number (the most recently stamped one), like the reference store. */
+    lookup
+  }
+}
+
+export type Documents = ReturnType<typeof make>
