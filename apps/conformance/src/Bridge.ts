@@ -13,7 +13,8 @@ import { OrderStore, PosSource, StoreDirectory, StoreId, type StoreSettings, Tok
 import { SimServer } from "@posbridge/pos-testkit"
 import { OutboxWorker } from "@posbridge/server"
 import { ShipStationRoutes } from "@posbridge/shipstation"
-import { Simulator as HeartlandSimulator, adapter as heartland } from "@posbridge/source-heartland"
+import { adapter as heartland } from "@posbridge/source-heartland"
+import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 
 export type Mutation = "stamp" | "offset"

@@ -10,7 +10,7 @@
 import { HttpClient } from "@effect/platform"
 import { TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
-import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland"
+import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
 import { Simulator as LightspeedSimulator } from "@posbridge/source-lightspeed/testing"
 import { Context, Duration, Effect, Option, Redacted, Ref } from "effect"
 import type * as Config from "./Config.js"
