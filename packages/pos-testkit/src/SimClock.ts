@@ -228,5 +228,5 @@ export class SimClock implements Clock.Clock {
 
 export const make = (options: Options = {}): SimClock => new SimClock(options)
 
-/** Sets a new `SimClock` as the default `Clock` of everything built on this layer. */
-export const layer = (options: Options = {}): Layer.Layer<never> => Layer.setClock(make(options))
+/** Sets a new `SimClock`, created when the layer is built, as the default `Clock` of everything built on it. */
+export const layer = (options: Options = {}): Layer.Layer<never> => Layer.suspend(() => Layer.setClock(make(options)))

@@ -115,6 +115,15 @@ describe("SimClock", () => {
     })
   )
 
+  it.effect("as a layer it is the Clock of everything built on it", () =>
+    Effect.gen(function* () {
+      const now = yield* Effect.map(DateTime.now, DateTime.formatIso).pipe(
+        Effect.provide(SimClock.layer({ start, scale: 0 }))
+      )
+      expect(now).toBe("2024-03-01T10:00:00.000Z")
+    })
+  )
+
   it("refuses a negative or infinite scale", () => {
     expect(() => SimClock.make({ scale: -1 })).toThrow("scale must be a number ≥ 0")
     expect(() => SimClock.make({ scale: Number.POSITIVE_INFINITY })).toThrow("scale must be a number ≥ 0")
