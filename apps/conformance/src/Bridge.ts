@@ -18,42 +18,26 @@ import {
   type StoreSettings,
   TokenVault
 } from "@posbridge/core"
-import { SimServer } from "@posbridge/pos-testkit"
+import { SimClock, SimServer } from "@posbridge/pos-testkit"
 import { OutboxWorker } from "@posbridge/server"
 import { ShipStationRoutes } from "@posbridge/shipstation"
-import { Simulator as HeartlandSimulator, adapter as heartland } from "@posbridge/source-heartland"
-import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import { adapter as heartland } from "@posbridge/source-heartland"
+import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
+import { Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 
 export type Mutation = "stamp" | "offset"
 
-/** A clock that stands still until told to move; sleeps still take real time (timeouts, backoff). */
+/** The bridge clock: stands still until a scenario moves it; sleeps still take real time (timeouts, backoff). */
 export interface BridgeClock {
   readonly now: () => number
   readonly set: (millis: number) => void
   readonly advance: (millis: number) => void
-  readonly clock: Clock.Clock
+  readonly clock: SimClock.SimClock
 }
 
 export const makeClock = (startMillis: number): BridgeClock => {
-  let now = startMillis
-  const real = Clock.make()
-  return {
-    now: () => now,
-    set: (millis) => {
-      now = millis
-    },
-    advance: (millis) => {
-      now += millis
-    },
-    clock: {
-      [Clock.ClockTypeId]: Clock.ClockTypeId,
-      unsafeCurrentTimeMillis: () => now,
-      currentTimeMillis: Effect.sync(() => now),
-      unsafeCurrentTimeNanos: () => BigInt(now) * 1_000_000n,
-      currentTimeNanos: Effect.sync(() => BigInt(now) * 1_000_000n),
-      sleep: (d) => real.sleep(d)
-    }
-  }
+  const clock = SimClock.make({ start: startMillis, scale: 0, sleeps: "base" })
+  return { now: () => clock.now, set: (millis) => clock.set(millis), advance: (millis) => clock.jump(millis), clock }
 }
 
 export interface StoreAccess {

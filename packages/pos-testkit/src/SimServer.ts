@@ -1,8 +1,8 @@
 /**
  * Running a simulator (an `@effect/platform` `HttpApp` or `HttpRouter`) in tests without a network: the
  * in-process client turns each `HttpClientRequest` into a web `Request`, runs the app in the calling fiber's
- * context (so `TestClock`, `SimClock` and the simulator's services are the test's own) and hands back the
- * response. Real listening servers belong to apps, with `@effect/platform-node`.
+ * context (so the `Clock`, a `TestClock` or a `SimClock`, and the simulator's services are the test's own) and
+ * hands back the response. Real listening servers belong to apps, with `@effect/platform-node`.
  *
  * @since 0.0.0
  */

@@ -9,7 +9,7 @@ import { SimServer } from "@posbridge/pos-testkit"
 import { DateTime, Effect, Option, Stream } from "effect"
 import * as HeartlandSource from "../src/HeartlandSource.js"
 import * as Settings from "../src/Settings.js"
-import * as Simulator from "../src/Simulator.js"
+import { Simulator } from "../src/testing/index.js"
 
 const orders = Number(process.env.ORDERS ?? 10_000)
 

@@ -2,8 +2,19 @@ import { describe, expect, it } from "@effect/vitest"
 import { MemoryOrderStore, type Order, OrderStore, PosSource, type ShipNotice } from "@posbridge/core"
 import { Faults } from "@posbridge/pos-testkit"
 import { DateTime, Effect, Option, Stream } from "effect"
-import * as Simulator from "../src/Simulator.js"
-import { collect, invoicesStore, ordersStore, seedSmall, sourceFor, storeId, withTime } from "./helpers.js"
+import { Simulator } from "../src/testing/index.js"
+import {
+  collect,
+  invoicesStore,
+  orderBy,
+  ordersStore,
+  shipment,
+  smallAccount,
+  sourceFor,
+  storeId,
+  withTime,
+  writeBackClock
+} from "./helpers.js"
 
 const orderIds = (batches: ReadonlyArray<PosSource.PullBatch>) =>
   batches.flatMap((b) => b.documents.map((d) => d.order.posRef))
@@ -12,13 +23,7 @@ const lastCursor = (batches: ReadonlyArray<PosSource.PullBatch>) => Option.fromN
 
 const notice = (overrides: Partial<ShipNotice.ShipNotice> = {}): ShipNotice.ShipNotice => ({
   storeId,
-  orderId: "1001",
-  orderNumber: "SO-1001",
-  carrier: "UPS",
-  service: "Ground",
-  trackingNumber: "1Z999AA10123456784",
-  shipDate: "2024-03-05",
-  items: [],
+  ...shipment,
   ...overrides
 })
 
@@ -62,16 +67,8 @@ describe("HeartlandSource against the simulator", () => {
 
   it.effect("resuming from the cursor re-reads only the overlap and picks up a re-saved order", () =>
     Effect.gen(function* () {
-      const sim = yield* Simulator.make()
-      const s = yield* seedSmall(sim.control)
-      for (let i = 0; i < 5; i++) {
-        yield* sim.control.addOrder({
-          customerId: s.ana.id,
-          shippingAddressId: s.anaHome.id,
-          lines: [{ itemId: s.mug.id, qty: 1, unitPrice: "8.00" }],
-          at: DateTime.unsafeMake(`2024-03-02T10:0${i}:00Z`)
-        })
-      }
+      const { sim, s } = yield* smallAccount()
+      for (let i = 0; i < 5; i++) yield* sim.control.addOrder(orderBy(s, "ana", `2024-03-02T10:0${i}:00Z`))
       const source = yield* sourceFor(sim, ordersStore, {}, { overlapMillis: 90_000 })
       const first = yield* collect(source)
       expect(orderIds(first)).toEqual(["1001", "1002", "1003", "1004", "1005"])
@@ -87,16 +84,9 @@ describe("HeartlandSource against the simulator", () => {
 
   it.effect("more orders sharing one updated_at than fit on a page are all read", () =>
     Effect.gen(function* () {
-      const sim = yield* Simulator.make()
-      const s = yield* seedSmall(sim.control)
-      for (let i = 0; i < 23; i++) {
-        yield* sim.control.addOrder({
-          customerId: s.bo.id,
-          shippingAddressId: s.boHome.id,
-          lines: [{ itemId: s.socks.id, qty: 2, unitPrice: "6.50" }],
-          at: "2024-03-02T12:00:00Z"
-        })
-      }
+      const { sim, s } = yield* smallAccount()
+      const pair = { lines: [{ itemId: s.socks.id, qty: 2, unitPrice: "6.50" }] }
+      for (let i = 0; i < 23; i++) yield* sim.control.addOrder(orderBy(s, "bo", "2024-03-02T12:00:00Z", pair))
       const source = yield* sourceFor(sim, ordersStore, { perPage: 5 })
       const ids = orderIds(yield* collect(source))
       expect(new Set(ids).size).toBe(23)
@@ -125,8 +115,7 @@ describe("HeartlandSource against the simulator", () => {
 
   it.effect("a rejected token fails the pull at once with an auth error naming the store", () =>
     Effect.gen(function* () {
-      const sim = yield* Simulator.make({ token: "new-token" })
-      yield* seedSmall(sim.control)
+      const { sim } = yield* smallAccount({ token: "new-token" })
       const source = yield* sourceFor(sim, ordersStore, { apiToken: "old-token" })
       const error = yield* Effect.flip(collect(source))
       expect(error).toBeInstanceOf(PosSource.PosSourceError)
@@ -140,14 +129,12 @@ describe("HeartlandSource against the simulator", () => {
 
   it.effect("a 429 is waited out for its Retry-After, then the pull succeeds", () =>
     Effect.gen(function* () {
-      const sim = yield* Simulator.make({ faults: Faults.scripted([Faults.rateLimited(30)]) })
-      const s = yield* seedSmall(sim.control)
-      yield* sim.control.addOrder({
-        customerId: s.ana.id,
-        shippingAddressId: s.anaHome.id,
-        lines: [{ itemId: s.boots.id, qty: 1, unitPrice: "120.00" }],
-        at: "2024-03-02T09:00:00Z"
-      })
+      const { sim, s } = yield* smallAccount({ faults: Faults.scripted([Faults.rateLimited(30)]) })
+      yield* sim.control.addOrder(
+        orderBy(s, "ana", "2024-03-02T09:00:00Z", {
+          lines: [{ itemId: s.boots.id, qty: 1, unitPrice: "120.00" }]
+        })
+      )
       const source = yield* sourceFor(sim)
       const started = yield* DateTime.now
       const batches = yield* withTime(collect(source))
@@ -214,25 +201,22 @@ describe("HeartlandSource against the simulator", () => {
 
   it.effect("invoices: complete is paid, void is cancelled, and lines come from the invoice", () =>
     Effect.gen(function* () {
-      const sim = yield* Simulator.make()
-      const s = yield* seedSmall(sim.control)
-      const order = yield* sim.control.addOrder({
-        customerId: s.ana.id,
-        shippingAddressId: s.anaHome.id,
-        lines: [
-          { itemId: s.boots.id, qty: 1, unitPrice: "120.00", tax: "9.60" },
-          { itemId: s.socks.id, qty: 3, unitPrice: "12.00" }
-        ],
-        shippingCharge: "5.99",
-        at: "2024-03-02T09:00:00Z"
-      })
+      const { sim, s } = yield* smallAccount()
+      const order = yield* sim.control.addOrder(
+        orderBy(s, "ana", "2024-03-02T09:00:00Z", {
+          lines: [
+            { itemId: s.boots.id, qty: 1, unitPrice: "120.00", tax: "9.60" },
+            { itemId: s.socks.id, qty: 3, unitPrice: "12.00" }
+          ],
+          shippingCharge: "5.99"
+        })
+      )
       const kept = yield* sim.control.completeToInvoice(order.id, { at: "2024-03-02T10:00:00Z" })
-      const other = yield* sim.control.addOrder({
-        customerId: s.bo.id,
-        shippingAddressId: s.boHome.id,
-        lines: [{ itemId: s.mug.id, qty: 1, unitPrice: "8.00" }],
-        at: "2024-03-02T09:30:00Z"
-      })
+      const other = yield* sim.control.addOrder(
+        orderBy(s, "bo", "2024-03-02T09:30:00Z", {
+          lines: [{ itemId: s.mug.id, qty: 1, unitPrice: "8.00" }]
+        })
+      )
       const voided = yield* sim.control.completeToInvoice(other.id, { at: "2024-03-02T10:05:00Z" })
       yield* sim.control.voidInvoice(voided.id, { at: "2024-03-02T11:00:00Z" })
       const source = yield* sourceFor(sim, invoicesStore)
@@ -253,16 +237,13 @@ describe("HeartlandSource against the simulator", () => {
 describe("write-back", () => {
   const setup = (writeBack: "custom-field" | "none" = "custom-field") =>
     Effect.gen(function* () {
-      // Heartland's clock when the write-back lands, after the order was created.
-      const sim = yield* Simulator.make({ clock: { now: Effect.succeed(DateTime.unsafeMake("2024-03-05T12:00:00Z")) } })
-      const s = yield* seedSmall(sim.control)
-      yield* sim.control.addOrder({
-        customerId: s.ana.id,
-        shippingAddressId: s.anaHome.id,
-        lines: [{ itemId: s.boots.id, qty: 1, unitPrice: "120.00" }],
-        custom: { gift_wrap: "yes" },
-        at: "2024-03-02T09:00:00Z"
-      })
+      const { sim, s } = yield* smallAccount({ clock: writeBackClock() })
+      yield* sim.control.addOrder(
+        orderBy(s, "ana", "2024-03-02T09:00:00Z", {
+          lines: [{ itemId: s.boots.id, qty: 1, unitPrice: "120.00" }],
+          custom: { gift_wrap: "yes" }
+        })
+      )
       const source = yield* sourceFor(sim, ordersStore, { writeBack })
       return { sim, source }
     })
@@ -345,14 +326,12 @@ describe("write-back", () => {
 
   it.effect("an invoice's tracking goes to the Sales Order it was completed from", () =>
     Effect.gen(function* () {
-      const sim = yield* Simulator.make()
-      const s = yield* seedSmall(sim.control)
-      const order = yield* sim.control.addOrder({
-        customerId: s.ana.id,
-        shippingAddressId: s.anaHome.id,
-        lines: [{ itemId: s.boots.id, qty: 1, unitPrice: "120.00" }],
-        at: "2024-03-02T09:00:00Z"
-      })
+      const { sim, s } = yield* smallAccount()
+      const order = yield* sim.control.addOrder(
+        orderBy(s, "ana", "2024-03-02T09:00:00Z", {
+          lines: [{ itemId: s.boots.id, qty: 1, unitPrice: "120.00" }]
+        })
+      )
       const invoice = yield* sim.control.completeToInvoice(order.id)
       const source = yield* sourceFor(sim, invoicesStore)
       const result = yield* source.recordShipment(notice({ orderId: String(invoice.id) }), Option.none())

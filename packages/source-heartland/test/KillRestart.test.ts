@@ -6,7 +6,7 @@ import { OrderStore, type PosSource } from "@posbridge/core"
 import { Faults } from "@posbridge/pos-testkit"
 import { SqliteStore } from "@posbridge/store-sql"
 import { DateTime, Effect, Fiber, Option, Stream } from "effect"
-import * as Simulator from "../src/Simulator.js"
+import { Simulator } from "../src/testing/index.js"
 import { ordersStore, sourceFor, storeId } from "./helpers.js"
 
 const ref = { id: storeId, kind: "orders" as const }

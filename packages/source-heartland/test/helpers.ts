@@ -1,10 +1,10 @@
 import { HttpClient } from "@effect/platform"
 import { type PosSource, StoreId } from "@posbridge/core"
-import { SimServer } from "@posbridge/pos-testkit"
+import { SimClock, SimServer } from "@posbridge/pos-testkit"
 import { Chunk, DateTime, Effect, Fiber, Option, Stream, TestClock } from "effect"
 import * as HeartlandSource from "../src/HeartlandSource.js"
 import * as Settings from "../src/Settings.js"
-import type * as Simulator from "../src/Simulator.js"
+import { Simulator } from "../src/testing/index.js"
 
 export const storeId = StoreId.StoreId.make("heartland-test")
 export const ordersStore = { id: storeId, documentKind: "orders" as const }
@@ -55,31 +55,70 @@ export const withTime = <A, E>(effect: Effect.Effect<A, E>) =>
     return yield* Fiber.join(fiber)
   })
 
-/** A small account: two customers (one address each), three items. */
+/** A small account: three items, two customers with a home address each. The fixtures are recorded on it too. */
 export const seedSmall = (control: Simulator.Control) =>
   Effect.gen(function* () {
-    const boots = yield* control.addItem({ publicId: "BOOT-42", description: "Trail boot, size 42" })
+    const boots = yield* control.addItem({
+      publicId: "BOOT-42",
+      description: "Trail boot, size 42",
+      upc: "012345678905"
+    })
     const socks = yield* control.addItem({ publicId: "SOCK-M", description: "Wool socks (M)" })
     const mug = yield* control.addItem({ publicId: "MUG-1", description: "Camp mug" })
-    const ana = yield* control.addCustomer({ firstName: "Ana", lastName: "García", email: "ana@example.com" })
-    const anaHome = yield* control.addAddress(ana.id, {
-      first_name: "Ana",
-      last_name: "García",
-      line_1: "12 Main St",
-      city: "Portland",
-      state: "OR",
-      postal_code: "97205",
-      country: "US"
-    })
-    const bo = yield* control.addCustomer({ firstName: "Bo", lastName: "Søren" })
-    const boHome = yield* control.addAddress(bo.id, {
-      first_name: "Bo",
-      last_name: "Søren",
-      line_1: "1 Elm Rd",
-      city: "Austin",
-      state: "TX",
-      postal_code: "78701",
-      country: "US"
-    })
+    const { customer: ana, address: anaHome } = yield* Simulator.addCustomerWithAddress(
+      control,
+      { firstName: "Ana", lastName: "García", email: "ana@example.com" },
+      {
+        line_1: "12 Main St",
+        line_2: "Apt 3",
+        city: "Portland",
+        state: "OR",
+        postal_code: "97205",
+        country: "US",
+        phone: "503-555-0100"
+      }
+    )
+    const { customer: bo, address: boHome } = yield* Simulator.addCustomerWithAddress(
+      control,
+      { firstName: "Bo", lastName: "Lind" },
+      { line_1: "1 Elm Rd", city: "Austin", state: "TX", postal_code: "78701", country: "US" }
+    )
     return { boots, socks, mug, ana, anaHome, bo, boHome }
   })
+
+export type Small = Effect.Effect.Success<ReturnType<typeof seedSmall>>
+
+/** A simulator holding the small account. */
+export const smallAccount = (options?: Simulator.Options) =>
+  Effect.gen(function* () {
+    const sim = yield* Simulator.make(options)
+    return { sim, s: yield* seedSmall(sim.control) }
+  })
+
+/** An order by Ana or Bo shipped to their home: one mug, unless `extra` says otherwise. */
+export const orderBy = (
+  s: Small,
+  who: "ana" | "bo",
+  at: DateTime.DateTime.Input,
+  extra: Partial<Simulator.OrderInput> = {}
+): Simulator.OrderInput => ({
+  customerId: s[who].id,
+  shippingAddressId: (who === "ana" ? s.anaHome : s.boHome).id,
+  lines: [{ itemId: s.mug.id, qty: 1, unitPrice: "8.00" }],
+  at,
+  ...extra
+})
+
+/** Heartland's clock when a write-back lands, after the orders were created: it stands at 2024-03-05T12:00Z. */
+export const writeBackClock = () => SimClock.make({ start: Date.parse("2024-03-05T12:00:00Z"), scale: 0 })
+
+/** The shipment of order 1001 the write-back tests and the write-back fixture send. */
+export const shipment = {
+  orderId: "1001",
+  orderNumber: "SO-1001",
+  carrier: "UPS",
+  service: "Ground",
+  trackingNumber: "1Z999AA10123456784",
+  shipDate: "2024-03-05",
+  items: []
+} as const

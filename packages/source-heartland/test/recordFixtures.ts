@@ -8,83 +8,35 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { HttpClient } from "@effect/platform"
 import { Faults, RecordedExchange, RecordingHttpClient, SimServer } from "@posbridge/pos-testkit"
-import { DateTime, Effect, Ref } from "effect"
-import * as Simulator from "../src/Simulator.js"
+import { Effect, Ref } from "effect"
+import { Simulator } from "../src/testing/index.js"
 import { type FixtureSettingsEncoded, run } from "./fixtureRun.js"
+import { orderBy, type Small, seedSmall, shipment, writeBackClock } from "./helpers.js"
 
 const dir = Path.join(import.meta.dirname, "..", "fixtures")
 const heartland = { baseUrl: "https://acme.retail.heartland.us", apiToken: RecordedExchange.REDACTED }
 const ordersStore = { id: "acme-heartland", documentKind: "orders" } as const
 const invoicesStore = { id: "acme-heartland", documentKind: "invoices" } as const
 const since = "2024-03-01T00:00:00.000Z"
-// Heartland's clock when the write-back lands.
-const clock = { now: Effect.succeed(DateTime.unsafeMake("2024-03-05T12:00:00Z")) }
+/** The common case: a pull of the orders store with the default settings. */
+const pullOrders: FixtureSettingsEncoded = { store: ordersStore, heartland, action: { _tag: "pull", since } }
 
 interface Scenario {
   readonly file: string
   readonly description: string
   readonly settings: FixtureSettingsEncoded
   readonly simulator?: Simulator.Options
-  readonly setup: (control: Simulator.Control, base: Base) => Effect.Effect<void>
+  /** The orders in the account, in order, before `setup` runs. */
+  readonly orders?: (base: Small) => ReadonlyArray<Simulator.OrderInput>
+  readonly setup?: (control: Simulator.Control, base: Small) => Effect.Effect<unknown>
 }
 
-interface Base {
-  readonly boots: Simulator.SimItem
-  readonly socks: Simulator.SimItem
-  readonly mug: Simulator.SimItem
-  readonly ana: Simulator.SimCustomer
-  readonly anaHome: Simulator.SimAddress
-  readonly bo: Simulator.SimCustomer
-  readonly boHome: Simulator.SimAddress
-}
+/** Ana's or Bo's order: one mug, 4.95 shipping, unless `extra` says otherwise. */
+const order = (b: Small, who: "ana" | "bo", at: string, extra: Partial<Simulator.OrderInput> = {}) =>
+  orderBy(b, who, at, { shippingCharge: "4.95", ...extra })
 
-const base = (control: Simulator.Control) =>
-  Effect.gen(function* () {
-    const boots = yield* control.addItem({
-      publicId: "BOOT-42",
-      description: "Trail boot, size 42",
-      upc: "012345678905"
-    })
-    const socks = yield* control.addItem({ publicId: "SOCK-M", description: "Wool socks (M)" })
-    const mug = yield* control.addItem({ publicId: "MUG-1", description: "Camp mug" })
-    const ana = yield* control.addCustomer({ firstName: "Ana", lastName: "García", email: "ana@example.com" })
-    const anaHome = yield* control.addAddress(ana.id, {
-      first_name: "Ana",
-      last_name: "García",
-      line_1: "12 Main St",
-      line_2: "Apt 3",
-      city: "Portland",
-      state: "OR",
-      postal_code: "97205",
-      country: "US",
-      phone: "503-555-0100"
-    })
-    const bo = yield* control.addCustomer({ firstName: "Bo", lastName: "Lind" })
-    const boHome = yield* control.addAddress(bo.id, {
-      first_name: "Bo",
-      last_name: "Lind",
-      line_1: "1 Elm Rd",
-      city: "Austin",
-      state: "TX",
-      postal_code: "78701",
-      country: "US"
-    })
-    return { boots, socks, mug, ana, anaHome, bo, boHome } satisfies Base
-  })
-
-const simple = (
-  b: Base,
-  who: "ana" | "bo",
-  at: string,
-  extra: Partial<Simulator.OrderInput> = {}
-): Simulator.OrderInput => ({
-  customerId: b[who].id,
-  shippingAddressId: (who === "ana" ? b.anaHome : b.boHome).id,
-  lines: [{ itemId: b.mug.id, qty: 1, unitPrice: "8.00" }],
-  shippingCharge: "4.95",
-  at,
-  ...extra
-})
+/** Adds it. */
+const addOrder = (control: Simulator.Control, ...args: Parameters<typeof order>) => control.addOrder(order(...args))
 
 const scenarios: ReadonlyArray<Scenario> = [
   {
@@ -92,49 +44,37 @@ const scenarios: ReadonlyArray<Scenario> = [
     description:
       "seven sales orders over three list pages of three: keyset paging by updated_at, lines per order, items and address books fetched once",
     settings: { store: ordersStore, heartland: { ...heartland, perPage: 3 }, action: { _tag: "pull", since } },
-    setup: (control, b) =>
-      Effect.forEach(
-        [0, 1, 2, 3, 4, 5, 6],
-        (i) => control.addOrder(simple(b, i % 2 === 0 ? "ana" : "bo", `2024-03-02T10:0${i}:00.000Z`)),
-        { discard: true }
-      )
+    orders: (b) => [0, 1, 2, 3, 4, 5, 6].map((i) => order(b, i % 2 === 0 ? "ana" : "bo", `2024-03-02T10:0${i}:00.000Z`))
   },
   {
     file: "empty-result.json",
     description: "no order changed since the look-back: one list request, no documents, the cursor stays at the start",
-    settings: { store: ordersStore, heartland, action: { _tag: "pull", since } },
-    setup: () => Effect.void
+    settings: pullOrders
   },
   {
     file: "several-lines-discount.json",
     description:
       "an order with three lines, one discounted: lines keep the original price, the discount is one adjustment line, totals are exact",
-    settings: { store: ordersStore, heartland, action: { _tag: "pull", since } },
-    setup: (control, b) =>
-      Effect.asVoid(
-        control.addOrder(
-          simple(b, "ana", "2024-03-02T09:15:00.000Z", {
-            lines: [
-              { itemId: b.boots.id, qty: 1, unitPrice: "120.00", tax: "9.60" },
-              { itemId: b.socks.id, qty: 3, unitPrice: "12.00", adjustedUnitPrice: "10.00", tax: "2.40" },
-              { itemId: b.mug.id, qty: 2, unitPrice: "8.00", tax: "1.28" }
-            ],
-            shippingCharge: "5.99"
-          })
-        )
-      )
+    settings: pullOrders,
+    orders: (b) => [
+      order(b, "ana", "2024-03-02T09:15:00.000Z", {
+        lines: [
+          { itemId: b.boots.id, qty: 1, unitPrice: "120.00", tax: "9.60" },
+          { itemId: b.socks.id, qty: 3, unitPrice: "12.00", adjustedUnitPrice: "10.00", tax: "2.40" },
+          { itemId: b.mug.id, qty: 2, unitPrice: "8.00", tax: "1.28" }
+        ],
+        shippingCharge: "5.99"
+      })
+    ]
   },
   {
     file: "no-shipping-address.json",
     description:
       "an order without a shipping address (in-store pickup) is emitted without a ship-to, so the export holds it back with a reason",
-    settings: { store: ordersStore, heartland, action: { _tag: "pull", since } },
-    setup: (control, b) =>
-      Effect.asVoid(
-        control.addOrder(
-          simple(b, "bo", "2024-03-02T11:00:00.000Z", { shippingAddressId: null, billingAddressId: b.boHome.id })
-        )
-      )
+    settings: pullOrders,
+    orders: (b) => [
+      order(b, "bo", "2024-03-02T11:00:00.000Z", { shippingAddressId: null, billingAddressId: b.boHome.id })
+    ]
   },
   {
     file: "voided-invoice.json",
@@ -142,8 +82,8 @@ const scenarios: ReadonlyArray<Scenario> = [
     settings: { store: invoicesStore, heartland, action: { _tag: "pull", since } },
     setup: (control, b) =>
       Effect.gen(function* () {
-        const kept = yield* control.addOrder(simple(b, "ana", "2024-03-02T09:00:00.000Z"))
-        const voided = yield* control.addOrder(simple(b, "bo", "2024-03-02T09:10:00.000Z"))
+        const kept = yield* addOrder(control, b, "ana", "2024-03-02T09:00:00.000Z")
+        const voided = yield* addOrder(control, b, "bo", "2024-03-02T09:10:00.000Z")
         yield* control.completeToInvoice(kept.id, { at: "2024-03-02T10:00:00.000Z" })
         const invoice = yield* control.completeToInvoice(voided.id, { at: "2024-03-02T10:10:00.000Z" })
         yield* control.voidInvoice(invoice.id, { at: "2024-03-02T12:00:00.000Z" })
@@ -164,8 +104,8 @@ const scenarios: ReadonlyArray<Scenario> = [
     },
     setup: (control, b) =>
       Effect.gen(function* () {
-        const first = yield* control.addOrder(simple(b, "ana", "2024-03-02T10:00:00.000Z"))
-        yield* control.addOrder(simple(b, "bo", "2024-03-02T10:30:00.000Z"))
+        const first = yield* addOrder(control, b, "ana", "2024-03-02T10:00:00.000Z")
+        yield* addOrder(control, b, "bo", "2024-03-02T10:30:00.000Z")
         yield* control.updateOrder(first.id, {
           shippingCharge: "0",
           lines: [{ itemId: b.mug.id, qty: 4, unitPrice: "8.00" }],
@@ -177,7 +117,7 @@ const scenarios: ReadonlyArray<Scenario> = [
     file: "unicode.json",
     description:
       "names, streets and item descriptions with accents, apostrophes, & and non-Latin letters pass through unchanged",
-    settings: { store: ordersStore, heartland, action: { _tag: "pull", since } },
+    settings: pullOrders,
     setup: (control) =>
       Effect.gen(function* () {
         const torch = yield* control.addItem({
@@ -210,9 +150,9 @@ const scenarios: ReadonlyArray<Scenario> = [
   {
     file: "rate-limited-then-success.json",
     description: "Heartland answers 429 with Retry-After: 2; the adapter waits and repeats the same request",
-    settings: { store: ordersStore, heartland, action: { _tag: "pull", since } },
+    settings: pullOrders,
     simulator: { faults: Faults.scripted([Faults.rateLimited(2)]) },
-    setup: (control, b) => Effect.asVoid(control.addOrder(simple(b, "ana", "2024-03-02T10:00:00.000Z")))
+    orders: (b) => [order(b, "ana", "2024-03-02T10:00:00.000Z")]
   },
   {
     file: "statuses.json",
@@ -225,11 +165,11 @@ const scenarios: ReadonlyArray<Scenario> = [
     },
     setup: (control, b) =>
       Effect.gen(function* () {
-        yield* control.addOrder(simple(b, "ana", "2024-03-02T10:00:00.000Z", { status: "pending" }))
-        yield* control.addOrder(simple(b, "bo", "2024-03-02T10:01:00.000Z", { status: "open" }))
-        const closed = yield* control.addOrder(simple(b, "ana", "2024-03-02T10:02:00.000Z"))
+        yield* addOrder(control, b, "ana", "2024-03-02T10:00:00.000Z", { status: "pending" })
+        yield* addOrder(control, b, "bo", "2024-03-02T10:01:00.000Z", { status: "open" })
+        const closed = yield* addOrder(control, b, "ana", "2024-03-02T10:02:00.000Z")
         yield* control.completeToInvoice(closed.id, { at: "2024-03-02T10:03:00.000Z" })
-        yield* control.addOrder(simple(b, "bo", "2024-03-02T10:04:00.000Z", { status: "canceled" }))
+        yield* addOrder(control, b, "bo", "2024-03-02T10:04:00.000Z", { status: "canceled" })
       })
   },
   {
@@ -241,35 +181,27 @@ const scenarios: ReadonlyArray<Scenario> = [
       heartland,
       action: {
         _tag: "writeBack",
-        notice: {
-          storeId: "acme-heartland",
-          orderId: "1001",
-          orderNumber: "SO-1001",
-          carrier: "UPS",
-          service: "Ground",
-          trackingNumber: "1Z999AA10123456784",
-          shipDate: "2024-03-05",
-          items: []
-        }
+        notice: { storeId: "acme-heartland", ...shipment }
       }
     },
-    simulator: { clock },
-    setup: (control, b) =>
-      Effect.asVoid(control.addOrder(simple(b, "ana", "2024-03-02T10:00:00.000Z", { custom: { gift_wrap: "yes" } })))
+    simulator: { clock: writeBackClock() },
+    orders: (b) => [order(b, "ana", "2024-03-02T10:00:00.000Z", { custom: { gift_wrap: "yes" } })]
   },
   {
     file: "token-rejected.json",
     description: "Heartland rejects the API token with 401: the pull stops at once with an auth error (no retry)",
-    settings: { store: ordersStore, heartland, action: { _tag: "pull", since } },
+    settings: pullOrders,
     simulator: { token: "a-different-token" },
-    setup: (control, b) => Effect.asVoid(control.addOrder(simple(b, "ana", "2024-03-02T10:00:00.000Z")))
+    orders: (b) => [order(b, "ana", "2024-03-02T10:00:00.000Z")]
   }
 ]
 
 const record = (scenario: Scenario) =>
   Effect.gen(function* () {
     const sim = yield* Simulator.make({ token: "replayed-token", ...scenario.simulator })
-    yield* scenario.setup(sim.control, yield* base(sim.control))
+    const base = yield* seedSmall(sim.control)
+    yield* Effect.forEach(scenario.orders?.(base) ?? [], sim.control.addOrder, { discard: true })
+    if (scenario.setup !== undefined) yield* scenario.setup(sim.control, base)
     const into = yield* Ref.make<ReadonlyArray<RecordedExchange.Exchange>>([])
     const client = RecordingHttpClient.wrap(yield* SimServer.makeClient(sim.app), into, {
       keepHeaders: ["retry-after"]

@@ -5,9 +5,9 @@
  *
  *   pnpm bench [-- --scale 10 --sales 10000]
  */
+import { SimClock } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
-import * as ScaledClock from "../src/ScaledClock.js"
-import * as Simulator from "../src/Simulator.js"
+import { Simulator } from "../src/testing/index.js"
 import { connected, pullAll } from "../test/helpers.js"
 
 const arg = (name: string, fallback: number) => {
@@ -51,4 +51,4 @@ const main = Effect.gen(function* () {
   if (stats.rateLimited > 0 || ratio < 0.9) process.exitCode = 1
 })
 
-Effect.runPromise(Effect.withClock(main, ScaledClock.make(scale)))
+Effect.runPromise(Effect.withClock(main, SimClock.make({ scale })))

@@ -6,13 +6,25 @@ import { SimServer } from "@posbridge/pos-testkit"
 import { Effect, Exit, Option, Redacted } from "effect"
 import * as LightspeedSource from "../src/LightspeedSource.js"
 import * as OAuth from "../src/OAuth.js"
-import * as ScaledClock from "../src/ScaledClock.js"
 import * as Settings from "../src/Settings.js"
-import * as Simulator from "../src/Simulator.js"
-import { line, makeVault, person, pullAll, settings, storeSettings } from "./helpers.js"
+import { Simulator } from "../src/testing/index.js"
+import { fast, line, makeVault, person, pullAll, settings, storeSettings } from "./helpers.js"
 
-const fast = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withClock(effect, ScaledClock.make(100))
 const redirectUri = "https://posbridge.example/lightspeed/callback"
+
+/** The adapter as the server builds it (default options), with a refresh token the simulator just granted. */
+const authorizedSource = (sim: Simulator.Simulator) =>
+  Effect.gen(function* () {
+    const http = yield* SimServer.makeClient(sim.app)
+    const vault = yield* makeVault
+    return yield* LightspeedSource.make(
+      storeSettings("invoices"),
+      settings({ refreshToken: Redacted.make(yield* sim.control.grant()) })
+    ).pipe(
+      Effect.provideService(HttpClient.HttpClient, http),
+      Effect.provideService(TokenVault.TokenVault, vault.service)
+    )
+  })
 
 describe("Lightspeed OAuth", () => {
   it.live("authorize → callback → code exchange stores the refresh token, and the store can then sync", () =>
@@ -148,15 +160,7 @@ describe("Lightspeed OAuth", () => {
       Effect.gen(function* () {
         const sim = yield* Simulator.make({ accountId: "12345", accessTokenTtlSeconds: 120 })
         yield* sim.control.addSale({ customer: person("Ada", "L"), lines: [line("A", 1)] })
-        const http = yield* SimServer.makeClient(sim.app)
-        const vault = yield* makeVault
-        const source = yield* LightspeedSource.make(
-          storeSettings("invoices"),
-          settings({ refreshToken: Redacted.make(yield* sim.control.grant()) })
-        ).pipe(
-          Effect.provideService(HttpClient.HttpClient, http),
-          Effect.provideService(TokenVault.TokenVault, vault.service)
-        )
+        const source = yield* authorizedSource(sim)
         yield* pullAll(source)
         yield* Effect.sleep("90 seconds")
         yield* pullAll(source)
@@ -171,15 +175,7 @@ describe("Lightspeed OAuth", () => {
     fast(
       Effect.gen(function* () {
         const sim = yield* Simulator.make({ accountId: "12345" })
-        const http = yield* SimServer.makeClient(sim.app)
-        const vault = yield* makeVault
-        const source = yield* LightspeedSource.make(
-          storeSettings("invoices"),
-          settings({ refreshToken: Redacted.make(yield* sim.control.grant()) })
-        ).pipe(
-          Effect.provideService(HttpClient.HttpClient, http),
-          Effect.provideService(TokenVault.TokenVault, vault.service)
-        )
+        const source = yield* authorizedSource(sim)
         yield* sim.control.revokeGrant
         const exit = yield* Effect.exit(pullAll(source))
         expect(Exit.isFailure(exit) && String(exit.cause)).toContain("must be authorized again")

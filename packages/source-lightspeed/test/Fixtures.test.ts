@@ -4,8 +4,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { SourceDocument } from "@posbridge/core"
 import { RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
 import { Effect, Exit, Schema } from "effect"
-import * as ScaledClock from "../src/ScaledClock.js"
 import { FixtureSettings, run } from "./fixtureScenarios.js"
+import { fast } from "./helpers.js"
 
 const dir = join(import.meta.dirname, "..", "fixtures")
 const files = readdirSync(dir)
@@ -21,7 +21,7 @@ const replay = (fixture: RecordedExchange.Fixture) =>
   }).pipe(
     Effect.provide(ReplayHttpClient.layer(fixture.exchanges, { checkOnClose: false })),
     // Retry-After and backoff sleeps pass 100 times faster.
-    Effect.withClock(ScaledClock.make(100))
+    fast
   )
 
 describe("recorded Lightspeed fixtures", () => {

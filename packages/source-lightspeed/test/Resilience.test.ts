@@ -4,14 +4,8 @@ import { ContentHash, MemoryOrderStore, OrderStore, type PosSource, ShipNotice, 
 import { Faults } from "@posbridge/pos-testkit"
 import { DateTime, Effect, Option } from "effect"
 import * as Cursor from "../src/Cursor.js"
-import * as ScaledClock from "../src/ScaledClock.js"
-import * as Simulator from "../src/Simulator.js"
-import { connected, latest, line, orderOf, person, pullAll } from "./helpers.js"
-
-const scaled =
-  (scale: number) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.withClock(effect, ScaledClock.make(scale))
+import { Simulator } from "../src/testing/index.js"
+import { connected, latest, line, orderOf, person, pullAll, scaled } from "./helpers.js"
 
 const fingerprint = (batches: ReadonlyArray<PosSource.PullBatch>) =>
   new Map([...latest(batches)].map(([ref, doc]) => [ref, `${ContentHash.ofOrder(doc.order)}|${doc.exclude ?? ""}`]))

@@ -6,9 +6,8 @@ import { ContentHash, OrderStore } from "@posbridge/core"
 import { Faults } from "@posbridge/pos-testkit"
 import { SqliteStore } from "@posbridge/store-sql"
 import { Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
-import * as ScaledClock from "../src/ScaledClock.js"
-import * as Simulator from "../src/Simulator.js"
-import { connected, latest, pullAll, since } from "./helpers.js"
+import { Simulator } from "../src/testing/index.js"
+import { connected, fast, latest, pullAll, since } from "./helpers.js"
 
 describe("resuming a Lightspeed sync from the SQL store", () => {
   it.live(
@@ -80,7 +79,7 @@ describe("resuming a Lightspeed sync from the SQL store", () => {
         yield* check
         // Every document was inserted exactly once across all the killed and resumed runs.
         expect(inserted).toBe(truth.size)
-      }).pipe(Effect.scoped, Effect.withClock(ScaledClock.make(100))),
+      }).pipe(Effect.scoped, fast),
     60_000
   )
 })

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import * as ScaledClock from "../src/ScaledClock.js"
-import { connected, latest, line, orderOf, person, pullAll } from "./helpers.js"
-
-const fast = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withClock(effect, ScaledClock.make(100))
+import { connected, fast, latest, line, orderOf, person, pullAll } from "./helpers.js"
 
 describe("LightspeedSource against the simulator", () => {
   it.live("a backfill emits every completed sale once, with lines, customer and ship-to", () =>

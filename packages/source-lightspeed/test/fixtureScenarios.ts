@@ -9,7 +9,7 @@ import { ShipNotice, SourceDocument, type StoreSettings, TokenVault } from "@pos
 import { Chunk, DateTime, Effect, Option, Redacted, Schema, Stream } from "effect"
 import * as LightspeedSource from "../src/LightspeedSource.js"
 import type * as Settings from "../src/Settings.js"
-import type * as Simulator from "../src/Simulator.js"
+import type { Simulator } from "../src/testing/index.js"
 import { settings as baseSettings, line, makeVault, person, storeSettings } from "./helpers.js"
 
 export const FixtureSettings = Schema.Struct({
@@ -33,7 +33,9 @@ export interface Scenario {
   readonly description: string
   readonly settings: FixtureSettings
   readonly simulator?: Partial<Simulator.Options>
-  readonly setup: (control: Simulator.Control) => Effect.Effect<void>
+  /** The Sales in the account, in order, before `setup` runs. */
+  readonly sales?: ReadonlyArray<Simulator.SaleInput>
+  readonly setup?: (control: Simulator.Control) => Effect.Effect<void>
   /** Events between requests while recording (e.g. a token revoked after the first page). */
   readonly wrapHttp?: (http: HttpClient.HttpClient, control: Simulator.Control) => HttpClient.HttpClient
 }
@@ -44,50 +46,56 @@ const invoices = { id: "shop-1", documentKind: "invoices" } as const
 const orders = { id: "shop-1", documentKind: "orders" } as const
 const pull = { since }
 
-const addMany = (control: Simulator.Control, n: number) =>
-  Effect.forEach(
-    Array.from({ length: n }, (_, i) => i),
-    (i) => control.addSale({ customer: person("Ada", `Lovelace${i}`), lines: [line(`SKU${i}`, 1, "9.99")] }),
-    { discard: true }
-  )
+/** `n` one-line Sales by Ada. */
+const many = (n: number): ReadonlyArray<Simulator.SaleInput> =>
+  Array.from({ length: n }, (_, i) => ({
+    customer: person("Ada", `Lovelace${i}`),
+    lines: [line(`SKU${i}`, 1, "9.99")]
+  }))
+
+/** Ada's sale (one line), then a minute later `change` to it, so the change has a time of its own. */
+const adaThenLater = (
+  control: Simulator.Control,
+  sale: Partial<Simulator.SaleInput>,
+  change: (ids: { readonly saleID: number; readonly quoteID: number }) => Effect.Effect<unknown>
+) =>
+  Effect.gen(function* () {
+    const ids = yield* control.addSale({ customer: person("Ada", "Lovelace"), lines: [line("A", 1)], ...sale })
+    yield* Effect.sleep("1 minute")
+    yield* change(ids)
+  })
 
 export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "single-object",
     description: 'One result: Lightspeed answers "Sale":{…} (an object), with one SaleLine as an object too.',
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) => Effect.asVoid(c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("TEE-M", 1, "19.99")] }))
+    sales: [{ customer: person("Ada", "Lovelace"), lines: [line("TEE-M", 1, "19.99")] }]
   },
   {
     name: "several-array",
     description: 'Several results: "Sale":[…], lines as arrays, string scalars and money like "317.1".',
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) =>
-      Effect.gen(function* () {
-        yield* c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("A", 2, "100.05"), line("B", 1, "93.5")] })
-        yield* c.addSale({
-          customer: person("Grace", "Hopper"),
-          shipTo: person("Alan", "Turing"),
-          lines: [line("C", 3, "0.99")]
-        })
-        yield* c.addSale({ customer: person("Edsger", "Dijkstra"), lines: [line("D", 1, "317.1")] })
-      })
+    sales: [
+      { customer: person("Ada", "Lovelace"), lines: [line("A", 2, "100.05"), line("B", 1, "93.5")] },
+      { customer: person("Grace", "Hopper"), shipTo: person("Alan", "Turing"), lines: [line("C", 3, "0.99")] },
+      { customer: person("Edsger", "Dijkstra"), lines: [line("D", 1, "317.1")] }
+    ]
   },
   {
     name: "empty-containers",
     description: 'Empty containers arrive as "": a customer without addresses, phones or e-mails, no notes, no lines.',
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) =>
-      Effect.gen(function* () {
-        yield* c.addSale({ customer: person("Nobody", "Home", false), lines: [line("A", 1)] })
-        yield* c.addSale({ customer: person("Empty", "Sale", false), lines: [] })
-      })
+    sales: [
+      { customer: person("Nobody", "Home", false), lines: [line("A", 1)] },
+      { customer: person("Empty", "Sale", false), lines: [] }
+    ]
   },
   {
     name: "three-page-walk",
     description: 'limit=2 over 5 Sales: three pages, following @attributes.next until it is "".',
     settings: { store: invoices, lightspeed: { ...lightspeed, pageLimit: 2 }, pull },
-    setup: (c) => addMany(c, 5)
+    sales: many(5)
   },
   {
     name: "rate-limited-then-ok",
@@ -98,13 +106,13 @@ export const scenarios: ReadonlyArray<Scenario> = [
         script: [{ _tag: "RateLimited", retryAfterSeconds: 1, headers: { "x-ls-api-ratelimit-type": "bucket" } }]
       }
     },
-    setup: (c) => addMany(c, 2)
+    sales: many(2)
   },
   {
     name: "token-expired-mid-walk",
     description: "The access token dies after page 1: 401 access_denied, one refresh (rotated token), page 2 retried.",
     settings: { store: invoices, lightspeed: { ...lightspeed, pageLimit: 2 }, pull },
-    setup: (c) => addMany(c, 3),
+    sales: many(3),
     wrapHttp: (http, control) => {
       let apiCalls = 0
       return HttpClient.transform(http, (effect, request) =>
@@ -118,77 +126,58 @@ export const scenarios: ReadonlyArray<Scenario> = [
       "Orders = Quotes: a quote edited in Lightspeed gets a new saleID; the superseded Sale is skipped and the order keeps its quoteID.",
     settings: { store: orders, lightspeed, pull },
     setup: (c) =>
-      Effect.gen(function* () {
-        const { quoteID } = yield* c.addSale({
-          customer: person("Ada", "Lovelace"),
-          lines: [line("A", 1)],
-          quote: { notes: "Call before shipping" }
-        })
-        yield* Effect.sleep("1 minute")
-        yield* c.modifyQuote(quoteID, { lines: [line("A", 2), line("B", 1)] })
-        yield* c.addSale({ customer: person("Walk", "In"), lines: [line("Z", 1)] })
-      })
+      adaThenLater(c, { quote: { notes: "Call before shipping" } }, ({ quoteID }) =>
+        Effect.zipRight(
+          c.modifyQuote(quoteID, { lines: [line("A", 2), line("B", 1)] }),
+          c.addSale({ customer: person("Walk", "In"), lines: [line("Z", 1)] })
+        )
+      )
   },
   {
     name: "voided-sale",
     description: "A completed Sale voided afterwards is exported as cancelled.",
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) =>
-      Effect.gen(function* () {
-        const { saleID } = yield* c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("A", 1)] })
-        yield* Effect.sleep("1 minute")
-        yield* c.voidSale(saleID)
-      })
+    setup: (c) => adaThenLater(c, {}, ({ saleID }) => c.voidSale(saleID))
   },
   {
     name: "partial-refund",
     description:
       "A refund line (negative unitQuantity) reduces the shipped quantity; a fully refunded Sale is excluded.",
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) =>
-      Effect.gen(function* () {
-        yield* c.addSale({
-          customer: person("Ada", "Lovelace"),
-          lines: [line("A", 3, "10"), line("B", 1, "5"), line("A", -1, "10")]
-        })
-        yield* c.addSale({ customer: person("Grace", "Hopper"), lines: [line("A", 1, "10"), line("A", -1, "10")] })
-      })
+    sales: [
+      { customer: person("Ada", "Lovelace"), lines: [line("A", 3, "10"), line("B", 1, "5"), line("A", -1, "10")] },
+      { customer: person("Grace", "Hopper"), lines: [line("A", 1, "10"), line("A", -1, "10")] }
+    ]
   },
   {
     name: "walk-in-sale",
     description:
       "No ShipTo: the customer's address is used; an anonymous walk-in has no ship-to (held back at export with a reason).",
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) =>
-      Effect.gen(function* () {
-        yield* c.addSale({ customer: person("Ada", "Lovelace"), lines: [line("A", 1)] })
-        yield* c.addSale({ lines: [line("B", 1)] })
-      })
+    sales: [{ customer: person("Ada", "Lovelace"), lines: [line("A", 1)] }, { lines: [line("B", 1)] }]
   },
   {
     name: "unicode-and-ampersand",
     description: "Unicode and & in names, company and item descriptions survive unchanged.",
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) =>
-      Effect.asVoid(
-        c.addSale({
-          customer: { ...person("Zoë", "Ørsted-Müller"), company: "Smith & Sons «Café»" },
-          shipTo: { ...person("José", "Nuñez"), company: "Crème & Brûlée 東京" },
-          lines: [line("MUG&CO", 1, "12.5", "Mug & saucer — ☕"), line("TEE", 1, "20", 'T-shirt "Grüße"')]
-        })
-      )
+    sales: [
+      {
+        customer: { ...person("Zoë", "Ørsted-Müller"), company: "Smith & Sons «Café»" },
+        shipTo: { ...person("José", "Nuñez"), company: "Crème & Brûlée 東京" },
+        lines: [line("MUG&CO", 1, "12.5", "Mug & saucer — ☕"), line("TEE", 1, "20", 'T-shirt "Grüße"')]
+      }
+    ]
   },
   {
     name: "sale-150-lines",
     description: "One Sale with 150 lines: every line is kept.",
     settings: { store: invoices, lightspeed, pull },
-    setup: (c) =>
-      Effect.asVoid(
-        c.addSale({
-          customer: person("Ada", "Lovelace"),
-          lines: Array.from({ length: 150 }, (_, i) => line(`P${String(i).padStart(3, "0")}`, 1 + (i % 4), "1.05"))
-        })
-      )
+    sales: [
+      {
+        customer: person("Ada", "Lovelace"),
+        lines: Array.from({ length: 150 }, (_, i) => line(`P${String(i).padStart(3, "0")}`, 1 + (i % 4), "1.05"))
+      }
+    ]
   },
   {
     name: "write-back",
@@ -208,15 +197,14 @@ export const scenarios: ReadonlyArray<Scenario> = [
         items: []
       })
     },
-    setup: (c) =>
-      Effect.asVoid(
-        c.addSale({
-          customer: person("Ada", "Lovelace"),
-          shipTo: person("Grace", "Hopper"),
-          lines: [line("A", 1)],
-          internalNote: "Gift wrap please"
-        })
-      )
+    sales: [
+      {
+        customer: person("Ada", "Lovelace"),
+        shipTo: person("Grace", "Hopper"),
+        lines: [line("A", 1)],
+        internalNote: "Gift wrap please"
+      }
+    ]
   }
 ]
 

@@ -8,11 +8,11 @@ import {
   type StoreSettings,
   TokenVault
 } from "@posbridge/core"
-import { SimServer } from "@posbridge/pos-testkit"
+import { SimClock, SimServer } from "@posbridge/pos-testkit"
 import { Chunk, DateTime, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as LightspeedSource from "../src/LightspeedSource.js"
 import * as Settings from "../src/Settings.js"
-import * as Simulator from "../src/Simulator.js"
+import { Simulator } from "../src/testing/index.js"
 
 export interface VaultEvent {
   readonly _tag: "set"
@@ -88,6 +88,15 @@ export const connected = (options: {
     )
     return { sim, http, vault, store, settings: conf, ...internals }
   })
+
+/** Runs `effect` (the simulator and the adapter alike) on a clock `scale` times faster than real time. */
+export const scaled =
+  (scale: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.withClock(effect, SimClock.make({ scale }))
+
+/** Hours of bucket, token and Retry-After time in seconds. */
+export const fast = scaled(100)
 
 export const since = DateTime.unsafeMake("2020-01-01T00:00:00Z")
 

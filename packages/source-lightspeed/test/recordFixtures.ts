@@ -8,10 +8,9 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { SourceDocument } from "@posbridge/core"
-import { RecordedExchange, RecordingHttpClient, SimServer } from "@posbridge/pos-testkit"
+import { RecordedExchange, RecordingHttpClient, SimClock, SimServer } from "@posbridge/pos-testkit"
 import { Effect, Ref, Schema } from "effect"
-import * as ScaledClock from "../src/ScaledClock.js"
-import * as Simulator from "../src/Simulator.js"
+import { Simulator } from "../src/testing/index.js"
 import { FixtureSettings, run, scenarios } from "./fixtureScenarios.js"
 
 const keepHeaders = [
@@ -27,7 +26,8 @@ const keepHeaders = [
 const record = Effect.forEach(scenarios, (scenario) =>
   Effect.gen(function* () {
     const sim = yield* Simulator.make({ accountId: "12345", ...scenario.simulator })
-    yield* scenario.setup(sim.control)
+    yield* Effect.forEach(scenario.sales ?? [], sim.control.addSale, { discard: true })
+    if (scenario.setup !== undefined) yield* scenario.setup(sim.control)
     const refresh = yield* sim.control.grant()
     const inner = yield* SimServer.makeClient(sim.app)
     const wrapped = scenario.wrapHttp === undefined ? inner : scenario.wrapHttp(inner, sim.control)
@@ -52,4 +52,4 @@ const record = Effect.forEach(scenarios, (scenario) =>
   })
 )
 
-Effect.runPromise(Effect.withClock(record, ScaledClock.make(100, { startMillis: Date.UTC(2024, 5, 1, 12) })))
+Effect.runPromise(Effect.withClock(record, SimClock.make({ scale: 100, start: Date.UTC(2024, 5, 1, 12) })))

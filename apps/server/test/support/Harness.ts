@@ -9,8 +9,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Simulator as Heartland } from "@posbridge/source-heartland"
-import { Simulator as Lightspeed } from "@posbridge/source-lightspeed"
+import { Simulator as Heartland } from "@posbridge/source-heartland/testing"
+import { Simulator as Lightspeed } from "@posbridge/source-lightspeed/testing"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 
 const serverDir = new URL("../..", import.meta.url).pathname

@@ -1,0 +1,5 @@
+/**
+ * Test aids of the Lightspeed adapter: the simulator of a Lightspeed Retail account. Not part of the adapter's
+ * main entry; production code imports it only for the server's demo.
+ */
+export * as Simulator from "./Simulator.js"
