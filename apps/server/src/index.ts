@@ -1,8 +1,6 @@
-export * as ClockCheck from "./ClockCheck.js"
 export * as Config from "./Config.js"
 export * as Demo from "./Demo.js"
 export * as Explain from "./Explain.js"
 export * as Http from "./Http.js"
-export * as OutboxWorker from "./OutboxWorker.js"
 export * as Server from "./Server.js"
 export * as Stores from "./Stores.js"
