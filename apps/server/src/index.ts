@@ -1,6 +1,7 @@
+export * as AdminRoutes from "./AdminRoutes.js"
 export * as Config from "./Config.js"
 export * as Demo from "./Demo.js"
 export * as Explain from "./Explain.js"
-export * as Http from "./Http.js"
+export * as HealthRoutes from "./HealthRoutes.js"
 export * as Server from "./Server.js"
 export * as Stores from "./Stores.js"
