@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     projects: ["packages/*", "apps/*"],
-    reporters: ["default"]
+    reporters: ["default"],
+    globalSetup: ["tooling/vitest.globalSetup.ts"]
   }
 })

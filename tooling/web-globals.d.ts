@@ -103,6 +103,11 @@ declare global {
     new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }): TextDecoder
   }
 
+  // Timers are HTML's (WindowOrWorkerGlobalScope); the handle is opaque, a number on the web, an object in Node.
+  type TimerHandle = { readonly __timerHandle: unique symbol }
+  function setTimeout(handler: () => void, timeout?: number): TimerHandle
+  function clearTimeout(handle: TimerHandle | undefined): void
+
   function btoa(data: string): string
   function atob(data: string): string
 

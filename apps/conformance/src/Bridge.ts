@@ -19,10 +19,10 @@ import {
   TokenVault
 } from "@posbridge/core"
 import { SimClock, SimServer } from "@posbridge/pos-testkit"
-import { OutboxWorker } from "@posbridge/server"
 import { ShipStationRoutes } from "@posbridge/shipstation"
 import { adapter as heartland } from "@posbridge/source-heartland"
 import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
+import { OutboxWorker } from "@posbridge/sync"
 import { Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 
 export type Mutation = "stamp" | "offset"

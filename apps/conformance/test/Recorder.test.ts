@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { runNode, tempDir } from "@posbridge/e2e/Processes"
+import { heartlandSimulator, type RunningSimulator } from "@posbridge/e2e/Simulators"
 import { adapter as heartland } from "@posbridge/source-heartland"
 import { Effect } from "effect"
-import { heartlandSimulator, type RunningSimulator, tempDir } from "../../server/test/support/Harness.js"
 import * as AdapterConformance from "../src/AdapterConformance.js"
 import * as Recorder from "../src/Recorder.js"
 
@@ -139,25 +139,12 @@ describe("conformance record", () => {
     const dir = tempDir("record-cli")
     const out = join(dir, "cli.json")
     const args = ["record", "--adapter", "heartland", "--settings", writeSettings(dir, sim), "--out", out]
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "src/bin.ts", ...args, "--since", "2020-01-01T00:00:00Z"],
-      {
-        cwd: conformanceDir,
-        env: { ...process.env, RECORDER_TEST_HL_TOKEN: token },
-        stdio: ["ignore", "pipe", "pipe"]
-      }
-    )
-    let output = ""
-    child.stdout?.on("data", (d) => {
-      output += d
+    const r = await runNode(["--import", "tsx", "src/bin.ts", ...args, "--since", "2020-01-01T00:00:00Z"], {
+      cwd: conformanceDir,
+      env: { ...process.env, RECORDER_TEST_HL_TOKEN: token }
     })
-    child.stderr?.on("data", (d) => {
-      output += d
-    })
-    const status = await new Promise<number | null>((resolve) => child.once("exit", resolve))
-    expect(status, output).toBe(0)
-    expect(output).toContain(`wrote ${out}: `)
+    expect(r.status, r.all).toBe(0)
+    expect(r.all).toContain(`wrote ${out}: `)
     expect(readFileSync(out, "utf8")).not.toContain(token)
   }, 60_000)
 })

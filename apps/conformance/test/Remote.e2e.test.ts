@@ -1,39 +1,15 @@
-import { spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import {
-  freePort,
-  gauge,
-  heartlandSimulator,
-  type RunningServer,
-  type RunningSimulator,
-  startServer,
-  tempDir,
-  waitFor
-} from "../../server/test/support/Harness.js"
+import { freePort, runNode, tempDir, waitFor } from "@posbridge/e2e/Processes"
+import { gauge, type RunningServer, startServer } from "@posbridge/e2e/ServerProcess"
+import { heartlandSimulator, type RunningSimulator } from "@posbridge/e2e/Simulators"
 
 const conformanceDir = new URL("..", import.meta.url).pathname
 
 /** Runs the conformance CLI as a process without blocking this event loop (the simulator answers from here). */
-const runConformance = async (args: ReadonlyArray<string>) => {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", ...args], {
-    cwd: conformanceDir,
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let stdout = ""
-  let stderr = ""
-  child.stdout?.on("data", (d) => {
-    stdout += d
-  })
-  child.stderr?.on("data", (d) => {
-    stderr += d
-  })
-  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
-  const status = await new Promise<number | null>((resolve) => child.once("exit", resolve))
-  clearTimeout(timer)
-  return { status, stdout, stderr }
-}
+const runConformance = (args: ReadonlyArray<string>) =>
+  runNode(["--import", "tsx", "src/bin.ts", ...args], { cwd: conformanceDir })
 
 describe("conformance --url against the real server started as a process", () => {
   let sim: RunningSimulator

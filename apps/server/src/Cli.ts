@@ -2,9 +2,9 @@
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { OrderStore, OrderWindow, TokenVault } from "@posbridge/core"
+import { ClockCheck } from "@posbridge/shipstation"
 import { AdapterRegistry, SyncEngine } from "@posbridge/sync"
 import { Console, DateTime, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
-import * as ClockCheck from "./ClockCheck.js"
 import * as ConfigSource from "./ConfigSource.js"
 import * as Demo from "./Demo.js"
 import * as Explain from "./Explain.js"
@@ -88,12 +88,27 @@ const withStore = <A, E, R>(config: Option.Option<string>, f: (m: ConfigSource.M
     return yield* f(m).pipe(Effect.provide(Server.orderStoreLayer(m.config)))
   })
 
-const knownStore = (m: ConfigSource.Mode, storeId: string) =>
-  m.config.stores.some((s) => s.id === storeId)
-    ? Effect.void
+/** The configured store `storeId`, or the sentence saying which stores there are. */
+const findStore = (m: ConfigSource.Mode, storeId: string) => {
+  const entry = m.config.stores.find((s) => s.id === storeId)
+  return entry
+    ? Effect.succeed(entry)
     : Effect.fail(
         `There is no store "${storeId}" in ${m.config.source}. Known stores: ${m.config.stores.map((s) => s.id).join(", ") || "none"}.`
       )
+}
+
+const knownStore = (m: ConfigSource.Mode, storeId: string) => Effect.asVoid(findStore(m, storeId))
+
+/** A store of the configuration file (demo stores cannot be, `inDemo` says why) with the vault of its tokens. */
+const configuredStore = (config: Option.Option<string>, storeId: string, inDemo: string) =>
+  Effect.gen(function* () {
+    const m = yield* ConfigSource.mode(config)
+    if (m._tag === "Demo") return yield* Effect.fail(inDemo)
+    const entry = yield* findStore(m, storeId)
+    const vault = yield* Server.vaultFor(m.config)
+    return { entry, vault }
+  })
 
 const touch = Command.make("touch", { config: configOption, store: storeOption, order: orderOption }, (a) =>
   withStore(a.config, (m) =>
@@ -167,15 +182,11 @@ const add = Command.make(
   },
   (a) =>
     Effect.gen(function* () {
-      const m = yield* ConfigSource.mode(a.config)
-      if (m._tag === "Demo") {
-        return yield* Effect.fail(
-          "The demo's Lightspeed store is already connected to its simulator; add stores to a configuration file."
-        )
-      }
-      const entry = m.config.stores.find((s) => s.id === a.store)
-      if (!entry) return yield* knownStore(m, a.store)
-      const vault = yield* Server.vaultFor(m.config)
+      const { entry, vault } = yield* configuredStore(
+        a.config,
+        a.store,
+        "The demo's Lightspeed store is already connected to its simulator; add stores to a configuration file."
+      )
       const url = yield* LightspeedConnect.begin(entry, a.publicUrl).pipe(
         Effect.provideService(TokenVault.TokenVault, vault)
       )
@@ -204,15 +215,11 @@ const bar = (fraction: number, width = 24) => {
 
 const sync = Command.make("sync", { config: configOption, store: storeOption }, (a) =>
   Effect.gen(function* () {
-    const m = yield* ConfigSource.mode(a.config)
-    if (m._tag === "Demo") {
-      return yield* Effect.fail(
-        "Demo stores sync inside the running demo server every 10 seconds (or: curl -u admin:demo -X POST http://localhost:8080/admin/stores/STORE/sync)."
-      )
-    }
-    const entry = m.config.stores.find((s) => s.id === a.store)
-    if (!entry) return yield* knownStore(m, a.store)
-    const vault = yield* Server.vaultFor(m.config)
+    const { entry, vault } = yield* configuredStore(
+      a.config,
+      a.store,
+      "Demo stores sync inside the running demo server every 10 seconds (or: curl -u admin:demo -X POST http://localhost:8080/admin/stores/STORE/sync)."
+    )
     const registry = yield* Stores.make
     const applied = yield* Stores.apply(registry, [entry], {
       builtIns: ConfigSource.builtIns,

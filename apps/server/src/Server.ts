@@ -3,21 +3,21 @@
  * the sync engine, the outbox worker, the ShipStation endpoint and the operator routes on one HTTP server.
  */
 import { createServer } from "node:http"
-import { FileSystem, HttpClient, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { FileSystem, HttpClient, HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { type AdapterDescriptor, OrderStore, StoreDirectory, TokenVault } from "@posbridge/core"
-import { ShipStationRoutes } from "@posbridge/shipstation"
+import { ClockCheck, ShipStationRoutes } from "@posbridge/shipstation"
 import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
-import { SyncEngine, SyncStatus } from "@posbridge/sync"
+import { OutboxWorker, SyncEngine } from "@posbridge/sync"
 import { Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
-import * as ClockCheck from "./ClockCheck.js"
+import * as AdminRoutes from "./AdminRoutes.js"
 import * as Config from "./Config.js"
-import * as Http from "./Http.js"
+import * as HealthRoutes from "./HealthRoutes.js"
 import * as LightspeedConnect from "./LightspeedConnect.js"
-import * as OutboxWorker from "./OutboxWorker.js"
 import * as Stores from "./Stores.js"
 
-export interface Setup {
+/** What the server is started with: its configuration and how each store reaches its POS. */
+export interface ServerOptions {
   readonly config: Config.ServerConfig
   readonly builtIns: Readonly<Record<string, AdapterDescriptor.AdapterDescriptor>>
   /** Each store's HttpClient and TokenVault. */
@@ -36,11 +36,6 @@ export const orderStoreLayer = (config: Config.ServerConfig): Layer.Layer<OrderS
     ? SqliteStore.layer({ filename: config.database.file })
     : PgStore.layer({ url: config.database.url })
 
-/** Live warnings per store: settings warnings plus the ShipStation clock check. */
-export interface Warnings {
-  readonly clock: Ref.Ref<ReadonlyMap<string, string>>
-}
-
 const specs = (stores: ReadonlyMap<string, Stores.StoreRuntime>): ReadonlyArray<SyncEngine.StoreSpec> =>
   Array.from(stores.values(), (s) => ({
     settings: s.settings,
@@ -51,7 +46,7 @@ const specs = (stores: ReadonlyMap<string, Stores.StoreRuntime>): ReadonlyArray<
   }))
 
 /** Everything but the listening socket; `serve` adds the HTTP server. Scoped: closing it stops all fibers. */
-export const start = (setup: Setup) =>
+export const start = (options: ServerOptions) =>
   Effect.gen(function* () {
     const registry = yield* Stores.make
     const engine = yield* SyncEngine.SyncEngine
@@ -62,17 +57,17 @@ export const start = (setup: Setup) =>
     const applyConfig = (config: Config.ServerConfig) =>
       Effect.gen(function* () {
         const result = yield* Stores.apply(registry, config.stores, {
-          builtIns: setup.builtIns,
-          services: setup.services,
+          builtIns: options.builtIns,
+          services: options.services,
           configProblems: config.storeProblems
         })
         yield* engine.setStores(specs(yield* Ref.get(registry.stores)))
         return result
       })
-    yield* applyConfig(setup.config)
+    yield* applyConfig(options.config)
 
-    if (setup.reload) {
-      const { path, interval, env } = setup.reload
+    if (options.reload) {
+      const { path, interval, env } = options.reload
       const fs = yield* FileSystem.FileSystem
       let lastText = yield* fs.readFileString(path).pipe(Effect.orElseSucceed(() => ""))
       yield* Effect.gen(function* () {
@@ -80,7 +75,7 @@ export const start = (setup: Setup) =>
         if (text === lastText) return
         lastText = text
         const next = yield* Config.decodeFile(text, path).pipe(
-          Effect.flatMap((file) => Config.resolve(file, path, env, setup.config.dataDir)),
+          Effect.flatMap((file) => Config.resolve(file, path, env, options.config.dataDir)),
           Effect.either
         )
         if (next._tag === "Left") {
@@ -96,9 +91,9 @@ export const start = (setup: Setup) =>
 
     const outbox = OutboxWorker.run({
       sourceFor: Stores.sourceFor(registry),
-      maxAttempts: setup.config.outbox.maxAttempts,
-      initialBackoff: setup.config.outbox.initialBackoff,
-      maxBackoff: setup.config.outbox.maxBackoff
+      maxAttempts: options.config.outbox.maxAttempts,
+      initialBackoff: options.config.outbox.initialBackoff,
+      maxBackoff: options.config.outbox.maxBackoff
     })
     yield* Effect.forkScoped(outbox)
 
@@ -116,7 +111,7 @@ export const start = (setup: Setup) =>
         }
       }
       yield* Ref.set(clockWarnings, next)
-    }).pipe(Effect.repeat(Schedule.spaced(setup.clockCheckInterval ?? Duration.minutes(1))), Effect.forkScoped)
+    }).pipe(Effect.repeat(Schedule.spaced(options.clockCheckInterval ?? Duration.minutes(1))), Effect.forkScoped)
 
     yield* store.pruneSnapshots.pipe(
       Effect.catchAll((e) => Effect.logWarning("snapshot pruning failed", e)),
@@ -124,37 +119,26 @@ export const start = (setup: Setup) =>
       Effect.forkScoped
     )
 
-    const adminRoutes = HttpRouter.empty.pipe(
-      HttpRouter.get(
-        "/admin/status",
-        Http.status({ admin: setup.config.admin, stores: registry.stores, clockWarnings })
-      ),
-      HttpRouter.post(
-        "/admin/stores/:storeId/sync",
-        Effect.gen(function* () {
-          const denied = yield* Http.requireAdmin(setup.config.admin)
-          if (Option.isSome(denied)) return denied.value
-          const { storeId = "" } = yield* HttpRouter.params
-          const result = yield* engine.syncNow(storeId).pipe(Effect.either)
-          if (result._tag === "Left") return HttpServerResponse.text(`${result.left.message}\n`, { status: 404 })
-          return yield* HttpServerResponse.json(SyncStatus.encodeRunResult(result.right))
-        })
-      )
-    )
-
     const oauthRoutes = HttpRouter.empty.pipe(
       LightspeedConnect.callbackRoute({
         entryOf: (storeId) =>
           Effect.map(Ref.get(registry.stores), (m) => Option.map(Option.fromNullable(m.get(storeId)), (s) => s.entry)),
-        clientFor: (storeId) => Context.get(setup.services(storeId), HttpClient.HttpClient),
-        vault: Effect.sync(() => Context.get(setup.services(""), TokenVault.TokenVault)),
+        clientFor: (storeId) => Context.get(options.services(storeId), HttpClient.HttpClient),
+        vault: Effect.sync(() => Context.get(options.services(""), TokenVault.TokenVault)),
         connected: (storeId) => engine.syncNow(storeId).pipe(Effect.ignore)
       })
     )
 
     const routes = ShipStationRoutes.router().pipe(
-      HttpRouter.concat(Http.healthRoutes(ready)),
-      HttpRouter.concat(adminRoutes),
+      HttpRouter.concat(HealthRoutes.router(ready)),
+      HttpRouter.concat(
+        AdminRoutes.router({
+          admin: options.config.admin,
+          stores: registry.stores,
+          clockWarnings,
+          syncNow: engine.syncNow
+        })
+      ),
       HttpRouter.concat(oauthRoutes),
       HttpRouter.provideService(StoreDirectory.StoreDirectory, registry.directory),
       HttpRouter.provideService(OrderStore.OrderStore, store)
@@ -164,20 +148,20 @@ export const start = (setup: Setup) =>
   })
 
 /** Starts everything and listens on `config.port` until interrupted; shuts down gracefully. */
-export const serve = (setup: Setup) =>
+export const serve = (options: ServerOptions) =>
   Effect.gen(function* () {
-    const { routes } = yield* start(setup)
+    const { routes } = yield* start(options)
     yield* Layer.launch(
       // No request logger: ShipStation may put SS-Password in the query string.
       HttpServer.serve(routes).pipe(
         HttpServer.withLogAddress,
-        Layer.provide(NodeHttpServer.layer(createServer, { port: setup.config.port }))
+        Layer.provide(NodeHttpServer.layer(createServer, { port: options.config.port }))
       )
     )
   }).pipe(
     Effect.scoped,
-    Effect.provide(SyncEngine.layer(setup.sync ?? {})),
-    Effect.provide(orderStoreLayer(setup.config))
+    Effect.provide(SyncEngine.layer(options.sync ?? {})),
+    Effect.provide(orderStoreLayer(options.config))
   )
 
 /**

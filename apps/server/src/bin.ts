@@ -1,3 +1,8 @@
+/**
+ * The server's one entry point: `pnpm posbridge …` runs it with the arguments given, `pnpm start` with `serve`.
+ * An expected failure (a sentence for the operator, failed as a string) is printed alone with exit code 1;
+ * anything else is reported by `runMain`.
+ */
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
 import * as Cli from "./Cli.js"

@@ -2,11 +2,11 @@ import { createServer } from "node:http"
 import { HttpClient, HttpServer } from "@effect/platform"
 import { NodeFileSystem, NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { MemoryOrderStore, TokenVault } from "@posbridge/core"
+import { MemoryOrderStore, OrderWindow, TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as Heartland } from "@posbridge/source-heartland/testing"
 import { SyncEngine } from "@posbridge/sync"
-import { Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
+import { Context, DateTime, Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import * as Config from "../src/Config.js"
 import * as ConfigSource from "../src/ConfigSource.js"
 import * as Server from "../src/Server.js"
@@ -35,23 +35,9 @@ const configFile = {
 
 const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`
 
-/** `MM/dd/yyyy HH:mm` of an instant as a wall clock in `timeZone`. */
-const wallClock = (millis: number, timeZone: string) => {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit"
-    })
-      .formatToParts(new Date(millis))
-      .map((x) => [x.type, x.value])
-  )
-  return `${p.month}/${p.day}/${p.year} ${p.hour}:${p.minute}`
-}
+/** ShipStation's `MM/dd/yyyy HH:mm` of an instant read as a wall clock in `timeZone`. */
+const wallClock = (millis: number, timeZone: string) =>
+  OrderWindow.format(DateTime.unsafeMake(millis + DateTime.zonedOffset(DateTime.unsafeMakeZoned(millis, { timeZone }))))
 
 /** The server composition (Server.start) listening on a random port, with the clock check every 50 ms. */
 const startServer = Effect.gen(function* () {

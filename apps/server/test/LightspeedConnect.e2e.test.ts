@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { freePort, tempDir, waitFor } from "@posbridge/e2e/Processes"
+import { gauge, runCli, startServer } from "@posbridge/e2e/ServerProcess"
+import { lightspeedSimulator } from "@posbridge/e2e/Simulators"
 import { Effect } from "effect"
-import { freePort, gauge, lightspeedSimulator, runCli, startServer, tempDir, waitFor } from "./support/Harness.js"
 
 describe("connecting a Lightspeed store", () => {
   it("prints the authorization URL, takes the callback, stores the tokens encrypted and syncs the store", async () => {

@@ -1,18 +1,20 @@
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { OrderStore } from "@posbridge/core"
+import { freePort, waitFor } from "@posbridge/e2e/Processes"
+import { gauge, startServer, tempConfig } from "@posbridge/e2e/ServerProcess"
+import { heartlandSimulator } from "@posbridge/e2e/Simulators"
 import { SqliteStore } from "@posbridge/store-sql"
 import { Effect } from "effect"
-import { freePort, gauge, heartlandSimulator, startServer, tempDir, waitFor, writeConfig } from "./support/Harness.js"
 
 const orders = 800
 
 describe("a server killed mid-sync", () => {
   it("resumes from its committed cursor after 20 SIGKILLs, with no document lost or duplicated", async () => {
     const sim = await heartlandSimulator({ orders, token: "hl-token", seed: 5 })
-    const dir = tempDir("resume")
-    const config = join(dir, "config.json")
-    writeConfig(config, dir, [{ id: "shop", simulatorUrl: sim.url, token: "hl-token", syncIntervalSeconds: 5 }])
+    const { dir, config } = tempConfig("resume", [
+      { id: "shop", simulatorUrl: sim.url, token: "hl-token", syncIntervalSeconds: 5 }
+    ])
     const port = await freePort()
     let seed = 12345
     const random = () => {

@@ -3,21 +3,11 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { OrderStore } from "@posbridge/core"
+import { freePort, tempDir, waitFor } from "@posbridge/e2e/Processes"
+import { basic, gauge, runCli, serverEntry, startServer, tempConfig, writeConfig } from "@posbridge/e2e/ServerProcess"
+import { heartlandSimulator, type RunningSimulator } from "@posbridge/e2e/Simulators"
 import { SqliteStore } from "@posbridge/store-sql"
 import { Effect } from "effect"
-import {
-  basic,
-  freePort,
-  gauge,
-  heartlandSimulator,
-  type RunningSimulator,
-  runCli,
-  serverBundle,
-  startServer,
-  tempDir,
-  waitFor,
-  writeConfig
-} from "./support/Harness.js"
 
 const serverDir = new URL("..", import.meta.url).pathname
 
@@ -38,6 +28,14 @@ describe("the server as a process", () => {
   afterAll(async () => {
     await sim.close()
   })
+  /** Heartland stores fed by the shared simulator. */
+  const stores = (...ids: ReadonlyArray<string>) => ids.map((id) => ({ id, simulatorUrl: sim.url, token: "hl-token" }))
+  const exportStatus = async (url: string, storeId: string) =>
+    (
+      await fetch(`${url}/shipstation/${storeId}?action=export`, {
+        headers: { authorization: basic("ss", "ss-secret") }
+      })
+    ).status
 
   it("refuses a configuration with a bad field, naming its path, and exits non-zero", async () => {
     const dir = tempDir("badconfig")
@@ -55,7 +53,7 @@ describe("the server as a process", () => {
         ]
       })
     )
-    const r = spawnSync(process.execPath, [await serverBundle(), "serve", "--config", file], {
+    const r = spawnSync(process.execPath, [await serverEntry(), "serve", "--config", file], {
       cwd: serverDir,
       encoding: "utf8",
       timeout: 60_000
@@ -69,9 +67,7 @@ describe("the server as a process", () => {
   }, 90_000)
 
   it("answers a ship notice 200 only once it is durable: killed right after the answer, the notice is there", async () => {
-    const dir = tempDir("durable")
-    const config = join(dir, "config.json")
-    writeConfig(config, dir, [{ id: "shop", simulatorUrl: sim.url, token: "hl-token" }])
+    const { dir, config } = tempConfig("durable", stores("shop"))
     const port = await freePort()
     for (let round = 0; round < 3; round++) {
       const server = await startServer(config, port)
@@ -93,9 +89,7 @@ describe("the server as a process", () => {
   }, 240_000)
 
   it("finishes a ship notice that is in flight when it is asked to stop (SIGTERM)", async () => {
-    const dir = tempDir("graceful")
-    const config = join(dir, "config.json")
-    writeConfig(config, dir, [{ id: "shop", simulatorUrl: sim.url, token: "hl-token" }])
+    const { dir, config } = tempConfig("graceful", stores("shop"))
     const server = await startServer(config, await freePort())
     const body = shipNotice("SO-1002", "GRACE1")
     const { request } = await import("node:http")
@@ -135,9 +129,7 @@ describe("the server as a process", () => {
   }, 120_000)
 
   it("warns about a Heartland store that sends invoices, at start-up and in stores list", async () => {
-    const dir = tempDir("invoices")
-    const config = join(dir, "config.json")
-    writeConfig(config, dir, [{ id: "inv", simulatorUrl: sim.url, token: "hl-token" }])
+    const { config } = tempConfig("invoices", stores("inv"))
     const text = readFileSync(config, "utf8").replace('"documentKind": "orders"', '"documentKind": "invoices"')
     writeFileSync(config, text)
     const server = await startServer(config, await freePort())
@@ -150,9 +142,7 @@ describe("the server as a process", () => {
   }, 120_000)
 
   it("syncs one store from the command line with a progress bar", async () => {
-    const dir = tempDir("cli-sync")
-    const config = join(dir, "config.json")
-    writeConfig(config, dir, [{ id: "shop", simulatorUrl: sim.url, token: "hl-token" }])
+    const { dir, config } = tempConfig("cli-sync", stores("shop"))
     const r = await runCli(["sync", "--store", "shop", "--config", config])
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toContain("shop: succeeded, 30 documents")
@@ -161,26 +151,22 @@ describe("the server as a process", () => {
     expect(stored.documents).toBe(30)
   }, 120_000)
 
+  it("prints an expected command-line failure as its one sentence and exits 1", async () => {
+    const { config } = tempConfig("cli-failure", stores("shop"))
+    const r = await runCli(["touch", "--store", "nope", "--order", "1", "--config", config])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toBe(`There is no store "nope" in ${config}. Known stores: shop.\n`)
+  }, 120_000)
+
   it("starts a store added to the configuration file within one interval and stops a removed one", async () => {
-    const dir = tempDir("reload")
-    const config = join(dir, "config.json")
-    writeConfig(config, dir, [{ id: "first", simulatorUrl: sim.url, token: "hl-token" }])
+    const { dir, config } = tempConfig("reload", stores("first"))
     const server = await startServer(config, await freePort())
     try {
       await waitFor("the first store's documents", async () =>
         (await gauge(server.url, "posbridge_documents", "first")) === 30 ? true : undefined
       )
-      expect(
-        (
-          await fetch(`${server.url}/shipstation/second?action=export`, {
-            headers: { authorization: basic("ss", "ss-secret") }
-          })
-        ).status
-      ).toBe(404)
-      writeConfig(config, dir, [
-        { id: "first", simulatorUrl: sim.url, token: "hl-token" },
-        { id: "second", simulatorUrl: sim.url, token: "hl-token" }
-      ])
+      expect(await exportStatus(server.url, "second")).toBe(404)
+      writeConfig(config, dir, stores("first", "second"))
       // The file is re-read every 5 s and the store's interval is 5 s: its documents arrive within ~10 s.
       const started = Date.now()
       await waitFor(
@@ -189,13 +175,10 @@ describe("the server as a process", () => {
         20_000
       )
       expect(Date.now() - started).toBeLessThan(20_000)
-      writeConfig(config, dir, [{ id: "first", simulatorUrl: sim.url, token: "hl-token" }])
-      await waitFor("the removed store to be gone", async () => {
-        const r = await fetch(`${server.url}/shipstation/second?action=export`, {
-          headers: { authorization: basic("ss", "ss-secret") }
-        })
-        return r.status === 404 ? true : undefined
-      })
+      writeConfig(config, dir, stores("first"))
+      await waitFor("the removed store to be gone", async () =>
+        (await exportStatus(server.url, "second")) === 404 ? true : undefined
+      )
       expect(server.output()).toContain("store second: removed from the configuration, stopped")
       expect(server.output()).not.toContain("hl-token")
       expect(server.output()).not.toContain("ss-secret")

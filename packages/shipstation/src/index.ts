@@ -1,3 +1,4 @@
+export * as ClockCheck from "./ClockCheck.js"
 export * as Countries from "./Countries.js"
 export * as Credentials from "./Credentials.js"
 export * as ExportQuery from "./ExportQuery.js"

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { OrderStore } from "@posbridge/core"
-import { DateTime, Effect, Exit, Fiber, Option, Stream } from "effect"
+import type { SimClock } from "@posbridge/pos-testkit"
+import { DateTime, Effect, Exit, Fiber, Option, type Scope, Stream } from "effect"
 import * as AdapterRegistry from "../src/AdapterRegistry.js"
 import * as SyncEngine from "../src/SyncEngine.js"
 import { authError, makeFakePos, makeGauge, settings, transientError } from "./support/FakePos.js"
@@ -9,11 +10,27 @@ import { withVirtualClock } from "./support/VirtualClock.js"
 
 const gaps = (starts: ReadonlyArray<number>) => starts.slice(1).map((t, k) => t - starts[k]!)
 
-describe("SyncEngine failures", () => {
-  it.scoped("a failing store backs off exponentially up to the cap, and recovers on its interval", () =>
+/** A test of the engine, on the memory store, with every fiber on a virtual clock. */
+const onVirtualClock =
+  <E>(
+    options: SyncEngine.Options,
+    body: (
+      engine: SyncEngine.SyncEngineService,
+      clock: SimClock.SimClock
+    ) => Effect.Effect<void, E, SyncEngine.SyncEngine | OrderStore.OrderStore | Scope.Scope>
+  ) =>
+  () =>
     withVirtualClock((clock) =>
+      Effect.flatMap(SyncEngine.SyncEngine, (engine) => body(engine, clock)).pipe(
+        Effect.provide(engineWithMemory(options))
+      )
+    )
+
+describe("SyncEngine failures", () => {
+  it.scoped(
+    "a failing store backs off exponentially up to the cap, and recovers on its interval",
+    onVirtualClock({ jitter: 0, backoffMaxMillis: 16_000 }, (engine, clock) =>
       Effect.gen(function* () {
-        const engine = yield* SyncEngine.SyncEngine
         const pos = makeFakePos("shop")
         pos.fault = transientError("503 from POS")
         yield* engine.setStores([{ settings: settings("shop"), source: pos.source, intervalMillis: 60_000 }])
@@ -31,14 +48,14 @@ describe("SyncEngine failures", () => {
         expect((yield* engine.status("shop")).state).toBe("idle")
         yield* clock.advance(120_000)
         expect(gaps(pos.pullStarts.slice(before))).toEqual([60_000, 60_000])
-      }).pipe(Effect.provide(engineWithMemory({ jitter: 0, backoffMaxMillis: 16_000 })))
+      })
     )
   )
 
-  it.scoped("a POS that says when to come back is retried no sooner", () =>
-    withVirtualClock((clock) =>
+  it.scoped(
+    "a POS that says when to come back is retried no sooner",
+    onVirtualClock({ jitter: 0 }, (engine, clock) =>
       Effect.gen(function* () {
-        const engine = yield* SyncEngine.SyncEngine
         const pos = makeFakePos("shop")
         pos.fault = transientError("rate limited", 45_000)
         yield* engine.setStores([{ settings: settings("shop"), source: pos.source }])
@@ -48,14 +65,14 @@ describe("SyncEngine failures", () => {
         expect(Option.flatMap(status.lastError, (e) => Option.fromNullable(e.retryAfterMillis))).toEqual(
           Option.some(45_000)
         )
-      }).pipe(Effect.provide(engineWithMemory({ jitter: 0 })))
+      })
     )
   )
 
-  it.scoped("rejected credentials park the store with a visible reason until its settings change", () =>
-    withVirtualClock((clock) =>
+  it.scoped(
+    "rejected credentials park the store with a visible reason until its settings change",
+    onVirtualClock({ jitter: 0 }, (engine, clock) =>
       Effect.gen(function* () {
-        const engine = yield* SyncEngine.SyncEngine
         const store = yield* OrderStore.OrderStore
         const pos = makeFakePos("shop")
         pos.save(1, DateTime.subtract(yield* nowUtc, { hours: 1 }))
@@ -82,16 +99,16 @@ describe("SyncEngine failures", () => {
         expect(status.state).toBe("idle")
         expect(status.parkedReason).toEqual(Option.none())
         expect((yield* store.stats("shop")).documents).toBe(1)
-      }).pipe(Effect.provide(engineWithMemory({ jitter: 0 })))
+      })
     )
   )
 })
 
 describe("SyncEngine sync now", () => {
-  it.scoped("callers asking at once share one run, and a caller during a run joins it", () =>
-    withVirtualClock((clock) =>
+  it.scoped(
+    "callers asking at once share one run, and a caller during a run joins it",
+    onVirtualClock({ jitter: 0 }, (engine, clock) =>
       Effect.gen(function* () {
-        const engine = yield* SyncEngine.SyncEngine
         const pos = makeFakePos("shop", { delayMillis: 5_000 })
         pos.save(1, DateTime.subtract(yield* nowUtc, { hours: 1 }))
         yield* engine.setStores([{ settings: settings("shop"), source: pos.source, intervalMillis: 3_600_000 }])
@@ -111,7 +128,7 @@ describe("SyncEngine sync now", () => {
         // Next run is scheduled from the end of the requested one, not doubled.
         yield* clock.advance(3_600_000)
         expect(pos.pullStarts.length).toBe(3)
-      }).pipe(Effect.provide(engineWithMemory({ jitter: 0 })))
+      })
     )
   )
 
@@ -127,10 +144,10 @@ describe("SyncEngine sync now", () => {
 })
 
 describe("SyncEngine configuration changes", () => {
-  it.scoped("a store added while running starts within one interval, and a removed one stops", () =>
-    withVirtualClock((clock) =>
+  it.scoped(
+    "a store added while running starts within one interval, and a removed one stops",
+    onVirtualClock({}, (engine, clock) =>
       Effect.gen(function* () {
-        const engine = yield* SyncEngine.SyncEngine
         const a = makeFakePos("a")
         const b = makeFakePos("b")
         const specA = { settings: settings("a"), source: a.source }
@@ -149,16 +166,16 @@ describe("SyncEngine configuration changes", () => {
         expect(b.pullStarts.length).toBeGreaterThanOrEqual(10)
         expect((yield* engine.statuses).map((s) => s.storeId)).toEqual(["b"])
         expect(Exit.isFailure(yield* Effect.exit(engine.status("a")))).toBe(true)
-      }).pipe(Effect.provide(engineWithMemory()))
+      })
     )
   )
 })
 
 describe("SyncEngine limits", () => {
-  it.scoped("concurrent pulls across stores never exceed the configured limit", () =>
-    withVirtualClock((clock) =>
+  it.scoped(
+    "concurrent pulls across stores never exceed the configured limit",
+    onVirtualClock({ maxConcurrentPulls: 4 }, (engine, clock) =>
       Effect.gen(function* () {
-        const engine = yield* SyncEngine.SyncEngine
         const gauge = makeGauge()
         const now = yield* nowUtc
         const fakes = Array.from({ length: 30 }, (_, i) => {
@@ -171,16 +188,16 @@ describe("SyncEngine limits", () => {
         expect(gauge.max).toBe(4)
         const statuses = yield* engine.statuses
         expect(statuses.every((s) => s.documentsIngested === 30 && Option.isSome(s.lastSuccessAt))).toBe(true)
-      }).pipe(Effect.provide(engineWithMemory({ maxConcurrentPulls: 4 })))
+      })
     )
   )
 })
 
 describe("SyncEngine backfill progress", () => {
-  it.scoped("first connect shows pages, documents, rate, backlog and time left, ending at zero", () =>
-    withVirtualClock((clock) =>
+  it.scoped(
+    "first connect shows pages, documents, rate, backlog and time left, ending at zero",
+    onVirtualClock({ jitter: 0 }, (engine, clock) =>
       Effect.gen(function* () {
-        const engine = yield* SyncEngine.SyncEngine
         const now = yield* nowUtc
         // 1,000 documents spread evenly over the 30-day look-back, 100 per page, 1 s per page.
         const pos = makeFakePos("shop", { pageSize: 100, delayMillis: 1_000 })
@@ -205,7 +222,7 @@ describe("SyncEngine backfill progress", () => {
         expect(last.done).toBe(true)
         expect(last.backlog).toEqual(Option.some(0))
         expect((yield* engine.status("shop")).documentsIngested).toBe(1_000)
-      }).pipe(Effect.provide(engineWithMemory({ jitter: 0 })))
+      })
     )
   )
 })

@@ -2,7 +2,7 @@
  * How ShipStation speaks: credentials in the query string, Pacific time instead of UTC, and the protocol checks
  * of src/ProtocolChecks.ts, which need no control and so also run against a running server with `--url`.
  */
-import { ClockCheck } from "@posbridge/server"
+import { ClockCheck } from "@posbridge/shipstation"
 import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
 import * as ProtocolChecks from "../ProtocolChecks.js"

@@ -1,0 +1,81 @@
+/**
+ * Process-level helpers for end-to-end tests: child processes whose output is collected, free ports,
+ * temporary directories and polling until something holds.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { createServer } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `posbridge-${prefix}-`))
+
+export const freePort = async (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address()
+      const port = typeof a === "object" && a ? a.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+
+export const waitFor = async <A>(what: string, f: () => Promise<A | undefined>, timeoutMs = 30_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await f().catch(() => undefined)
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+export interface Output {
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** Both streams in the order their chunks arrived. */
+  readonly all: () => string
+}
+
+/** Collects a child's stdout and stderr as they arrive. */
+export const capture = (child: ChildProcess): Output => {
+  let stdout = ""
+  let stderr = ""
+  let all = ""
+  child.stdout?.on("data", (d) => {
+    stdout += d
+    all += d
+  })
+  child.stderr?.on("data", (d) => {
+    stderr += d
+    all += d
+  })
+  return { stdout: () => stdout, stderr: () => stderr, all: () => all }
+}
+
+export interface Finished {
+  readonly status: number | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly all: string
+}
+
+/**
+ * Runs `node args…` to its end without blocking this process's event loop (simulators answering the child
+ * often live in this process, so `spawnSync` would deadlock them). Killed with SIGKILL after `timeoutMs`.
+ */
+export const runNode = async (
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv | undefined; readonly timeoutMs?: number }
+): Promise<Finished> => {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  const output = capture(child)
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000)
+  const status = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  clearTimeout(timer)
+  return { status, stdout: output.stdout(), stderr: output.stderr(), all: output.all() }
+}
