@@ -1,20 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import {
-  alpha,
-  alphaAuth,
-  basic,
-  beta,
-  exportPath,
-  ingest,
-  makeOrder,
-  readXml,
-  request,
-  serverLayer
-} from "./support/Harness.js"
+import * as Harness from "./support/Harness.js"
 
-const now = Date.parse("2024-05-01T10:00:00Z")
-const window = ["05/01/2024 09:00", "05/01/2024 10:00"] as const
+const { alpha, alphaAuth, basic, beta, exportPath, ingest, makeOrder, now, readXml, request, serverLayer, window } =
+  Harness
+
 const setup = Effect.gen(function* () {
   yield* TestClock.setTime(now)
   yield* ingest([makeOrder("1"), makeOrder("2")])

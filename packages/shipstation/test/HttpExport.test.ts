@@ -2,19 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { type Order, OrderStore } from "@posbridge/core"
 import { Effect, HashMap, Logger, LogLevel, Option, TestClock } from "effect"
 import { FieldRules } from "../src/index.js"
-import {
-  alphaAuth,
-  exportPath,
-  ingest,
-  makeOrder,
-  type Node,
-  readXml,
-  request,
-  serverLayer
-} from "./support/Harness.js"
+import * as Harness from "./support/Harness.js"
 
-const now = Date.parse("2024-05-01T10:00:00Z")
-const window = ["05/01/2024 09:00", "05/01/2024 10:00"] as const
+const { alphaAuth, exportPath, ingest, makeOrder, now, readXml, request, serverLayer, window } = Harness
 
 const tricky = 'Zoë & Jürgen <b>"Ünïcødé"</b> 日本語 🎉 ]]> done'
 const line = (lineId: string, overrides: Partial<Order.OrderEncoded["lines"][number]> = {}) => ({
@@ -112,19 +102,19 @@ const maxLength: Record<string, number> = {
 const decimal2 = /^-?\d+\.\d{2}$/
 const date = /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/
 
-const checkLimits = (o: Node): Array<string> => {
+const checkLimits = (o: Harness.Node): Array<string> => {
   const problems: Array<string> = []
   const at = (path: string, v: unknown): string => {
     if (typeof v === "string") return v
     problems.push(`${path} is not text`)
     return ""
   }
-  const visit = (node: Node, path: string) => {
+  const visit = (node: Harness.Node, path: string) => {
     for (const [k, v] of Object.entries(node)) {
       const p = `${path}/${k}`
       if (Array.isArray(v)) {
-        for (const [i, x] of v.entries()) visit(x as Node, `${p}[${i}]`)
-      } else if (typeof v === "object" && v !== null) visit(v as Node, p)
+        for (const [i, x] of v.entries()) visit(x as Harness.Node, `${p}[${i}]`)
+      } else if (typeof v === "object" && v !== null) visit(v as Harness.Node, p)
       else {
         const s = at(p, v)
         const limit = maxLength[k]
@@ -145,8 +135,8 @@ const checkLimits = (o: Node): Array<string> => {
   for (const required of ["OrderID", "OrderNumber", "OrderDate", "OrderStatus", "LastModified", "OrderTotal"]) {
     if (typeof o[required] !== "string" || o[required] === "") problems.push(`${required} missing`)
   }
-  const customer = o.Customer as Node
-  const shipTo = customer?.ShipTo as Node | undefined
+  const customer = o.Customer as Harness.Node
+  const shipTo = customer?.ShipTo as Harness.Node | undefined
   for (const required of ["Name", "Address1", "City", "Country"]) {
     if (!shipTo || typeof shipTo[required] !== "string" || shipTo[required] === "")
       problems.push(`ShipTo/${required} missing`)
@@ -154,8 +144,8 @@ const checkLimits = (o: Node): Array<string> => {
   return problems
 }
 
-const byId = (orders: ReadonlyArray<Node>) => new Map(orders.map((o) => [String(o.OrderID), o]))
-const items = (o: Node) => ((o.Items as Node).Item as ReadonlyArray<Node>) ?? []
+const byId = (orders: ReadonlyArray<Harness.Node>) => new Map(orders.map((o) => [String(o.OrderID), o]))
+const items = (o: Harness.Node) => ((o.Items as Harness.Node).Item as ReadonlyArray<Harness.Node>) ?? []
 
 describe("export XML over HTTP", () => {
   it.effect("a varied corpus round-trips through a strict parser and every value obeys PROTOCOL.md's limits", () =>
@@ -176,10 +166,10 @@ describe("export XML over HTTP", () => {
       expect(unicode.InternalNotes).toBe("bell char  removed")
       expect(unicode.LastModified).toBe("05/01/2024 10:00")
       expect(unicode.OrderDate).toBe("05/01/2024 09:00")
-      const shipTo = (unicode.Customer as Node).ShipTo as Node
+      const shipTo = (unicode.Customer as Harness.Node).ShipTo as Harness.Node
       expect(shipTo).toMatchObject({ Name: tricky, Address1: "Königstraße 1 & 2", City: "München", Country: "DE" })
       expect(items(unicode)[0]).toMatchObject({ SKU: "SKU<&>]]>", Name: tricky })
-      expect((items(unicode)[0]!.Options as Node).Option).toEqual({ Name: "Size ]]>", Value: "L & XL" })
+      expect((items(unicode)[0]!.Options as Harness.Node).Option).toEqual({ Name: "Size ]]>", Value: "L & XL" })
 
       const money = orders.get("money")!
       expect(money).toMatchObject({ OrderTotal: "15.00", TaxAmount: "1.01", ShippingAmount: "0.00", Gift: "true" })
@@ -192,14 +182,14 @@ describe("export XML over HTTP", () => {
       expect(items(orders.get("big")!)).toHaveLength(200)
 
       const sparse = orders.get("sparse")!
-      expect((sparse.Customer as Node).CustomerCode).toBe("sam@example.com")
-      expect((sparse.Customer as Node).ShipTo).toMatchObject({ Name: "Sam Sparse", State: "ON", Country: "CA" })
+      expect((sparse.Customer as Harness.Node).CustomerCode).toBe("sam@example.com")
+      expect((sparse.Customer as Harness.Node).ShipTo).toMatchObject({ Name: "Sam Sparse", State: "ON", Country: "CA" })
       expect(sparse.ShippingMethod).toBeUndefined()
       expect(sparse.Gift).toBeUndefined()
 
       const long = orders.get("long")!
       expect(String(long.CustomerNotes)).toHaveLength(1000)
-      expect((long.Customer as Node).ShipTo).toMatchObject({ State: "IL", Country: "US" })
+      expect((long.Customer as Harness.Node).ShipTo).toMatchObject({ State: "IL", Country: "US" })
       // 150 emoji are 300 UTF-16 units: cut to 200 without splitting a pair.
       expect(String(items(long)[0]!.Name)).toBe("🎉".repeat(100))
     }).pipe(Effect.provide(serverLayer()))

@@ -9,6 +9,10 @@ import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { ShipStationRoutes } from "../../src/index.js"
 
+/** The tests' bridge clock and a ShipStation window ending at it. */
+export const now = Date.parse("2024-05-01T10:00:00Z")
+export const window = ["05/01/2024 09:00", "05/01/2024 10:00"] as const
+
 export const alpha = { id: "alpha", username: "alpha-user", password: "s3cret-ä" } as const
 export const beta = { id: "beta", username: "beta-user", password: "other-pass" } as const
 
