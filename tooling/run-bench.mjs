@@ -5,8 +5,8 @@
 // node, exactly as the server does. (turbo's `bench` task depends on `build`.) Under tsx every source module and
 // its transform would stay in memory (~175 MB before any work) and hide the program's own footprint.
 import { spawnSync } from "node:child_process"
-import { mkdirSync } from "node:fs"
-import { basename, join, resolve } from "node:path"
+import { existsSync, mkdirSync } from "node:fs"
+import { basename, dirname, join, resolve } from "node:path"
 import { build } from "esbuild"
 
 const [entry, ...args] = process.argv.slice(2)
@@ -18,15 +18,21 @@ const cwd = process.cwd()
 const outDir = join(cwd, "node_modules/.cache/run-bench")
 mkdirSync(outDir, { recursive: true })
 const outfile = join(outDir, `${basename(entry).replace(/\.ts$/, "")}.mjs`)
-const srcImports = {
-  name: "no-src-imports",
+// The bench and the test helpers it shares may import a package's modules by relative path (`../src/X.js`): those
+// are redirected to the built `dist/X.js`, so the bench measures the compiled package, never a bundle of sources.
+const toDist = {
+  name: "src-to-dist",
   setup(b) {
-    // A bench that reached into ../src would measure a bundle of the sources, not the built package.
-    b.onResolve({ filter: /(^|\/)src\// }, (a) =>
-      a.importer.includes("/node_modules/")
-        ? undefined
-        : { errors: [{ text: `${a.path}: import the package by name (its built dist), not its src` }] }
-    )
+    b.onResolve({ filter: /(^|\/)src\// }, (a) => {
+      if (a.importer.includes("/node_modules/") || !a.path.startsWith(".")) return undefined
+      const path = resolve(dirname(a.importer), a.path)
+      const m = /^(.*)\/src\/(.*)\.(?:js|ts)$/.exec(path)
+      if (!m) return undefined
+      const built = `${m[1]}/dist/${m[2]}.js`
+      if (!existsSync(built))
+        return { errors: [{ text: `${built} is missing: build the package first (turbo's bench task does)` }] }
+      return { path: built, external: true }
+    })
   }
 }
 await build({
@@ -37,7 +43,7 @@ await build({
   format: "esm",
   target: "node20",
   outfile,
-  plugins: [srcImports],
+  plugins: [toDist],
   logLevel: "error"
 })
 const run = spawnSync(process.execPath, ["--enable-source-maps", outfile, ...args], { stdio: "inherit", cwd })
