@@ -139,10 +139,13 @@ describe("conformance record", () => {
     const dir = tempDir("record-cli")
     const out = join(dir, "cli.json")
     const args = ["record", "--adapter", "heartland", "--settings", writeSettings(dir, sim), "--out", out]
-    const r = await runNode(["--import", "tsx", "src/bin.ts", ...args, "--since", "2020-01-01T00:00:00Z"], {
-      cwd: conformanceDir,
-      env: { ...process.env, RECORDER_TEST_HL_TOKEN: token }
-    })
+    const r = await runNode(
+      ["--conditions=source", "--import", "tsx", "src/bin.ts", ...args, "--since", "2020-01-01T00:00:00Z"],
+      {
+        cwd: conformanceDir,
+        env: { ...process.env, RECORDER_TEST_HL_TOKEN: token }
+      }
+    )
     expect(r.status, r.all).toBe(0)
     expect(r.all).toContain(`wrote ${out}: `)
     expect(readFileSync(out, "utf8")).not.toContain(token)

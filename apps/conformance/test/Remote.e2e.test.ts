@@ -9,7 +9,7 @@ const conformanceDir = new URL("..", import.meta.url).pathname
 
 /** Runs the conformance CLI as a process without blocking this event loop (the simulator answers from here). */
 const runConformance = (args: ReadonlyArray<string>) =>
-  runNode(["--import", "tsx", "src/bin.ts", ...args], { cwd: conformanceDir })
+  runNode(["--conditions=source", "--import", "tsx", "src/bin.ts", ...args], { cwd: conformanceDir })
 
 describe("conformance --url against the real server started as a process", () => {
   let sim: RunningSimulator

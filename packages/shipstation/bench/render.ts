@@ -2,7 +2,7 @@
  * Micro-benchmark of the export's CPU work for one page: `FieldRules.check` on 100 typical orders, then
  * `ExportXml.render` of them. No store, no HTTP: this is the part this package owns.
  *
- *   pnpm exec tsx bench/render.ts          (BENCH_ITERATIONS=… to change the run length)
+ *   pnpm bench                              (BENCH_ITERATIONS=… to change the run length)
  */
 import { Order } from "@posbridge/core"
 import { DateTime } from "effect"

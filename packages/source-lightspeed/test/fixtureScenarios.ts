@@ -2,7 +2,7 @@
  * The recorded-fixture scenarios: how each one is produced from the simulator (`record`, used by
  * `recordFixtures.ts`) and how the adapter is run against it (`run`, used by both the recorder and the replay test).
  * The committed files in ../fixtures are what the replay test reads; regenerate them with
- * `pnpm exec tsx test/recordFixtures.ts` after a deliberate change, and review the diff.
+ * `pnpm exec tsx --conditions=source test/recordFixtures.ts` after a deliberate change, and review the diff.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { ShipNotice, SourceDocument, type StoreSettings, TokenVault } from "@posbridge/core"

@@ -1,5 +1,5 @@
 /**
- * Regenerates ../fixtures/*.json from the simulator: `pnpm exec tsx test/recordFixtures.ts`.
+ * Regenerates ../fixtures/*.json from the simulator: `pnpm exec tsx --conditions=source test/recordFixtures.ts`.
  * Each file holds the recorded exchanges (secrets redacted) and the documents the adapter produced; review the
  * diff before committing: the replay test treats these files as the truth.
  */

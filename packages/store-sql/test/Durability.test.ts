@@ -30,6 +30,8 @@ beforeAll(async () => {
     format: "esm",
     outfile: child,
     external: ["better-sqlite3", "pg", "pg-native"],
+    // The code under test, from its sources (as the other tests read it), not a build that may be stale.
+    conditions: ["source"],
     logLevel: "error"
   })
 })
