@@ -6,7 +6,7 @@ import * as Adapters from "./Adapters.js"
 import type * as Bridge from "./Bridge.js"
 import * as Report from "./Report.js"
 import * as Soak from "./Soak.js"
-import * as Scenarios from "./scenarios/index.js"
+import * as Scenarios from "./scenarios/Scenarios.js"
 
 export interface Selection {
   /** Adapter specs; empty = the built-in adapters (unless only scenarios were asked for). */

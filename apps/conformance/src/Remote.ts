@@ -6,7 +6,7 @@
 import { Clock, Effect } from "effect"
 import type * as ProtocolChecks from "./ProtocolChecks.js"
 import * as Report from "./Report.js"
-import * as Scenarios from "./scenarios/index.js"
+import * as Scenarios from "./scenarios/Scenarios.js"
 
 export interface Options {
   readonly url: string

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import * as Conformance from "../src/Conformance.js"
 import * as Soak from "../src/Soak.js"
 import * as Driver from "../src/scenarios/Driver.js"
-import * as Scenarios from "../src/scenarios/index.js"
+import * as Scenarios from "../src/scenarios/Scenarios.js"
 
 const failedNames = (report: { cases: ReadonlyArray<{ name: string; status: string }> }) =>
   report.cases.filter((c) => c.status === "failed").map((c) => c.name)
