@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Runs a benchmark on what `pnpm start` runs: `node ../../tooling/run-bench.mjs bench/index.ts [args…]` from a
-// package directory. The bench's own files (and the test helpers it shares) are bundled into one ES module, but
-// every package stays external, so `@posbridge/*` imports load the packages' built `dist/` JavaScript under plain
-// node, exactly as the server does. (turbo's `bench` task depends on `build`.) Under tsx every source module and
-// its transform would stay in memory (~175 MB before any work) and hide the program's own footprint.
+// Runs a benchmark the way `pnpm start` runs the server: `node ../../tooling/run-bench.mjs bench/index.ts [args…]`
+// from a package directory. The bench is bundled like the server (tooling/build.mjs --bundle): the packages' built
+// `dist/` (turbo's `bench` task builds first) and the libraries, tree-shaken, in one module under plain node.
+// Under tsx every source module and its transform would stay in memory and hide the program's own footprint.
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
 import { build } from "esbuild"
+import { nodeBundle } from "./node-bundle.mjs"
 
 const [entry, ...args] = process.argv.slice(2)
 if (!entry) {
@@ -19,32 +19,22 @@ const outDir = join(cwd, "node_modules/.cache/run-bench")
 mkdirSync(outDir, { recursive: true })
 const outfile = join(outDir, `${basename(entry).replace(/\.ts$/, "")}.mjs`)
 // The bench and the test helpers it shares may import a package's modules by relative path (`../src/X.js`): those
-// are redirected to the built `dist/X.js`, so the bench measures the compiled package, never a bundle of sources.
+// are taken from the built `dist/X.js`, so the bench measures the compiled package, never its sources.
 const toDist = {
   name: "src-to-dist",
   setup(b) {
     b.onResolve({ filter: /(^|\/)src\// }, (a) => {
       if (a.importer.includes("/node_modules/") || !a.path.startsWith(".")) return undefined
-      const path = resolve(dirname(a.importer), a.path)
-      const m = /^(.*)\/src\/(.*)\.(?:js|ts)$/.exec(path)
+      const m = /^(.*)\/src\/(.*)\.(?:js|ts)$/.exec(resolve(dirname(a.importer), a.path))
       if (!m) return undefined
       const built = `${m[1]}/dist/${m[2]}.js`
-      if (!existsSync(built))
+      if (!existsSync(built)) {
         return { errors: [{ text: `${built} is missing: build the package first (turbo's bench task does)` }] }
-      return { path: built, external: true }
+      }
+      return { path: built }
     })
   }
 }
-await build({
-  entryPoints: [resolve(cwd, entry)],
-  bundle: true,
-  packages: "external",
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  outfile,
-  plugins: [toDist],
-  logLevel: "error"
-})
-const run = spawnSync(process.execPath, ["--enable-source-maps", outfile, ...args], { stdio: "inherit", cwd })
+await build({ ...nodeBundle, entryPoints: [resolve(cwd, entry)], outfile, plugins: [toDist], logLevel: "error" })
+const run = spawnSync(process.execPath, [outfile, ...args], { stdio: "inherit", cwd })
 process.exit(run.status ?? 1)
