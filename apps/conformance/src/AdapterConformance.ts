@@ -144,11 +144,7 @@ export const checkFixture = (
   descriptor: AdapterDescriptor.AdapterDescriptor,
   file: string,
   text: string,
-  options: {
-    readonly label?: string | undefined
-    /** posRefs also accepted as held (built-in fixtures recorded before `settings.conformance` existed). */
-    readonly expectHeld?: ReadonlyArray<string> | undefined
-  } = {}
+  options: { readonly label?: string | undefined } = {}
 ): Effect.Effect<Report.CaseResult> => {
   const label = options.label ?? `adapter ${descriptor.id}: ${file}`
   return Effect.gen(function* () {
@@ -178,10 +174,7 @@ export const checkFixture = (
       problems.push(`fixture ${file} cannot be run: ${interpreted.left.join("; ")}`)
       return yield* done
     }
-    const profile = {
-      ...interpreted.right,
-      expectHeld: new Set([...interpreted.right.expectHeld, ...(options.expectHeld ?? [])])
-    }
+    const profile = interpreted.right
     const exchanges = fixture.exchanges
 
     // 1. The uninterrupted run under strict replay.

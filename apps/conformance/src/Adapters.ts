@@ -20,15 +20,6 @@ export const builtIn: Readonly<Record<string, string>> = {
   heartland: "@posbridge/source-heartland"
 }
 
-/**
- * Orders the built-in fixtures hold back on purpose, listed here because those fixtures were recorded before
- * `settings.conformance.expectHeld` existed (a customer with no address at all cannot be shipped to).
- */
-export const builtInExpectHeld: Readonly<Record<string, ReadonlyArray<string>>> = {
-  "lightspeed/empty-containers.json": ["1001"],
-  "lightspeed/walk-in-sale.json": ["1002"]
-}
-
 export interface Target {
   readonly spec: string
   readonly descriptor: AdapterDescriptor.AdapterDescriptor

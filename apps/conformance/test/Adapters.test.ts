@@ -4,10 +4,21 @@ import { describe, expect, it } from "@effect/vitest"
 import { adapter as heartland } from "@posbridge/source-heartland"
 import { Effect } from "effect"
 import * as AdapterConformance from "../src/AdapterConformance.js"
+import * as Adapters from "../src/Adapters.js"
 import * as Conformance from "../src/Conformance.js"
 
 const mistake = (file: string) =>
   AdapterConformance.checkFixture(heartland, file, readFileSync(join(import.meta.dirname, "fixtures", file), "utf8"))
+
+/** Lightspeed's recorded walk-in sale (order 1002 has no address at all), as recorded or without its `expectHeld`. */
+const walkIn = (expectHeld: boolean) =>
+  Effect.gen(function* () {
+    const target = yield* Adapters.load("lightspeed")
+    const file = target.fixtures.find((f) => f.file === "walk-in-sale.json")!
+    const fixture = JSON.parse(readFileSync(file.path, "utf8")) as { settings: { conformance?: unknown } }
+    if (!expectHeld) delete fixture.settings.conformance
+    return yield* AdapterConformance.checkFixture(target.descriptor, file.file, JSON.stringify(fixture))
+  })
 
 describe("adapter conformance", () => {
   it.live(
@@ -56,6 +67,19 @@ describe("adapter conformance", () => {
       const result = yield* mistake("invalid-format.json")
       expect(result.status).toBe("failed")
       expect(result.problems[0]).toContain("exchanges[0].response.status")
+    })
+  )
+
+  it.live("an order ShipStation's field rules hold back fails the fixture unless it is listed in expectHeld", () =>
+    Effect.gen(function* () {
+      const listed = yield* walkIn(true)
+      expect(listed.problems).toEqual([])
+      expect(listed.details?.held).toBe(1)
+      const unlisted = yield* walkIn(false)
+      expect(unlisted.status).toBe("failed")
+      expect(unlisted.problems).toEqual([
+        "order 1002 (220000002) fails ShipStation's field rules: there is no ship-to address and the bill-to address is incomplete (list it in settings.conformance.expectHeld if that is intended)"
+      ])
     })
   )
 })

@@ -1,7 +1,9 @@
 /**
- * Regenerates ../fixtures/*.json from the simulator: `pnpm exec tsx --conditions=source test/recordFixtures.ts`.
- * Each file holds the recorded exchanges (secrets redacted) and the documents the adapter produced; review the
- * diff before committing: the replay test treats these files as the truth.
+ * Regenerates ../fixtures/*.json from the simulator: `pnpm exec tsx --conditions=source test/recordFixtures.ts`,
+ * or only the scenarios named after it (`… test/recordFixtures.ts walk-in-sale empty-containers`). Each file holds
+ * the recorded exchanges (secrets redacted) and the documents the adapter produced; review the diff before
+ * committing: the replay test treats these files as the truth. Times in them move with every recording (the
+ * simulated clock runs 100 times faster than the real one), so re-record only what changed.
  */
 
 import { writeFileSync } from "node:fs"
@@ -23,7 +25,12 @@ const keepHeaders = [
   "x-ls-api-ratelimit-type"
 ]
 
-const record = Effect.forEach(scenarios, (scenario) =>
+const only = process.argv.slice(2)
+const unknown = only.filter((name) => !scenarios.some((s) => s.name === name))
+if (unknown.length > 0) throw new Error(`no such scenario: ${unknown.join(", ")}`)
+const chosen = only.length === 0 ? scenarios : scenarios.filter((s) => only.includes(s.name))
+
+const record = Effect.forEach(chosen, (scenario) =>
   Effect.gen(function* () {
     const sim = yield* Simulator.make({ accountId: "12345", ...scenario.simulator })
     yield* Effect.forEach(scenario.sales ?? [], sim.control.addSale, { discard: true })

@@ -126,29 +126,27 @@ it("SQLite: ingests racing polls from several fibers never land behind a served 
   }
 }, 60_000)
 
-await withPostgres(
-  () =>
-    it("PostgreSQL, two replicas on one database: ingests racing polls never land behind a served window, and outbox claims never overlap", async () => {
-      const runtime = ManagedRuntime.make(
-        Layer.unwrapScoped(
-          Effect.map(pgDatabase, ({ url }) =>
-            Layer.merge(
-              PgStore.layer({ url }),
-              // A second, independent pool on the same database: another replica serving ShipStation.
-              Layer.project(PgStore.layer({ url }), OrderStore.OrderStore, PollStore, (store) => store)
-            )
+await withPostgres(() =>
+  it("PostgreSQL, two replicas on one database: ingests racing polls never land behind a served window, and outbox claims never overlap", async () => {
+    const runtime = ManagedRuntime.make(
+      Layer.unwrapScoped(
+        Effect.map(pgDatabase, ({ url }) =>
+          Layer.merge(
+            PgStore.layer({ url }),
+            // A second, independent pool on the same database: another replica serving ShipStation.
+            Layer.project(PgStore.layer({ url }), OrderStore.OrderStore, PollStore, (store) => store)
           )
         )
       )
-      try {
-        const ingestStore = await runtime.runPromise(OrderStore.OrderStore)
-        const pollStore = await runtime.runPromise(PollStore)
-        expect(pollStore).not.toBe(ingestStore)
-        await runUnderTestClock(race(ingestStore, pollStore))
-        await runUnderTestClock(claimRace(ingestStore, pollStore))
-      } finally {
-        await runtime.dispose()
-      }
-    }, 60_000),
-  it
+    )
+    try {
+      const ingestStore = await runtime.runPromise(OrderStore.OrderStore)
+      const pollStore = await runtime.runPromise(PollStore)
+      expect(pollStore).not.toBe(ingestStore)
+      await runUnderTestClock(race(ingestStore, pollStore))
+      await runUnderTestClock(claimRace(ingestStore, pollStore))
+    } finally {
+      await runtime.dispose()
+    }
+  }, 60_000)
 )

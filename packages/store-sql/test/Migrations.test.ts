@@ -59,15 +59,13 @@ describe("upgrading a database made by migration 0001", () => {
   )
 })
 
-await withPostgres(
-  () =>
-    describe("upgrading a database made by migration 0001", () => {
-      it.scoped("PostgreSQL", () =>
-        Effect.gen(function* () {
-          const { url } = yield* pgDatabase
-          yield* upgrade(PgClient.layer({ url: Redacted.make(url) }), PgStore.layer({ url }))
-        })
-      )
-    }),
-  it
+await withPostgres(() =>
+  describe("upgrading a database made by migration 0001", () => {
+    it.scoped("PostgreSQL", () =>
+      Effect.gen(function* () {
+        const { url } = yield* pgDatabase
+        yield* upgrade(PgClient.layer({ url: Redacted.make(url) }), PgStore.layer({ url }))
+      })
+    )
+  })
 )

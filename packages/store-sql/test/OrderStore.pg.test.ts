@@ -1,5 +1,4 @@
-import { it } from "@effect/vitest"
 import { contract } from "./contract/OrderStoreContract.js"
 import { pgLayer, withPostgres } from "./support/Databases.js"
 
-await withPostgres(() => contract("PostgreSQL", pgLayer()), it)
+await withPostgres(() => contract("PostgreSQL", pgLayer()))

@@ -138,7 +138,4 @@ const scenarios = (pair: Pair) => {
 
 describe("kept later pages: SQLite, two stores on one file", () => scenarios(sqlitePair))
 
-await withPostgres(
-  () => describe("kept later pages: PostgreSQL, two pools on one database", () => scenarios(pgPair)),
-  it
-)
+await withPostgres(() => describe("kept later pages: PostgreSQL, two pools on one database", () => scenarios(pgPair)))

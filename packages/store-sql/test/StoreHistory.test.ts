@@ -32,7 +32,7 @@ const checkHistories = (name: string, storeLayer: Layer.Layer<OrderStore.OrderSt
 }
 
 checkHistories("SQLite file", sqliteLayer({ synchronous: "normal" }))
-await withPostgres(() => checkHistories("PostgreSQL", pgLayer()), it)
+await withPostgres(() => checkHistories("PostgreSQL", pgLayer()))
 
 // The SQL store honours core's mutation switch, and the same check catches the naive rule on it.
 it("SQLite file with the naive rule 'stamp = POS modified time': the history check reports missed orders", async () => {

@@ -1,28 +1,45 @@
 /** POS simulators listening on a real local port, for servers and CLIs running as other processes. */
 import { createServer } from "node:http"
-import { type HttpApp, HttpServer } from "@effect/platform"
+import { type HttpApp, HttpServer, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Simulator as Heartland } from "@posbridge/source-heartland/testing"
 import { Simulator as Lightspeed } from "@posbridge/source-lightspeed/testing"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { freePort } from "./Processes.js"
 
+/** A request as the simulator received it over HTTP, before authentication, faults or routing. */
+export interface LoggedRequest {
+  readonly method: string
+  /** Path and query string, as sent. */
+  readonly url: string
+}
+
 export interface RunningSimulator<Control = Heartland.Control> {
   readonly url: string
   readonly control: Control
+  /** Every request received so far, oldest first: what a client really asked, whatever it reports. */
+  readonly requests: () => ReadonlyArray<LoggedRequest>
   readonly close: () => Promise<void>
 }
 
-/** Serves `app` on 127.0.0.1 (`port` 0: any free port) until `close`. */
+/** Serves `app` on 127.0.0.1 (`port` 0: any free port) until `close`, logging every request. */
 const listen = async <E>(app: HttpApp.Default<E>, port: number) => {
+  const log: Array<LoggedRequest> = []
+  const logged = Effect.zipRight(
+    Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+      log.push({ method: request.method, url: request.url })
+    ),
+    app
+  )
   const scope = await Effect.runPromise(Scope.make())
-  const layer = HttpServer.serve(app).pipe(
+  const layer = HttpServer.serve(logged).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
   )
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
   const address = Context.get(context, HttpServer.HttpServer).address
   return {
     url: `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`,
+    requests: (): ReadonlyArray<LoggedRequest> => [...log],
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }
