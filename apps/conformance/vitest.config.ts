@@ -5,6 +5,8 @@ export default defineProject({
   ...resolveSources,
   test: {
     name: "conformance",
-    include: ["test/**/*.test.ts"]
+    include: ["test/**/*.test.ts"],
+    // Each scenario test runs dozens of in-process servers and polls; under CI load that takes more than 5 s.
+    testTimeout: 60_000
   }
 })
