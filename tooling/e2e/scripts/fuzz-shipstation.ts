@@ -39,7 +39,10 @@ interface Shape {
 const shape = (auth: string): fc.Arbitrary<Shape> =>
   fc.record({
     method: fc.constantFrom("GET", "POST"),
-    store: fc.oneof({ weight: 8, arbitrary: fc.constant("shop") }, fc.constantFrom("nope", "SHOP", "shop%00", "shop%0A", "%F0%9F%98%80")),
+    store: fc.oneof(
+      { weight: 8, arbitrary: fc.constant("shop") },
+      fc.constantFrom("nope", "SHOP", "shop%00", "shop%0A", "%F0%9F%98%80")
+    ),
     query: fc
       .tuple(fc.constantFrom("export", "shipnotify", "Export", "", "delete"), Hostile.query)
       .map(([action, q]) => {
@@ -90,7 +93,9 @@ const main = async () => {
       // A header value fetch itself refuses to send never reached the server; anything else is a failure.
       const cause = String((e as { cause?: unknown }).cause ?? "")
       if (e instanceof TypeError && /header|ByteString/i.test(`${e.message} ${cause}`)) return
-      failures.push(`${s.method} ${url.slice(0, 200)}: no answer (${String(e)} ${String((e as { cause?: unknown }).cause)})`)
+      failures.push(
+        `${s.method} ${url.slice(0, 200)}: no answer (${String(e)} ${String((e as { cause?: unknown }).cause)})`
+      )
       return
     }
     statuses.set(status, (statuses.get(status) ?? 0) + 1)
@@ -122,7 +127,8 @@ const main = async () => {
     )
     if (!alive) failures.push("the server stopped answering /healthz")
   } finally {
-    if (failures.length > 0) console.log(`server output (last lines):\n${server.output().split("\n").slice(-30).join("\n")}`)
+    if (failures.length > 0)
+      console.log(`server output (last lines):\n${server.output().split("\n").slice(-30).join("\n")}`)
     await server.kill("SIGTERM")
     await sim.close()
   }
