@@ -132,12 +132,18 @@ export const emptyWindow = (t: Target) =>
       : [`empty window answered ${r.status}: ${r.body.slice(0, 120)}`]
   })
 
-/** A URL for a store that does not exist answers 404 with a sentence naming it. */
+/**
+ * A URL for a store that does not exist answers 401, exactly like a real store given credentials that are not its
+ * own, so that nobody can list store ids by probing.
+ */
 export const unknownStore = (t: Target) =>
   Effect.gen(function* () {
     const id = `no-such-store${t.runId ? `-${t.runId}` : ""}`
     const r = yield* SS.poll(t.url, id, creds(t.store), recent(t))
-    return r.status === 404 && r.body.includes(id) ? [] : [`expected 404 naming the store, got ${r.status}`]
+    const wrong = yield* SS.poll(t.url, t.store.id, { username: t.store.username, password: "not-the-password" }, recent(t))
+    return r.status === 401 && r.body === wrong.body
+      ? []
+      : [`expected the same 401 as wrong credentials, got ${r.status}: ${r.body.slice(0, 120)}`]
   })
 
 const exportPage = (t: Target, window: { start: number; end: number }, page: number) => {

@@ -160,7 +160,7 @@ const list = Command.make("list", { config: configOption }, (a) =>
             `  POS: ${s.adapter}, sends ${s.documentKind}, ShipStation URL /shipstation/${s.id}`,
             `  last ShipStation poll: ${lastPoll}`,
             `  documents: ${stats.documents}, waiting for a poll: ${stats.waitingForPoll}, held back: ${stats.held}`,
-            `  ship notices: ${stats.outbox.pending + stats.outbox["in-flight"]} to write back, ${stats.outbox.done} done, ${stats.outbox.dead} failed`,
+            `  ship notices: ${stats.outbox.pending + stats.outbox["in-flight"]} to write back, ${stats.outbox.done} done, ${stats.outbox.dead} failed, ${stats.outbox.attention} need attention`,
             ...warnings.map((w) => `  WARNING: ${w}`)
           ].join("\n")
         )

@@ -1,5 +1,5 @@
 /** Renders an order's explanation as a terminal timeline: why the order is where it is. */
-import { type OrderStore, OrderWindow } from "@posbridge/core"
+import { Echo, type OrderStore, OrderWindow } from "@posbridge/core"
 import { DateTime, Option } from "effect"
 
 const at = (t: DateTime.Utc) =>
@@ -52,16 +52,26 @@ export const render = (ex: OrderStore.Explanation): string => {
   for (const n of ex.shipNotices) {
     events.push([
       n.receivedAt,
-      `ship notice received: ${n.notice.carrier} ${n.notice.trackingNumber}${n.notice.items.length ? ` (${n.notice.items.length} item line(s))` : " (whole order)"}`
+      `ship notice received: ${Echo.safe(n.notice.carrier)} ${Echo.safe(n.notice.trackingNumber, 80)}${n.notice.items.length ? ` (${n.notice.items.length} item line(s))` : " (whole order)"}`
     ])
+    for (const p of n.notice.problems ?? []) {
+      events.push([
+        n.receivedAt,
+        p.severity === "attention"
+          ? `  NEEDS ATTENTION (not written back until an operator decides): ${Echo.safe(p.message, 300)}`
+          : `  note: ${Echo.safe(p.message, 300)}`
+      ])
+    }
   }
   for (const w of ex.writeBacks) {
     const detail =
-      w.state === "done"
-        ? `written back to the POS: ${Option.getOrElse(w.result, () => "")}`
-        : w.state === "dead"
-          ? `write-back FAILED for good after ${w.attempts} attempt(s): ${Option.getOrElse(w.lastError, () => "")}`
-          : `write-back ${w.state}, ${w.attempts} attempt(s)${Option.match(w.lastError, { onNone: () => "", onSome: (e) => `, last error: ${e}` })}; next attempt ${at(w.nextAttemptAt)}`
+      w.state === "attention"
+        ? "write-back waiting for an operator: the notice needs attention (see above)"
+        : w.state === "done"
+          ? `written back to the POS: ${Option.getOrElse(w.result, () => "")}`
+          : w.state === "dead"
+            ? `write-back FAILED for good after ${w.attempts} attempt(s): ${Option.getOrElse(w.lastError, () => "")}`
+            : `write-back ${w.state}, ${w.attempts} attempt(s)${Option.match(w.lastError, { onNone: () => "", onSome: (e) => `, last error: ${e}` })}; next attempt ${at(w.nextAttemptAt)}`
     events.push([w.updatedAt, detail])
   }
   events.sort((a, b) => DateTime.toEpochMillis(a[0]) - DateTime.toEpochMillis(b[0]))

@@ -8,14 +8,14 @@
  * implementation the SQL store is tested against. The pure helpers at the end are the decisions both
  * implementations share.
  */
-import { Context, DateTime, Duration, type Effect, Option, Schema } from "effect"
+import { Context, DateTime, Duration, type Effect, Either, Option, Schema } from "effect"
 import type { DocumentKind } from "./DocumentKind.js"
 import type { PagingMode } from "./ExportSnapshot.js"
 import type { StampRule } from "./ExportStamp.js"
 import type { Order } from "./Order.js"
 import type { OrderWindow } from "./OrderWindow.js"
 import type { Decision, IgnoreReason, RestampReason } from "./RefreshRule.js"
-import type { ShipNotice } from "./ShipNotice.js"
+import { needsAttention, type ShipNotice } from "./ShipNotice.js"
 import type { SourceDocument } from "./SourceDocument.js"
 
 export class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNotFound", {
@@ -122,7 +122,11 @@ export type HistoryEvent =
       readonly pages: number
     }
 
-export const OutboxState = Schema.Literal("pending", "in-flight", "done", "dead")
+/**
+ * `attention`: the notice was doubtful (`ShipNotice.needsAttention`): stored, never claimed, written back only
+ * when an operator decides (`resolveWriteBack`). `dead`: failed `maxAttempts` times.
+ */
+export const OutboxState = Schema.Literal("pending", "in-flight", "done", "dead", "attention")
 export type OutboxState = typeof OutboxState.Type
 
 export interface OutboxItem {
@@ -138,6 +142,8 @@ export interface OutboxItem {
   readonly result: Option.Option<string>
   readonly updatedAt: DateTime.Utc
 }
+
+export type WriteBackDecision = "write-back" | "dismiss"
 
 export interface StoredShipNotice {
   readonly id: string
@@ -188,7 +194,8 @@ export interface OrderStoreService {
   readonly stats: (storeId: string) => Effect.Effect<OrderStats, OrderStoreError>
   /**
    * Stores a ship notice and its outbox item in one transaction, durably, before returning. The same
-   * idempotency key twice stores once and reports `Duplicate`.
+   * idempotency key twice stores once and reports `Duplicate`. A notice that needs attention gets an outbox item
+   * in state `attention`, which is not written back until `resolveWriteBack`.
    */
   readonly recordShipNotice: (
     notice: ShipNotice,
@@ -213,6 +220,15 @@ export interface OrderStoreService {
     storeId: string,
     states?: ReadonlyArray<OutboxState>
   ) => Effect.Effect<ReadonlyArray<OutboxItem>, OrderStoreError>
+  /**
+   * The operator's decision on an item that needs attention or is dead: `write-back` makes it due now (a fresh
+   * set of attempts), `dismiss` closes it without writing anything. Other states are refused with a sentence.
+   */
+  readonly resolveWriteBack: (
+    storeId: string,
+    id: string,
+    decision: WriteBackDecision
+  ) => Effect.Effect<OutboxItem, OrderStoreError>
   /** Drops expired snapshots; returns how many. History is kept. */
   readonly pruneSnapshots: Effect.Effect<number, OrderStoreError>
 }
@@ -309,8 +325,41 @@ export const emptyOutboxCounts = (): { [K in OutboxState]: number } => ({
   pending: 0,
   "in-flight": 0,
   done: 0,
-  dead: 0
+  dead: 0,
+  attention: 0
 })
+
+/** The state a newly stored notice's outbox item starts in. */
+export const initialState = (notice: ShipNotice): OutboxState => (needsAttention(notice) ? "attention" : "pending")
+
+/**
+ * An operator's decision applied to an item (pure; both stores persist the result). Only items waiting for a
+ * person (`attention`, `dead`) can be decided; anything else is already on its way or finished.
+ */
+export const resolved = (
+  item: OutboxItem,
+  decision: WriteBackDecision,
+  at: DateTime.Utc
+): Either.Either<OutboxItem, OrderStoreError> => {
+  if (item.state !== "attention" && item.state !== "dead") {
+    return Either.left(
+      new OrderStoreError({
+        operation: "resolveWriteBack",
+        message: `write-back ${item.id} is ${item.state}: only one that needs attention or is dead can be decided`
+      })
+    )
+  }
+  return Either.right(
+    decision === "write-back"
+      ? { ...item, state: "pending", attempts: 0, nextAttemptAt: at, updatedAt: at }
+      : {
+          ...item,
+          state: "done",
+          result: Option.some("dismissed by the operator: nothing written back"),
+          updatedAt: at
+        }
+  )
+}
 
 /** An outbox item once claimed at `at`: in flight, one more attempt, due again when the lease ends. */
 export const claimed = (item: OutboxItem, at: DateTime.Utc, leaseFor: Duration.DurationInput): OutboxItem => ({

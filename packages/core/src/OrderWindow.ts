@@ -2,7 +2,9 @@
  * ShipStation's export window: `start_date` and `end_date` at minute precision. The end minute is inclusive:
  * an order stamped 10:05:40 is inside a window ending `10:05`.
  */
+
 import { Data, DateTime, Duration, Either } from "effect"
+import * as Echo from "./Echo.js"
 
 export interface OrderWindow {
   readonly start: DateTime.Utc
@@ -20,7 +22,7 @@ export class WindowError extends Data.TaggedError("WindowError")<{
   readonly timeZone?: string | undefined
 }> {
   override get message() {
-    const got = this.value === undefined ? "it is missing" : `got "${this.value}"`
+    const got = this.value === undefined ? "it is missing" : `got ${Echo.quoted(this.value)}`
     return `${this.parameter}: ${this.problem} (${got}); expected ${acceptedForm(this.timeZone)}.`
   }
 }

@@ -1,5 +1,6 @@
 /** A ShipStation ship notice as posbridge keeps it, and the key that recognizes ShipStation's re-sends. */
 import { Schema } from "effect"
+import * as ContentHash from "./ContentHash.js"
 import { Decimal } from "./Decimal.js"
 import { StoreId } from "./StoreId.js"
 
@@ -24,6 +25,17 @@ export const Recipient = Schema.Struct({
   country: optional(Schema.String)
 })
 
+/**
+ * Something doubtful about a notice as received. `attention`: posbridge cannot tell what ShipStation meant (two
+ * tracking numbers, an OrderID and an OrderNumber naming different orders), so nothing is written back until an
+ * operator decides. `note`: a value was unusable and left out (a bad ShippingCost); the rest is written back.
+ */
+export const Problem = Schema.Struct({
+  severity: Schema.Literal("attention", "note"),
+  message: Schema.String
+})
+export type Problem = typeof Problem.Type
+
 export const ShipNotice = Schema.Struct({
   storeId: StoreId,
   /** ShipStation's OrderID: the posRef posbridge exported. Matched first. */
@@ -42,15 +54,40 @@ export const ShipNotice = Schema.Struct({
   internalNotes: optional(Schema.String),
   recipient: optional(Recipient),
   /** Empty: the whole order shipped. Otherwise a partial shipment of these lines. */
-  items: Schema.Array(ShipNoticeItem)
+  items: Schema.Array(ShipNoticeItem),
+  /** What was doubtful about the notice as received; absent when nothing was. */
+  problems: optional(Schema.Array(Problem))
 })
 export type ShipNotice = typeof ShipNotice.Type
 
 const norm = (s: string) => s.trim().replace(/\s+/g, "").toUpperCase()
 
+/** Whether any problem keeps the notice from being written back until an operator decides. */
+export const needsAttention = (notice: ShipNotice): boolean =>
+  notice.problems?.some((p) => p.severity === "attention") ?? false
+
 /**
- * (store, order, tracking number, carrier). `orderKey` is the matched order's posRef when the notice matched
- * one, so a retry with or without a body is the same notice.
+ * What tells two shipments of one order apart when neither has a tracking number: the lines and quantities, the
+ * ship date and the label date. ShipStation's retry of a notice repeats all of them.
  */
-export const idempotencyKey = (notice: ShipNotice, orderKey: string): string =>
-  [notice.storeId, orderKey.trim(), norm(notice.trackingNumber), norm(notice.carrier)].map(encodeURIComponent).join("|")
+const shipmentContent = (notice: ShipNotice): string =>
+  ContentHash.ofJson({
+    items: notice.items
+      .map((i) => [i.lineItemId ?? "", norm(i.sku ?? ""), i.quantity ?? null] as const)
+      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
+    shipDate: notice.shipDate ?? null,
+    labelCreateDate: notice.labelCreateDate ?? null
+  })
+
+/**
+ * The key that recognizes ShipStation's re-sends of one notice: (store, order, tracking number, carrier). A
+ * tracking number names one shipment; without one (carrier `Other`, a hand-delivered order), the shipment's
+ * content does, so a second shipment of the same order is a new notice while a retry is still recognized.
+ * `orderKey` is the matched order's posRef when the notice matched one, so a retry with or without a body is
+ * the same notice. Keys of notices with a tracking number are unchanged from posbridge's first version.
+ */
+export const idempotencyKey = (notice: ShipNotice, orderKey: string): string => {
+  const parts = [notice.storeId, orderKey.trim(), norm(notice.trackingNumber), norm(notice.carrier)]
+  if (norm(notice.trackingNumber) === "") parts.push(`content:${shipmentContent(notice)}`)
+  return parts.map(encodeURIComponent).join("|")
+}

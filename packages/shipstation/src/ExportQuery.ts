@@ -3,7 +3,7 @@
  * merchant, naming the parameter and the accepted form.
  */
 
-import { OrderWindow } from "@posbridge/core"
+import { Echo, OrderWindow } from "@posbridge/core"
 import { Data, Either } from "effect"
 
 export type Action = "export" | "shipnotify"
@@ -23,8 +23,6 @@ export interface ExportQuery {
   readonly page: number
 }
 
-const shown = (value: string) => (value.length > 40 ? `${value.slice(0, 40)}…` : value)
-
 export const decodeAction = (query: URLSearchParams): Either.Either<Action, BadParameter> => {
   const raw = query.get("action")
   const action = raw?.trim().toLowerCase()
@@ -35,7 +33,7 @@ export const decodeAction = (query: URLSearchParams): Either.Either<Action, BadP
       sentence:
         raw === null
           ? 'The action parameter is missing; expected "export" or "shipnotify".'
-          : `Unknown action "${shown(raw)}"; expected "export" or "shipnotify".`
+          : `Unknown action ${Echo.quoted(raw)}; expected "export" or "shipnotify".`
     })
   )
 }
@@ -49,7 +47,7 @@ export const decodePage = (query: URLSearchParams): Either.Either<number, BadPar
   return Either.left(
     new BadParameter({
       parameter: "page",
-      sentence: `The page parameter must be a positive whole number such as 1 or 2 (got "${shown(raw)}").`
+      sentence: `The page parameter must be a positive whole number such as 1 or 2 (got ${Echo.quoted(raw)}).`
     })
   )
 }

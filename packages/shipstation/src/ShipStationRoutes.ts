@@ -3,13 +3,21 @@
  *
  * Every failure gets its own status and a short plain-text sentence, because ShipStation shows non-2xx
  * bodies to the merchant and a 200 with an error body hides the failure (PROTOCOL.md, failure mode 6):
- * 400 bad parameter or body, 401 bad credentials, 404 unknown store, 413 body too large, 503 when the order
- * store cannot answer, 500 for anything unexpected. 415 is never used: any content type is read.
+ * 400 bad parameter or body, 401 bad credentials or an unknown store (the same answer, so store ids cannot be
+ * listed), 413 body too large, 503 when the order store cannot answer, 500 for anything unexpected. 415 is never used: any content type is read.
  * The raw query string is never logged (it may carry SS-Password).
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { type Order, OrderStore, OrderWindow, StoreDirectory, type StoreSettings } from "@posbridge/core"
-import { Cause, Data, Effect, Either, FiberRef, LogLevel, Option, Stream } from "effect"
+import {
+  Echo,
+  type Order,
+  OrderStore,
+  OrderWindow,
+  ShipNotice,
+  StoreDirectory,
+  type StoreSettings
+} from "@posbridge/core"
+import { Cause, Data, Effect, Either, FiberRef, LogLevel, Option, Redacted, Stream } from "effect"
 import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
 import * as ExportXml from "./ExportXml.js"
@@ -85,7 +93,8 @@ const readBody = (request: HttpServerRequest.HttpServerRequest, limit: number) =
       bytes.set(c, offset)
       offset += c.length
     }
-    return new TextDecoder("utf-8").decode(bytes)
+    // Bytes, not text: the body says how it is encoded (a BOM, its XML declaration), see ShipNoticeBody.
+    return bytes
   })
 
 /**
@@ -180,24 +189,48 @@ const shipNotify = (
 ) =>
   Effect.gen(function* () {
     const body = yield* readBody(request, limit)
-    const decoded = ShipNoticeXml.decode(storeId, body, query)
+    const decoded = ShipNoticeXml.decode(storeId, body, query, request.headers["content-type"])
     if (Either.isLeft(decoded)) return plain(400, decoded.left.sentence)
-    const notice = decoded.right
-    const match = yield* ShipNoticeMatch.match(notice)
+    const match = yield* ShipNoticeMatch.match(decoded.right)
+    const notice = ShipNoticeMatch.withProblems(decoded.right, match)
     const stored = yield* OrderStore.OrderStore.pipe(
       Effect.flatMap((store) => store.recordShipNotice(notice, { key: match.key, posRef: match.posRef }))
     )
-    yield* Effect.logInfo("ship notice received").pipe(
-      Effect.annotateLogs({ orderNumber: notice.orderNumber, matchedBy: match.matchedBy, result: stored._tag })
-    )
-    const order = `order ${notice.orderNumber}`
+    // Every value from the request is cut and escaped before it reaches a log line or the answer.
+    const order = `order ${Echo.safe(notice.orderNumber)}`
+    const annotations = { orderNumber: Echo.safe(notice.orderNumber, 80), matchedBy: match.matchedBy }
+    yield* Effect.logInfo("ship notice received").pipe(Effect.annotateLogs({ ...annotations, result: stored._tag }))
     if (stored._tag === "Duplicate")
       return plain(200, `Ship notice for ${order} was already received; nothing more to do.`)
+    for (const problem of notice.problems ?? []) {
+      yield* Effect.logWarning(
+        problem.severity === "attention" ? "ship notice needs attention" : "ship notice value left out"
+      ).pipe(Effect.annotateLogs({ ...annotations, problem: Echo.safe(problem.message, 300) }))
+    }
+    if (ShipNotice.needsAttention(notice)) {
+      return plain(
+        200,
+        `Ship notice for ${order} received; it is kept for the operator, who decides whether it is written back.`
+      )
+    }
     if (Option.isNone(match.posRef)) {
       return plain(200, `Ship notice for ${order} received; no matching order was found, it is kept for the operator.`)
     }
     return plain(200, `Ship notice for ${order} received.`)
   })
+
+/**
+ * An unknown store answers exactly as a known one with the wrong (or no) credentials, so that store ids cannot
+ * be listed by someone without credentials. The presented credentials are still compared, in constant time,
+ * against a value no store has.
+ */
+const unknownStoreCredentials: StoreSettings.ShipStationCredentials = {
+  username: "\u0000posbridge-unknown-store",
+  password: Redacted.make("\u0000posbridge-unknown-store")
+}
+
+const unauthorized = (e: Credentials.Unauthorized) =>
+  plain(401, e.message, { "www-authenticate": 'Basic realm="posbridge", charset="UTF-8"' })
 
 /** The handler for one request; needs the order store and the store directory. */
 export const handle = (options: Options = {}) => {
@@ -208,12 +241,14 @@ export const handle = (options: Options = {}) => {
     const { storeId = "" } = yield* HttpRouter.params
     const directory = yield* StoreDirectory.StoreDirectory
     const settings = yield* directory.get(storeId).pipe(Effect.option)
-    if (Option.isNone(settings)) return plain(404, new StoreDirectory.UnknownStore({ storeId }).message)
     const query = queryOf(request)
-    const unauthorized = Credentials.verify(settings.value.shipstation, request.headers.authorization, query)
-    if (unauthorized !== undefined) {
-      return plain(401, unauthorized.message, { "www-authenticate": 'Basic realm="posbridge", charset="UTF-8"' })
+    if (Option.isNone(settings)) {
+      const refused = Credentials.verify(unknownStoreCredentials, request.headers.authorization, query)
+      yield* Effect.logInfo("request for an unknown store").pipe(Effect.annotateLogs({ storeId: Echo.safe(storeId) }))
+      return unauthorized(refused ?? new Credentials.Unauthorized({ reason: "wrong" }))
     }
+    const refused = Credentials.verify(settings.value.shipstation, request.headers.authorization, query)
+    if (refused !== undefined) return unauthorized(refused)
     const action = ExportQuery.decodeAction(query)
     if (Either.isLeft(action)) return plain(400, action.left.sentence)
     return yield* action.right === "export"

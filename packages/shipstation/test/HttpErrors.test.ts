@@ -82,11 +82,11 @@ describe("credentials", () => {
 })
 
 describe("error statuses", () => {
-  it.effect("an unknown store is answered 404 with its name", () =>
+  it.effect("an unknown store is answered 401 like wrong credentials, so store ids cannot be listed", () =>
     Effect.gen(function* () {
       const reply = yield* request(exportPath("gamma", ...window), { headers: alphaAuth })
-      expect(reply.status).toBe(404)
-      expect(reply.body).toBe('There is no store "gamma" on this server.\n')
+      expect(reply.status).toBe(401)
+      expect(reply.body).toBe("The username or password is wrong for this store.\n")
     }).pipe(Effect.provide(serverLayer()))
   )
 

@@ -137,18 +137,18 @@ describe("ship notice bodies", () => {
       }).pipe(Effect.provide(serverLayer()))
   )
 
-  it.effect("malformed XML and a notice naming no order are answered 400 with a sentence", () =>
+  it.effect("malformed XML is answered 400 with a sentence; a notice naming no order is kept for the operator", () =>
     Effect.gen(function* () {
       yield* setup
       const broken = yield* notify("", { body: "<ShipNotice><OrderNumber>1</ShipNotice>" })
       expect(broken.status).toBe(400)
       expect(broken.body).toMatch(/^The ship notice is not well-formed XML \(line 1: .+\)\.\n$/)
-      const anonymous = yield* notify("&carrier=UPS", { body: "" })
-      expect(anonymous.status).toBe(400)
-      expect(anonymous.body).toBe(
-        "The ship notice names no order: expected OrderID or OrderNumber in the body, or order_number.\n"
-      )
       expect(yield* outbox).toHaveLength(0)
+      const anonymous = yield* notify("&carrier=UPS&tracking_number=1ZNONE", { body: "" })
+      expect(anonymous.status).toBe(200)
+      const [kept] = yield* outbox
+      expect(kept?.state).toBe("attention")
+      expect(kept?.notice.problems?.[0]?.message).toMatch(/names no order/)
     }).pipe(Effect.provide(serverLayer()))
   )
 })

@@ -172,7 +172,7 @@ describe("ShipNoticeXml", () => {
     expect(notice).toMatchObject({ orderId: "9", orderNumber: "9", trackingNumber: "T", carrier: "" })
   })
 
-  it("refuses a DOCTYPE, a non-XML body and a wrong root", () => {
+  it("refuses a DOCTYPE, a non-XML body and a wrong root; keeps an invalid Quantity for the operator", () => {
     const message = (body: string) =>
       Either.flip(ShipNoticeXml.decode("alpha", body, query)).pipe(Either.getOrThrow).message
     expect(message('<!DOCTYPE x SYSTEM "http://evil/">\n<ShipNotice/>')).toBe(
@@ -182,8 +182,15 @@ describe("ShipNoticeXml", () => {
       "The ship notice body is neither XML nor form data; send a <ShipNotice> document."
     )
     expect(message("<Orders></Orders>")).toBe("The XML body has no <ShipNotice> root element.")
-    expect(message("<ShipNotice><Items><Item><Quantity>two</Quantity></Item></Items></ShipNotice>")).toBe(
-      'Item 1 of the ship notice has an invalid Quantity "two".'
+    const twoOf = Either.getOrThrow(
+      ShipNoticeXml.decode(
+        "alpha",
+        "<ShipNotice><Items><Item><Quantity>two</Quantity></Item></Items></ShipNotice>",
+        query
+      )
     )
+    expect(twoOf.problems).toEqual([
+      { severity: "attention", message: 'Item 1 of the notice has an invalid Quantity "two".' }
+    ])
   })
 })

@@ -181,6 +181,8 @@ export const Sale = Schema.Struct({
   timeStamp: opt(Time),
   createTime: opt(Time),
   updatetime: opt(Time),
+  /** The same field as Lightspeed's own 2016 tutorial answers spell it (see ChangeDetection). */
+  updateTime: opt(Time),
   completeTime: opt(Time),
   completed: opt(Flag),
   archived: opt(Flag),

@@ -28,6 +28,7 @@ describe("recorded Lightspeed fixtures", () => {
   it("cover every scenario the issue lists", () => {
     expect(files).toEqual(
       [
+        "completed-sale-resaved",
         "empty-containers",
         "partial-refund",
         "quote-modified",
@@ -38,6 +39,8 @@ describe("recorded Lightspeed fixtures", () => {
         "three-page-walk",
         "token-expired-mid-walk",
         "unicode-and-ampersand",
+        "updatetime-spelled-updateTime",
+        "updatetime-spelled-updatetime",
         "voided-sale",
         "walk-in-sale",
         "write-back"

@@ -9,12 +9,14 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { type Effect, Layer } from "effect"
 import init from "./internal/migrations/0001_init.js"
 import laterPages from "./internal/migrations/0002_later_pages.js"
+import noticeKeys from "./internal/migrations/0003_notice_keys.js"
 
 export const table = "posbridge_migrations"
 
 export const loader: Migrator.Loader = Migrator.fromRecord({
   "0001_init": init,
-  "0002_later_pages": laterPages
+  "0002_later_pages": laterPages,
+  "0003_notice_keys": noticeKeys
 })
 
 /** Runs pending migrations; returns the ones it applied as (id, name). */

@@ -93,7 +93,7 @@ const overHttpOnly = overHttp({
     check: ProtocolChecks.duplicateShipNotice
   },
   "unknown-store": {
-    description: "A URL for a store that does not exist answers 404 with a sentence.",
+    description: "A URL for a store that does not exist answers the same 401 as wrong credentials (store ids cannot be listed).",
     check: ProtocolChecks.unknownStore
   }
 })

@@ -6,11 +6,13 @@ import { DateTime, Effect, Option } from "effect"
 import {
   claimed,
   emptyOutboxCounts,
+  initialState,
   noOutboxItem,
   type OrderStoreError,
   type OrderStoreService,
   type OutboxItem,
   type OutboxState,
+  resolved,
   type StoredShipNotice
 } from "../OrderStore.js"
 
@@ -19,7 +21,7 @@ export type Serialized = <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A,
 export interface MemoryOutbox {
   readonly service: Pick<
     OrderStoreService,
-    "recordShipNotice" | "claimWriteBacks" | "completeWriteBack" | "failWriteBack" | "outbox"
+    "recordShipNotice" | "claimWriteBacks" | "completeWriteBack" | "failWriteBack" | "outbox" | "resolveWriteBack"
   >
   /** The notices and write-backs of one order, for `explain`. */
   readonly ofOrder: (
@@ -57,7 +59,7 @@ export const make = (serialized: Serialized, nextId: (prefix: string) => string)
           noticeId: stored.id,
           posRef: match.posRef,
           notice,
-          state: "pending",
+          state: initialState(notice),
           attempts: 0,
           nextAttemptAt: at,
           lastError: Option.none(),
@@ -127,7 +129,17 @@ export const make = (serialized: Serialized, nextId: (prefix: string) => string)
           })
         ),
       outbox: (storeId, states) =>
-        Effect.sync(() => ofStore(storeId).filter((o) => !states || states.includes(o.state)))
+        Effect.sync(() => ofStore(storeId).filter((o) => !states || states.includes(o.state))),
+      resolveWriteBack: (storeId, id, decision) =>
+        serialized(
+          Effect.gen(function* () {
+            const o = outbox.get(id)
+            if (!o || o.storeId !== storeId) return yield* noOutboxItem(id)
+            const next = yield* resolved(o, decision, yield* DateTime.now)
+            outbox.set(id, next)
+            return next
+          })
+        )
     },
     ofOrder: (storeId, posRef) => ({
       shipNotices: Array.from(notices.values()).filter(

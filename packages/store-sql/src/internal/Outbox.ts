@@ -16,7 +16,7 @@ export const make = (
   d: Dialect.Dialect
 ): Pick<
   OrderStore.OrderStoreService,
-  "recordShipNotice" | "claimWriteBacks" | "completeWriteBack" | "failWriteBack" | "outbox"
+  "recordShipNotice" | "claimWriteBacks" | "completeWriteBack" | "failWriteBack" | "outbox" | "resolveWriteBack"
 > => {
   const firstOfKey = SqlSchema.findOne({
     Request: Schema.String,
@@ -55,7 +55,7 @@ export const make = (
         notice_id: noticeId,
         pos_ref: posRef,
         notice_json: noticeJson,
-        state: "pending",
+        state: OrderStore.initialState(notice),
         attempts: 0,
         next_attempt_ms: at,
         last_error: null,
@@ -142,5 +142,27 @@ export const make = (
     return (yield* byStore(states === undefined ? { storeId } : { storeId, states })).map(toOutbox)
   }, wrap("outbox"))
 
-  return { recordShipNotice, claimWriteBacks, completeWriteBack, failWriteBack, outbox }
+  const one = SqlSchema.findOne({
+    Request: Schema.Struct({ storeId: Schema.String, id: Schema.String }),
+    Result: OutboxRow,
+    execute: ({ storeId, id }) => sql`SELECT * FROM pb_outbox WHERE store_id = ${storeId} AND outbox_id = ${id}`
+  })
+
+  const resolveWriteBack = Effect.fn("SqlOrderStore.resolveWriteBack")(
+    function* (storeId: string, id: string, decision: OrderStore.WriteBackDecision) {
+      const at = yield* Clock.currentTimeMillis
+      yield* Dialect.takeWriteLock(sql, d)
+      const row = yield* one({ storeId, id })
+      if (Option.isNone(row)) return yield* OrderStore.noOutboxItem(id)
+      const next = yield* OrderStore.resolved(toOutbox(row.value), decision, DateTime.unsafeMake(at))
+      yield* sql`UPDATE pb_outbox SET state = ${next.state}, attempts = ${next.attempts},
+        next_attempt_ms = ${millis(next.nextAttemptAt)}, result = ${Option.getOrNull(next.result)}, updated_ms = ${at}
+        WHERE outbox_id = ${id}`
+      return next
+    },
+    (effect) => sql.withTransaction(effect),
+    wrap("resolveWriteBack")
+  )
+
+  return { recordShipNotice, claimWriteBacks, completeWriteBack, failWriteBack, outbox, resolveWriteBack }
 }

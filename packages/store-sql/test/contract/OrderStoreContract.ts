@@ -476,11 +476,43 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
         expect(Option.getOrNull(all[1]!.result)).toBe("shipment recorded")
         expect((yield* store.outbox(s, ["dead"])).map((o) => o.id)).toEqual([a.outboxId])
         expect(yield* store.outbox(s, [])).toEqual([])
-        expect((yield* store.stats(s)).outbox).toEqual({ pending: 0, "in-flight": 0, done: 1, dead: 1 })
+        expect((yield* store.stats(s)).outbox).toEqual({ pending: 0, "in-flight": 0, done: 1, dead: 1, attention: 0 })
         expect(yield* claim).toEqual([])
 
         const unknown = yield* Effect.flip(store.completeWriteBack("outbox-unknown", "x"))
         expect(unknown._tag).toBe("OrderStoreError")
+      })
+    )
+
+    it.effect("a notice that needs attention is stored but never claimed until an operator decides", () =>
+      Effect.gen(function* () {
+        const { store, s } = yield* fresh()
+        const claim = Effect.map(store.claimWriteBacks({ limit: 1000, leaseFor: Duration.minutes(5) }), (items) =>
+          items.filter((o) => o.storeId === s)
+        )
+        const doubtful = (tracking: string) => ({
+          ...notice(s, tracking),
+          problems: [{ severity: "attention" as const, message: "2 <TrackingNumber> elements" }]
+        })
+        const a = yield* store.recordShipNotice(doubtful("A | B"), { key: `${s}|AB`, posRef: Option.some("1") })
+        const c = yield* store.recordShipNotice(doubtful("C | D"), { key: `${s}|CD`, posRef: Option.some("1") })
+        expect((yield* store.outbox(s)).map((o) => o.state)).toEqual(["attention", "attention"])
+        expect((yield* store.stats(s)).outbox.attention).toBe(2)
+        expect(yield* claim).toEqual([])
+
+        const released = yield* store.resolveWriteBack(s, a.outboxId, "write-back")
+        expect([released.state, released.attempts]).toEqual(["pending", 0])
+        const dismissed = yield* store.resolveWriteBack(s, c.outboxId, "dismiss")
+        expect([dismissed.state, Option.getOrNull(dismissed.result)]).toEqual([
+          "done",
+          "dismissed by the operator: nothing written back"
+        ])
+        expect((yield* claim).map((o) => o.id)).toEqual([a.outboxId])
+        // Only an item waiting for a person can be decided; another store's id is not found.
+        const again = yield* Effect.flip(store.resolveWriteBack(s, c.outboxId, "write-back"))
+        expect(again.message).toMatch(/is done/)
+        const elsewhere = yield* Effect.flip(store.resolveWriteBack(`${s}-other`, a.outboxId, "dismiss"))
+        expect(elsewhere._tag).toBe("OrderStoreError")
       })
     )
 

@@ -1,0 +1,1 @@
+export * as Hostile from "./Hostile.js"
