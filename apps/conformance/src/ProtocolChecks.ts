@@ -140,7 +140,12 @@ export const unknownStore = (t: Target) =>
   Effect.gen(function* () {
     const id = `no-such-store${t.runId ? `-${t.runId}` : ""}`
     const r = yield* SS.poll(t.url, id, creds(t.store), recent(t))
-    const wrong = yield* SS.poll(t.url, t.store.id, { username: t.store.username, password: "not-the-password" }, recent(t))
+    const wrong = yield* SS.poll(
+      t.url,
+      t.store.id,
+      { username: t.store.username, password: "not-the-password" },
+      recent(t)
+    )
     return r.status === 401 && r.body === wrong.body
       ? []
       : [`expected the same 401 as wrong credentials, got ${r.status}: ${r.body.slice(0, 120)}`]

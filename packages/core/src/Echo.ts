@@ -4,6 +4,7 @@
  * cut a message short) and anything past `max` characters is cut, saying how much was left out.
  */
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
 
 const escapeOne = (c: string): string => {

@@ -98,15 +98,13 @@ describe("upgrading ship-notice keys (migration 0003) on a database written befo
   )
 })
 
-await withPostgres(
-  () =>
-    describe("upgrading ship-notice keys (migration 0003) on a database written before it", () => {
-      it.scoped("PostgreSQL", () =>
-        Effect.gen(function* () {
-          const { url } = yield* pgDatabase
-          yield* upgrade(PgClient.layer({ url: Redacted.make(url) }), PgStore.layer({ url }))
-        })
-      )
-    }),
-  it
+await withPostgres(() =>
+  describe("upgrading ship-notice keys (migration 0003) on a database written before it", () => {
+    it.scoped("PostgreSQL", () =>
+      Effect.gen(function* () {
+        const { url } = yield* pgDatabase
+        yield* upgrade(PgClient.layer({ url: Redacted.make(url) }), PgStore.layer({ url }))
+      })
+    )
+  })
 )

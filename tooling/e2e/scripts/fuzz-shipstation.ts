@@ -62,6 +62,7 @@ const shape = (auth: string): fc.Arbitrary<Shape> =>
     )
   })
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const sentence = /^[^\u0000-\u0008\u000b-\u001f\u007f]{1,600}\n$/
 
 const main = async () => {
@@ -76,6 +77,7 @@ const main = async () => {
   const send = async (s: Shape) => {
     const url = `${server.url}/shipstation/${s.store}?${s.query.toString()}`
     const headers: Record<string, string> = {}
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     if (s.authorization !== undefined) headers.authorization = s.authorization.replace(/[\r\n\u0000]/g, " ")
     if (s.contentType !== undefined) headers["content-type"] = s.contentType
     let status = 0

@@ -93,7 +93,8 @@ const overHttpOnly = overHttp({
     check: ProtocolChecks.duplicateShipNotice
   },
   "unknown-store": {
-    description: "A URL for a store that does not exist answers the same 401 as wrong credentials (store ids cannot be listed).",
+    description:
+      "A URL for a store that does not exist answers the same 401 as wrong credentials (store ids cannot be listed).",
     check: ProtocolChecks.unknownStore
   }
 })

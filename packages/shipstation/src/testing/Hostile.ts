@@ -152,4 +152,5 @@ export const authorization: fc.Arbitrary<string | undefined> = fc.oneof(
 
 /** A sentence fit to send back or log: one line, no control characters, of a sane length. */
 export const isCleanSentence = (s: string, max = 600) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   s.length > 0 && s.length <= max && !/[\u0000-\u001f\u007f]/.test(s)
