@@ -217,8 +217,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 )
 
 /**
- * Long histories (fast-check's default size would cap them near a dozen steps): 30 to 120 steps, a mean
- * of about 14 polls, most of them paged with re-saves or touches between their pages.
+ * Long histories (fast-check's default size would cap them at 12 steps): over 20,000 samples, 73 steps and
+ * 16 polls on average, 5.4 of them paged; 90% of histories re-save or touch an unread member between two
+ * pages of a poll (4.1 such polls on average), 89% have one-off windows and 84% a clamped page
+ * (`history-runs.ts measure`).
  */
 export const arbitrary: fc.Arbitrary<History> = fc.record({
   orders: fc.integer({ min: 2, max: 12 }),
