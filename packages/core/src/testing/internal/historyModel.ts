@@ -37,7 +37,8 @@ export interface Held {
 export type PollStep = Extract<Step, { _tag: "Poll" }>
 
 export const posRef = (i: number) => `o${i}`
-export const rel = (t: number) => `+${(t - origin) / 1000}s`
+/** A time relative to the history's origin: `+90s`, `-540s`. */
+export const rel = (t: number) => `${t < origin ? "-" : "+"}${Math.abs(t - origin) / 1000}s`
 const floorMinute = (t: number) => t - (((t % minute) + minute) % minute)
 export const sameVersion = (a: Version, b: Version) => a.posModifiedAt === b.posModifiedAt && a.content === b.content
 export const versionText = (v: Version) => `(modified ${rel(v.posModifiedAt)}, v${v.content})`
