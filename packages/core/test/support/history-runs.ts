@@ -1,4 +1,3 @@
-/// <reference types="node" />
 /**
  * The model-based history check outside CI, on the memory store as the tree has it:
  *
@@ -16,6 +15,9 @@ import { Effect, FastCheck as fc } from "effect"
 import { MemoryOrderStore } from "../../src/index.js"
 import { StoreHistory } from "../../src/testing/index.js"
 import { check, ciRuns } from "./Histories.js"
+
+// The one Node global this script uses (core's test typecheck has no Node types).
+declare const process: { readonly argv: ReadonlyArray<string>; exitCode?: number }
 
 const [command = "seeds", ...rest] = process.argv.slice(2)
 const flag = (name: string, fallback: number) => {

@@ -8,7 +8,7 @@ import type * as Decimal from "../../Decimal.js"
 import * as Order from "../../Order.js"
 import * as OrderStore from "../../OrderStore.js"
 import type * as SourceDocument from "../../SourceDocument.js"
-import type { Step } from "../StoreHistory.js"
+import type { Step } from "./historyTypes.js"
 
 /** A fixed origin: histories are about relative time. 2026-03-01T00:00:00Z. */
 export const origin = 1_772_323_200_000

@@ -7,7 +7,6 @@ import { DateTime, Duration, Effect, Option } from "effect"
 import * as OrderStore from "../../OrderStore.js"
 import * as OrderWindow from "../../OrderWindow.js"
 import type { StoreId } from "../../StoreId.js"
-import type { Between, History, Invariant, Options, Stats, Target, Verdict, Violation } from "../StoreHistory.js"
 import {
   type Delivery,
   expectIngest,
@@ -27,6 +26,7 @@ import {
   versionText,
   windowOf
 } from "./historyModel.js"
+import type { Between, History, Invariant, Options, Stats, Target, Verdict, Violation } from "./historyTypes.js"
 
 interface Obligation {
   readonly what: string
