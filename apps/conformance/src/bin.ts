@@ -1,6 +1,6 @@
 /**
  * `pnpm conformance [--adapter NAME_OR_PATH ...] [--fixtures DIR] [--scenario NAME ...] [--soak --polls N --seed S]
- *                   [--mutation stamp|offset] [--report FILE]`
+ *                   [--mutation stamp|offset|resave] [--report FILE]`
  * `pnpm conformance --url URL --store S --user U --password P [--store2 S2 --user2 U2 --password2 P2] [--days N]`
  * `pnpm conformance record --adapter NAME_OR_PATH --settings FILE.json --out FIXTURE.json [--since ISO] [--pages N]`
  * `pnpm conformance new-adapter NAME --dir DIR`
@@ -28,7 +28,7 @@ const scenario = Options.text("scenario").pipe(Options.repeated, Options.withDes
 const soak = Options.boolean("soak").pipe(Options.withDescription("randomized soak instead of fixtures and scenarios"))
 const polls = Options.integer("polls").pipe(Options.withDefault(1000))
 const seed = Options.integer("seed").pipe(Options.optional)
-const mutation = Options.choice("mutation", ["stamp", "offset"]).pipe(Options.optional)
+const mutation = Options.choice("mutation", ["stamp", "offset", "resave"]).pipe(Options.optional)
 const report = Options.file("report").pipe(Options.optional, Options.withDescription("write a JSON report here"))
 
 const url = Options.text("url").pipe(
