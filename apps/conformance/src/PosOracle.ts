@@ -96,12 +96,30 @@ export interface Timeline {
   readonly versions: () => ReadonlyArray<Version>
 }
 
-/** ", reported as modified 7 min earlier" for a save the POS shows late. */
-const lateBy = (change: ChangeLog.Change) => {
+/** `re-saved in the POS (version 2, reported as modified 4.1 min earlier)`. */
+export const describe = (change: ChangeLog.Change): string => {
   const late = change.at - change.posModifiedAt
-  return late < 1000
-    ? ""
-    : `, reported as modified ${late < minute ? `${Math.round(late / 1000)} s` : `${(late / minute).toFixed(1)} min`} earlier`
+  const lateBy =
+    late < 1000
+      ? ""
+      : `, reported as modified ${late < minute ? `${Math.round(late / 1000)} s` : `${(late / minute).toFixed(1)} min`} earlier`
+  return `${change.what} in the POS (version ${change.version}${lateBy})`
+}
+
+/**
+ * Reads changes in log order and says which are new versions: a save is one when the POS reports it modified later
+ * than the version before it; a save reported no later is one no client can tell from the last (nor can posbridge:
+ * its refresh rule takes it for an older version).
+ */
+export const newVersions = () => {
+  const latest = new Map<string, number>()
+  return (change: ChangeLog.Change): boolean => {
+    const key = `${change.account}|${change.kind}|${change.ref}`
+    const previous = latest.get(key)
+    if (previous !== undefined && change.posModifiedAt <= previous) return false
+    latest.set(key, change.posModifiedAt)
+    return true
+  }
 }
 
 export const makeTimeline = (changes: ChangeLog.ChangeLog, storeOf: StoreOf): Timeline => {
@@ -124,16 +142,8 @@ export const makeTimeline = (changes: ChangeLog.ChangeLog, storeOf: StoreOf): Ti
     },
     versions: () => {
       absorb()
-      // A save is a new version when the POS reports it as modified later than the version before: a save it
-      // reports no later than that is one no client can tell from the last (nor can posbridge: "older version").
-      const latest = new Map<string, number>()
-      const advancing = placed.filter(({ change, storeId }) => {
-        const key = `${storeId}|${change.ref}`
-        const previous = latest.get(key)
-        if (previous !== undefined && change.posModifiedAt <= previous) return false
-        latest.set(key, change.posModifiedAt)
-        return true
-      })
+      const isNew = newVersions()
+      const advancing = placed.filter(({ change }) => isNew(change))
       const syncs = new Map<string, Array<number>>()
       for (const e of events) {
         if (e.type !== "sync") continue
@@ -158,7 +168,7 @@ export const makeTimeline = (changes: ChangeLog.ChangeLog, storeOf: StoreOf): Ti
           storeId,
           posRef: change.ref,
           at: change.at,
-          why: `${change.what} in the POS (version ${change.version}${lateBy(change)})`,
+          why: describe(change),
           position: p,
           servableFrom: firstSyncAfter(storeId, p),
           unshippable: change.unshippable

@@ -115,25 +115,11 @@ export const poll = (d: Driver, store: Bridge.StoreAccess, options: PollOptions 
       d.problems.push(`${window} answered ${result.status}: ${result.body.trim()}`)
       return result
     }
-    d.problems.push(...pagingProblems(window, result))
+    d.problems.push(...SS.pagingProblems(window, result))
     for (const o of result.orders) d.served.push({ ...o, ...pages.get(o.page)!, storeId: store.id })
     d.lastEnd.set(store.id, Math.max(end, last ?? end))
     return result
   })
-
-/** Stable paging: each OrderID once across the pages of one poll, and the same `pages` on every page. */
-const pagingProblems = (window: string, result: SS.PollResult): Array<string> => {
-  const problems: Array<string> = []
-  const ids = result.orders.map((o) => o.posRef)
-  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i)
-  if (dupes.length > 0) {
-    problems.push(`${window}: order(s) ${[...new Set(dupes)].join(", ")} served twice across pages`)
-  }
-  if (new Set(result.pageCounts).size > 1) {
-    problems.push(`${window}: pages changed between page requests (${result.pageCounts.join(", ")})`)
-  }
-  return problems
-}
 
 /** The common beat of a scenario: the bridge syncs the store, `minutes` pass, ShipStation polls it. */
 export const syncThenPoll = (d: Driver, store: Bridge.StoreAccess, minutes: number, options: PollOptions = {}) =>
