@@ -17,6 +17,11 @@ const json = async <A>(url: string, init?: RequestInit): Promise<A> => {
   return (await r.json()) as A
 }
 
+/** The adapter settings the simulator hands out for a store sending `kind` from `account`. */
+const settingsOf = async (sim: RunningSimulatorProcess, account: string, kind: string) =>
+  (await json<{ settings: Record<string, unknown> }>(`${sim.url}/control/accounts/${account}/settings?kind=${kind}`))
+    .settings
+
 /** The documents of a simulator account of one kind, as its change log lists them. */
 const loggedDocuments = async (sim: RunningSimulatorProcess, account: string, kind: string) => {
   const { changes } = await json<{ changes: ReadonlyArray<Change> }>(
@@ -38,41 +43,30 @@ describe("posbridge simulate, with a server configured against it as users confi
     ])
     const dir = tempDir("simulate")
     const config = join(dir, "config.json")
-    const entries = []
-    for (const account of lightspeed.accounts) {
-      const { settings } = await json<{ settings: Record<string, unknown> }>(
-        `${lightspeed.url}/control/accounts/${account}/settings?kind=invoices`
+    /** A store per account, its settings as the simulator hands them out, their secrets in the environment. */
+    const storesOf = async (
+      sim: RunningSimulatorProcess,
+      adapter: "lightspeed" | "heartland",
+      kind: string,
+      secrets: ReadonlyArray<string>
+    ) =>
+      Promise.all(
+        sim.accounts.map(async (account) => {
+          const settings = await settingsOf(sim, account, kind)
+          for (const key of secrets) {
+            const name = `SIM_${adapter}_${key}_${account}`.toUpperCase()
+            process.env[name] = String(settings[key])
+            settings[key] = { env: name }
+          }
+          const id = `${adapter.slice(0, 2)}-${account}`
+          stores.push({ id, sim: () => sim, account, kind })
+          return { id, adapter, documentKind: kind, settings }
+        })
       )
-      // Secrets go in the environment, as in any configuration; the rest is the simulator's answer as given.
-      process.env[`SIM_LS_REFRESH_${account}`] = String(settings.refreshToken)
-      process.env.SIM_LS_SECRET = String(settings.clientSecret)
-      const id = `ls-${account}`
-      stores.push({ id, sim: () => lightspeed, account, kind: "invoices" })
-      entries.push({
-        id,
-        adapter: "lightspeed",
-        documentKind: "invoices",
-        settings: {
-          ...settings,
-          clientSecret: { env: "SIM_LS_SECRET" },
-          refreshToken: { env: `SIM_LS_REFRESH_${account}` }
-        }
-      })
-    }
-    for (const account of heartland.accounts) {
-      const { settings } = await json<{ settings: Record<string, unknown> }>(
-        `${heartland.url}/control/accounts/${account}/settings?kind=orders`
-      )
-      process.env.SIM_HL_TOKEN = String(settings.apiToken)
-      const id = `hl-${account}`
-      stores.push({ id, sim: () => heartland, account, kind: "orders" })
-      entries.push({
-        id,
-        adapter: "heartland",
-        documentKind: "orders",
-        settings: { ...settings, apiToken: { env: "SIM_HL_TOKEN" } }
-      })
-    }
+    const entries = [
+      ...(await storesOf(lightspeed, "lightspeed", "invoices", ["clientSecret", "refreshToken"])),
+      ...(await storesOf(heartland, "heartland", "orders", ["apiToken"]))
+    ]
     writeFileSync(
       config,
       JSON.stringify({

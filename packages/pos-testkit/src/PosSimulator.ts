@@ -10,7 +10,7 @@
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
 import type { DocumentKind } from "@posbridge/core"
-import { type Clock, type Effect, Schema } from "effect"
+import { type Clock, Clock as ClockModule, Effect, Schema } from "effect"
 import type * as ChangeLog from "./ChangeLog.js"
 import type * as Pulls from "./Pulls.js"
 
@@ -27,26 +27,8 @@ export const Field = Schema.Struct({
 })
 export type Field = typeof Field.Type
 
-export interface PosSimulator {
-  readonly adapterId: string
-  readonly displayName: string
-  /**
-   * The POS's own API, every account behind it (the settings `storeSettings` hands out say where). Its errors
-   * become answers as a server renders them (e.g. an unknown route: 404).
-   */
-  readonly app: HttpApp.Default<unknown>
-  /** Account ids, in order. */
-  readonly accounts: ReadonlyArray<string>
-  /** The document kinds a store of this POS can send. */
-  readonly kinds: ReadonlyArray<DocumentKind.DocumentKind>
-  /** What `setField` accepts, per kind. */
-  readonly fields: Readonly<Partial<Record<DocumentKind.DocumentKind, ReadonlyArray<Field>>>>
-  readonly changes: ChangeLog.ChangeLog
-  readonly pulls: Pulls.Monitor
-  /** The simulator's time (epoch ms), the time of its changes and pulls. */
-  readonly now: Effect.Effect<number>
-  /** The merchants' activity of the server's demo, on every account, until interrupted: fork it, or not. */
-  readonly activity: Effect.Effect<never>
+/** What a test or an operator does to a simulated POS from outside (the control API's actions). */
+export interface Actions {
   /** A new document of `kind`, rung up now as a merchant would; the changes it made. */
   readonly addDocument: (
     account: string,
@@ -74,6 +56,28 @@ export interface PosSimulator {
     account: string,
     kind: DocumentKind.DocumentKind
   ) => Effect.Effect<Record<string, unknown>, ControlError>
+}
+
+export interface PosSimulator extends Actions {
+  readonly adapterId: string
+  readonly displayName: string
+  /**
+   * The POS's own API, every account behind it (the settings `storeSettings` hands out say where). Its errors
+   * become answers as a server renders them (e.g. an unknown route: 404).
+   */
+  readonly app: HttpApp.Default<unknown>
+  /** Account ids, in order. */
+  readonly accounts: ReadonlyArray<string>
+  /** The document kinds a store of this POS can send. */
+  readonly kinds: ReadonlyArray<DocumentKind.DocumentKind>
+  /** What `setField` accepts, per kind. */
+  readonly fields: Readonly<Partial<Record<DocumentKind.DocumentKind, ReadonlyArray<Field>>>>
+  readonly changes: ChangeLog.ChangeLog
+  readonly pulls: Pulls.Monitor
+  /** The simulator's time (epoch ms), the time of its changes and pulls. */
+  readonly now: Effect.Effect<number>
+  /** The merchants' activity of the server's demo, on every account, until interrupted: fork it, or not. */
+  readonly activity: Effect.Effect<never>
   /** Expires the account's access tokens now, for a POS with expiring tokens (the client must refresh). */
   readonly expireAccessTokens?: ((account: string) => Effect.Effect<void, ControlError>) | undefined
 }
@@ -115,3 +119,42 @@ export const unknownDocument = (account: string, kind: string, ref: string) =>
 /** Account ids `first`, `first + 1`, … as strings (POS account ids are numbers in both built-in simulators). */
 export const accountIds = (count: number, first = 1000): ReadonlyArray<string> =>
   Array.from({ length: Math.max(1, count) }, (_, i) => String(first + i))
+
+/**
+ * What every simulator shares as a `PosSimulator`, built from its in-process simulator: the members that are the
+ * simulator's own (`shared`), running an effect on its clock (`onClock`), an account's control (or the
+ * unknown-account error) and running a change on it, answering the changes it logged (`logged`).
+ */
+export const frameOf = <C>(
+  sim: {
+    readonly app: HttpApp.Default<unknown>
+    readonly accounts: ReadonlyArray<string>
+    readonly account: (id: string) => C | undefined
+    readonly changes: ChangeLog.ChangeLog
+    readonly pulls: Pulls.Monitor
+  },
+  clock: Clock.Clock | undefined
+) => {
+  const onClock = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    clock === undefined ? effect : Effect.withClock(effect, clock)
+  const accountOf = (account: string): Effect.Effect<C, ControlError> => {
+    const control = sim.account(account)
+    return control === undefined ? Effect.fail(unknownAccount(account, sim.accounts)) : Effect.succeed(control)
+  }
+  /** Runs `change` on the account and answers the changes it logged. */
+  const logged = <A>(account: string, change: (control: C) => Effect.Effect<A, ControlError>) =>
+    Effect.gen(function* () {
+      const control = yield* accountOf(account)
+      const before = sim.changes.last()
+      yield* onClock(change(control))
+      return sim.changes.entries({ since: before, account })
+    })
+  const shared = {
+    app: sim.app,
+    accounts: sim.accounts,
+    changes: sim.changes,
+    pulls: sim.pulls,
+    now: onClock(ClockModule.currentTimeMillis)
+  } satisfies Partial<PosSimulator>
+  return { onClock, accountOf, logged, shared }
+}

@@ -25,7 +25,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { DocumentKind } from "@posbridge/core"
 import { Effect, Schema } from "effect"
 import * as ChangeLog from "./ChangeLog.js"
-import { ControlError, Field, type PosSimulator } from "./PosSimulator.js"
+import { type Actions, ControlError, Field, type PosSimulator } from "./PosSimulator.js"
 import * as Pulls from "./Pulls.js"
 
 export const Description = Schema.Struct({
@@ -208,30 +208,10 @@ export const app = (sim: PosSimulator): HttpApp.Default<unknown> => {
 }
 
 /** The control API as a client sees it. */
-export interface Client {
+export interface Client extends Actions {
   readonly describe: Effect.Effect<Description, ControlError>
   readonly changes: (filter?: ChangeLog.Filter) => Effect.Effect<Changes, ControlError>
   readonly pulls: (account?: string) => Effect.Effect<Pulls.Stats, ControlError>
-  readonly addDocument: (
-    account: string,
-    kind: DocumentKind.DocumentKind
-  ) => Effect.Effect<ReadonlyArray<ChangeLog.Change>, ControlError>
-  readonly resave: (
-    account: string,
-    kind: DocumentKind.DocumentKind,
-    ref: string
-  ) => Effect.Effect<ReadonlyArray<ChangeLog.Change>, ControlError>
-  readonly setField: (
-    account: string,
-    kind: DocumentKind.DocumentKind,
-    ref: string,
-    field: string,
-    value: unknown
-  ) => Effect.Effect<ReadonlyArray<ChangeLog.Change>, ControlError>
-  readonly storeSettings: (
-    account: string,
-    kind: DocumentKind.DocumentKind
-  ) => Effect.Effect<Record<string, unknown>, ControlError>
   readonly expireAccessTokens: (account: string) => Effect.Effect<void, ControlError>
 }
 

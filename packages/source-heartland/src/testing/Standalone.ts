@@ -5,7 +5,7 @@
  * Heartland's terms. A store's settings point at `{baseUrl}/{account}` with the simulator's token.
  */
 import { PosSimulator } from "@posbridge/pos-testkit"
-import { Clock, Duration, Effect, Option } from "effect"
+import { Duration, Effect } from "effect"
 import { runDemo, type Seeded, seedDemo } from "./internal/demo.js"
 import * as Simulator from "./Simulator.js"
 
@@ -35,8 +35,7 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
       clock: options.clock,
       pullIdleMillis: options.pullIdleMillis
     })
-    const onClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      options.clock === undefined ? effect : Effect.withClock(effect, options.clock)
+    const { onClock, accountOf, logged, shared } = PosSimulator.frameOf(sim, options.clock)
     const baseSeed = options.seed ?? demo.seed
     const seeded = new Map<string, Seeded>()
     for (const [i, id] of ids.entries()) {
@@ -44,22 +43,6 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
     }
     let added = 0
 
-    const accountOf = (account: string) =>
-      Option.match(Option.fromNullable(sim.account(account)), {
-        onNone: () => Effect.fail(PosSimulator.unknownAccount(account, ids)),
-        onSome: Effect.succeed
-      })
-    /** Runs `change` on the account and answers the changes it logged. */
-    const logged = <A>(
-      account: string,
-      change: (control: Simulator.AccountControl) => Effect.Effect<A, PosSimulator.ControlError>
-    ) =>
-      Effect.gen(function* () {
-        const control = yield* accountOf(account)
-        const before = sim.changes.last()
-        yield* change(control)
-        return sim.changes.entries({ since: before, account })
-      })
     const orderOf = (control: Simulator.AccountControl, ref: string) =>
       Effect.flatMap(control.order(Number(ref)), (doc) =>
         doc === undefined ? Effect.fail(PosSimulator.unknownDocument(control.accountId, "orders", ref)) : Effect.void
@@ -86,13 +69,9 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
     const simulator: PosSimulator.PosSimulator = {
       adapterId: "heartland",
       displayName: "Heartland Retail",
-      app: sim.app,
-      accounts: ids,
+      ...shared,
       kinds: ["orders", "invoices"],
       fields,
-      changes: sim.changes,
-      pulls: sim.pulls,
-      now: onClock(Clock.currentTimeMillis),
       activity: onClock(
         Effect.all(
           ids.map((id, i) => runDemo(sim.account(id)!, seeded.get(id)!, { seed: baseSeed + i, every: demo.every })),

@@ -38,30 +38,13 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
       clock: options.clock,
       pullIdleMillis: options.pullIdleMillis
     })
-    const onClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      options.clock === undefined ? effect : Effect.withClock(effect, options.clock)
+    const { onClock, accountOf, logged, shared } = PosSimulator.frameOf(sim, options.clock)
     const seed = options.seed ?? demo.seed
     for (const [i, id] of ids.entries()) {
       yield* onClock(seedDemo(sim.account(id)!, { sales: demo.sales, seed: seed + i, days: demo.days }))
     }
     const prng = Faults.makePrng(seed + 1000)
-    const now = onClock(Clock.currentTimeMillis)
 
-    const accountOf = (account: string) => {
-      const control = sim.account(account)
-      return control === undefined ? Effect.fail(PosSimulator.unknownAccount(account, ids)) : Effect.succeed(control)
-    }
-    /** Runs `change` on the account and answers the changes it logged. */
-    const logged = <A>(
-      account: string,
-      change: (control: Simulator.AccountControl) => Effect.Effect<A, PosSimulator.ControlError>
-    ) =>
-      Effect.gen(function* () {
-        const control = yield* accountOf(account)
-        const before = sim.changes.last()
-        yield* onClock(change(control))
-        return sim.changes.entries({ since: before, account })
-      })
     /** The completed Sale an invoice is. */
     const invoice = (control: Simulator.AccountControl, ref: string) =>
       Effect.flatMap(control.sale(Number(ref)), (view) =>
@@ -80,13 +63,9 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
     const simulator: PosSimulator.PosSimulator = {
       adapterId: "lightspeed",
       displayName: "Lightspeed Retail (R-Series)",
-      app: sim.app,
-      accounts: ids,
+      ...shared,
       kinds: ["invoices", "orders"],
       fields,
-      changes: sim.changes,
-      pulls: sim.pulls,
-      now,
       activity: onClock(
         Effect.all(
           ids.map((id, i) =>

@@ -34,53 +34,36 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
   Effect.gen(function* () {
     const ids = PosSimulator.accountIds(options.accounts ?? 1)
     const sim = yield* Simulator.make({ token, accounts: ids, pullIdleMillis: options.pullIdleMillis })
-    const onClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      options.clock === undefined ? effect : Effect.withClock(effect, options.clock)
+    const { onClock, accountOf, logged, shared } = PosSimulator.frameOf(sim, options.clock)
     let rung = 0
     const ringUp = (control: Simulator.Control) => control.addOrder(demoOrder(++rung))
     for (const id of ids) for (let i = 0; i < 3; i++) yield* onClock(ringUp(sim.account(id)!))
 
-    const accountOf = (account: string) => {
-      const control = sim.account(account)
-      return control === undefined ? Effect.fail(PosSimulator.unknownAccount(account, ids)) : Effect.succeed(control)
-    }
-    /** Runs `change` on the account's order `ref` (when given) and answers the changes it logged. */
-    const logged = (
-      account: string,
-      ref: string | undefined,
-      change: (control: Simulator.Control) => Effect.Effect<unknown, PosSimulator.ControlError>
-    ) =>
-      Effect.gen(function* () {
-        const control = yield* accountOf(account)
-        if (ref !== undefined && !(yield* control.hasOrder(ref))) {
-          return yield* Effect.fail(PosSimulator.unknownDocument(account, "orders", ref))
-        }
-        const before = sim.changes.last()
-        yield* onClock(change(control))
-        return sim.changes.entries({ since: before, account })
-      })
+    /** Runs `change` on the account's order `ref`, if it has one. */
+    const onOrder = (account: string, ref: string, change: (control: Simulator.Control) => Effect.Effect<void>) =>
+      logged(account, (control) =>
+        Effect.flatMap(control.hasOrder(ref), (has) =>
+          has ? change(control) : Effect.fail(PosSimulator.unknownDocument(account, "orders", ref))
+        )
+      )
 
     const simulator: PosSimulator.PosSimulator = {
       adapterId: "__NAME__",
       displayName: "__NAME__",
-      app: sim.app,
-      accounts: ids,
+      ...shared,
       kinds: ["orders"],
       fields,
-      changes: sim.changes,
-      pulls: sim.pulls,
-      now: onClock(Effect.clockWith((clock) => clock.currentTimeMillis)),
       activity: onClock(
         Effect.forEach(ids, (id) => ringUp(sim.account(id)!), { discard: true }).pipe(
           Effect.repeat(Schedule.spaced(Duration.seconds(30))),
           Effect.zipRight(Effect.never)
         )
       ),
-      addDocument: (account) => logged(account, undefined, ringUp),
-      resave: (account, _kind, ref) => logged(account, ref, (control) => control.updateOrder(ref)),
+      addDocument: (account) => logged(account, ringUp),
+      resave: (account, _kind, ref) => onOrder(account, ref, (control) => control.updateOrder(ref)),
       setField: (account, _kind, ref, field, value) =>
         field === "total" && typeof value === "string" && /^\d+(\.\d{1,2})?$/.test(value)
-          ? logged(account, ref, (control) => control.updateOrder(ref, { total: value }))
+          ? onOrder(account, ref, (control) => control.updateOrder(ref, { total: value }))
           : Effect.fail(
               new PosSimulator.ControlError({
                 reason: "invalid",
