@@ -58,7 +58,7 @@ describe("posbridge simulate, with a server configured against it as users confi
             process.env[name] = String(settings[key])
             settings[key] = { env: name }
           }
-          const id = `${adapter.slice(0, 2)}-${account}`
+          const id = `${adapter === "lightspeed" ? "ls" : "hl"}-${account}`
           stores.push({ id, sim: () => sim, account, kind })
           return { id, adapter, documentKind: kind, settings }
         })
