@@ -47,11 +47,17 @@ module.exports = {
     {
       name: "test-aids-stay-out-of-production",
       comment:
-        "Simulators and other test aids live behind `testing` entry points; production code imports them only in the demo.",
+        "Simulators and other test aids live behind `testing` entry points; production code imports them only in the demo and `posbridge simulate`.",
       severity: "error",
       from: {
         path: "^(packages|apps)/[^/]+/src/",
-        pathNot: ["/src/testing/", "^packages/pos-testkit/", "^apps/server/src/Demo\\.ts$", "^apps/conformance/"]
+        pathNot: [
+          "/src/testing/",
+          "^packages/pos-testkit/",
+          "^apps/server/src/Demo\\.ts$",
+          "^apps/server/src/Simulate\\.ts$",
+          "^apps/conformance/"
+        ]
       },
       to: { path: ["^packages/[^/]+/src/testing/", "^packages/pos-testkit/"] }
     },

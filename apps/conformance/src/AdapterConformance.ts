@@ -7,49 +7,22 @@
  * resumable at every exchange boundary (stop before exchange k, restart from the last committed cursor, same
  * final store content as the uninterrupted run).
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import {
-  type AdapterDescriptor,
-  MemoryOrderStore,
-  Order,
-  OrderStore,
-  PosSource,
-  SourceDocument,
-  TokenVault
-} from "@posbridge/core"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { type AdapterDescriptor, MemoryOrderStore, Order, OrderStore, PosSource, SourceDocument } from "@posbridge/core"
 import { RecordedExchange, ReplayHttpClient } from "@posbridge/pos-testkit"
 import { FieldRules } from "@posbridge/shipstation"
-import { Cause, Chunk, Clock, Effect, Either, Exit, Layer, Option, Ref, Schema, Stream } from "effect"
+import { Cause, Chunk, Clock, Effect, Either, Exit, Option, Schema, Stream } from "effect"
 import * as FixtureProfile from "./FixtureProfile.js"
 import * as Replay from "./internal/replay.js"
+import * as Sources from "./internal/sources.js"
 import * as VirtualTime from "./internal/virtualTime.js"
 import type * as Report from "./Report.js"
-
-const memoryVault = Effect.map(Ref.make(new Map<string, unknown>()), (ref) =>
-  TokenVault.TokenVault.of({
-    get: (storeId, name) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(`${storeId}/${name}`) as never)),
-    set: (storeId, name, value) => Ref.update(ref, (m) => new Map(m).set(`${storeId}/${name}`, value))
-  })
-)
 
 const buildSource = (
   descriptor: AdapterDescriptor.AdapterDescriptor,
   profile: FixtureProfile.Profile,
   client: HttpClient.HttpClient
-) =>
-  Effect.gen(function* () {
-    const vault = yield* memoryVault
-    const layer = descriptor.layer(profile.store, profile.adapterSettings) as Layer.Layer<
-      PosSource.PosSource,
-      PosSource.PosSourceError,
-      HttpClient.HttpClient | TokenVault.TokenVault
-    >
-    const context = yield* Layer.build(layer).pipe(
-      Effect.provideService(HttpClient.HttpClient, client),
-      Effect.provideService(TokenVault.TokenVault, vault)
-    )
-    return PosSource.PosSource.pipe(Effect.provide(context))
-  }).pipe(Effect.flatten)
+) => Sources.build(descriptor, profile.store, profile.adapterSettings, client)
 
 interface Batch {
   readonly documents: ReadonlyArray<SourceDocument.SourceDocument>

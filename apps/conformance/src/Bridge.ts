@@ -1,31 +1,43 @@
 /**
  * The server under test, started in-process so the bridge clock is controllable: posbridge's ShipStation routes
  * over the order store (memory, optionally with a mutation switch), a StoreDirectory of three Heartland stores
- * (sales orders, invoices, and a second merchant) fed by the Heartland simulator through its adapter, and the
- * outbox worker's delivery step. It listens on 127.0.0.1 on a random port; ShipStation's side talks to it over
- * real HTTP. Every fiber of the server reads the bridge clock, which only moves when a scenario moves it.
+ * (sales orders and invoices of one merchant, and a second merchant) fed by one Heartland simulator with two
+ * accounts through the adapter, and the outbox worker's delivery step. It listens on 127.0.0.1 on a random port;
+ * ShipStation's side talks to it over real HTTP. Every fiber of the server reads the bridge clock, which only
+ * moves when a scenario moves it.
+ *
+ * What the oracle needs comes from outside the store: the simulator's change log and the `timeline` of the
+ * harness's own syncs, touches and polls (PosOracle).
  */
 import { createServer } from "node:http"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
+  ContentHash,
   MemoryOrderStore,
   OrderStore,
   PosSource,
+  type SourceDocument,
   StoreDirectory,
   StoreId,
   type StoreSettings,
   TokenVault
 } from "@posbridge/core"
-import { SimClock, SimServer } from "@posbridge/pos-testkit"
+import { type ChangeLog, SimClock, SimServer } from "@posbridge/pos-testkit"
 import { ShipStationRoutes } from "@posbridge/shipstation"
 import { adapter as heartland } from "@posbridge/source-heartland"
 import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
 import { OutboxWorker } from "@posbridge/sync"
 import { Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import * as PosOracle from "./PosOracle.js"
 
-export type Mutation = "stamp" | "offset"
+/**
+ * A deliberate bug, to show the checks catch it: `stamp` stamps with the POS modified time, `offset` pages by
+ * plain offsets (both store switches), `resave` treats a POS re-save as unchanged (what a refresh rule that
+ * ignores the POS modified time does; emulated at ingest, so core stays as it is).
+ */
+export type Mutation = "stamp" | "offset" | "resave"
 
 /** The bridge clock: stands still until a scenario moves it; sleeps still take real time (timeouts, backoff). */
 export interface BridgeClock {
@@ -45,21 +57,19 @@ export interface StoreAccess {
   readonly username: string
   readonly password: string
   readonly kind: "orders" | "invoices"
+  /** The simulator account the store sends from. */
+  readonly account: string
 }
 
 export const stores = {
-  orders: { id: "hl-orders", username: "ss-orders", password: "pw-orders", kind: "orders" },
-  invoices: { id: "hl-invoices", username: "ss-invoices", password: "pw-invoices", kind: "invoices" },
-  other: { id: "hl-other", username: "ss-other", password: "pw-other", kind: "orders" }
+  orders: { id: "hl-orders", username: "ss-orders", password: "pw-orders", kind: "orders", account: "main" },
+  invoices: { id: "hl-invoices", username: "ss-invoices", password: "pw-invoices", kind: "invoices", account: "main" },
+  other: { id: "hl-other", username: "ss-other", password: "pw-other", kind: "orders", account: "other" }
 } as const satisfies Record<string, StoreAccess>
 
-/** A new version the bridge ingested: `posRef` changed at bridge time `at`. */
-export interface Version {
-  readonly storeId: string
-  readonly posRef: string
-  readonly at: number
-  readonly why: string
-}
+/** The store that exports a POS document. */
+export const storeOf: PosOracle.StoreOf = (change) =>
+  Object.values(stores).find((s) => s.account === change.account && s.kind === change.kind)?.id
 
 export interface Options {
   readonly mutation?: Mutation | undefined
@@ -88,24 +98,18 @@ const build = (options: Options, clock: BridgeClock) =>
     const store = Context.get(context, OrderStore.OrderStore)
 
     const pageSize = options.pageSize ?? 2
-    const settingsOf = (s: StoreAccess, sim: string): StoreSettings.StoreSettings => ({
+    const settingsOf = (s: StoreAccess): StoreSettings.StoreSettings => ({
       id: StoreId.StoreId.make(s.id),
       adapter: "heartland",
       documentKind: s.kind,
       pageSize,
       timeZone: "utc",
       shipstation: { username: s.username, password: Redacted.make(s.password) },
-      settings: { baseUrl: `http://${sim}`, apiToken: "sim-token", perPage: 50 }
+      settings: { baseUrl: `http://heartland.sim/${s.account}`, apiToken: "sim-token", perPage: 50 }
     })
-    const pos = yield* HeartlandSimulator.make({ token: "sim-token" })
-    const otherPos = yield* HeartlandSimulator.make({ token: "sim-token" })
-    const client = yield* SimServer.makeClient(pos.app)
-    const otherClient = yield* SimServer.makeClient(otherPos.app)
-    const all = [
-      { access: stores.orders, settings: settingsOf(stores.orders, "heartland.sim"), http: client },
-      { access: stores.invoices, settings: settingsOf(stores.invoices, "heartland.sim"), http: client },
-      { access: stores.other, settings: settingsOf(stores.other, "other.heartland.sim"), http: otherClient }
-    ]
+    const sim = yield* HeartlandSimulator.make({ token: "sim-token", accounts: ["main", "other"] })
+    const client = yield* SimServer.makeClient(sim.app)
+    const all = Object.values(stores).map((access) => ({ access, settings: settingsOf(access), http: client }))
     const vault = TokenVault.TokenVault.of({ get: () => Effect.succeedNone, set: () => Effect.void })
     const sources = new Map<string, PosSource.PosSourceService>()
     for (const s of all) {
@@ -140,45 +144,41 @@ const build = (options: Options, clock: BridgeClock) =>
         ? `http://127.0.0.1:${address.address.port}`
         : yield* Effect.dieMessage("the server did not listen on TCP")
 
-    const versions: Array<Version> = []
     const since = DateTime.unsafeMake(Date.parse("2024-01-01T00:00:00Z"))
+    /** The `resave` mutation: a document whose content is unchanged keeps the stored POS modified time. */
+    const hideResave = (storeId: string) => (d: SourceDocument.SourceDocument) =>
+      Effect.map(store.find(storeId, d.order.posRef), (found) =>
+        Option.isSome(found) && found.value.contentHash === ContentHash.ofOrder(d.order)
+          ? { ...d, order: { ...d.order, posModifiedAt: found.value.order.posModifiedAt } }
+          : d
+      )
+    const timeline = PosOracle.makeTimeline(sim.changes, storeOf)
 
     /** One sync run, as the sync engine does it: pull from the committed cursor, commit each batch with its cursor. */
     const sync = (storeId: string) =>
       Effect.gen(function* () {
+        timeline.mark({ type: "sync", storeId, at: clock.now() })
         const source = sources.get(storeId)!
         const kind = all.find((s) => s.access.id === storeId)!.access.kind
         const cursor = yield* store.cursor(storeId)
         yield* Stream.runForEach(source.pull(cursor, { since }), (batch) =>
-          Effect.gen(function* () {
-            const before = new Map<string, number>()
-            for (const d of batch.documents) {
-              const found = yield* store.find(storeId, d.order.posRef)
-              if (Option.isSome(found)) before.set(d.order.posRef, DateTime.toEpochMillis(found.value.ingestedAt))
-            }
-            yield* store.ingest({ id: storeId, kind }, batch.documents, Option.some(batch.cursor))
-            for (const d of batch.documents) {
-              const found = yield* store.find(storeId, d.order.posRef)
-              if (Option.isNone(found)) continue
-              const at = DateTime.toEpochMillis(found.value.ingestedAt)
-              if (before.get(d.order.posRef) !== at) {
-                versions.push({
-                  storeId,
-                  posRef: d.order.posRef,
-                  at,
-                  why: before.has(d.order.posRef) ? "restamped" : "inserted"
-                })
-              }
-            }
-          })
+          Effect.flatMap(
+            options.mutation === "resave"
+              ? Effect.forEach(batch.documents, hideResave(storeId))
+              : Effect.succeed(batch.documents),
+            (documents) => store.ingest({ id: storeId, kind }, documents, Option.some(batch.cursor))
+          )
         )
       }).pipe(Effect.orDie)
 
-    /** The operator's touch; false when the bridge has no such order yet. */
+    /**
+     * The operator's touch; false when the bridge has no such order yet. The timeline has it either way: an order
+     * the POS has must reach ShipStation after the touch, whatever the store answers.
+     */
     const touch = (storeId: string, posRef: string) =>
       Effect.gen(function* () {
-        const touched = yield* store.touch(storeId, posRef)
-        versions.push({ storeId, posRef, at: DateTime.toEpochMillis(touched.ingestedAt), why: "touched" })
+        timeline.mark({ type: "touch", storeId, posRef, at: clock.now() })
+        yield* store.touch(storeId, posRef)
         return true
       }).pipe(
         Effect.catchTag("OrderNotFound", () => Effect.succeed(false)),
@@ -192,7 +192,19 @@ const build = (options: Options, clock: BridgeClock) =>
       maxBackoff: Duration.seconds(10)
     }).pipe(Effect.provideService(OrderStore.OrderStore, store), Effect.orDie)
 
-    return { url, clock, store, pos: pos.control, otherPos: otherPos.control, sync, touch, versions, deliverOutbox }
+    const changes: ChangeLog.ChangeLog = sim.changes
+    return {
+      url,
+      clock,
+      store,
+      pos: sim.control,
+      otherPos: sim.account("other")!,
+      changes,
+      timeline,
+      sync,
+      touch,
+      deliverOutbox
+    }
   })
 
 export type Bridge = Effect.Effect.Success<ReturnType<typeof make>>

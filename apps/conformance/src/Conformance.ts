@@ -5,6 +5,7 @@ import * as AdapterConformance from "./AdapterConformance.js"
 import * as Adapters from "./Adapters.js"
 import type * as Bridge from "./Bridge.js"
 import * as Report from "./Report.js"
+import * as SimulatorConformance from "./SimulatorConformance.js"
 import * as Soak from "./Soak.js"
 import * as Scenarios from "./scenarios/Scenarios.js"
 
@@ -54,6 +55,7 @@ export const run = (selection: Selection): Effect.Effect<Report.Report> =>
             })
           )
         }
+        yield* add(yield* SimulatorConformance.check(target.right))
       }
     }
     if (!selection.skipScenarios && selection.soak === undefined) {

@@ -12,11 +12,12 @@
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { PosSource, SourceDocument, StoreSettings, TokenVault } from "@posbridge/core"
+import { SourceDocument, StoreSettings } from "@posbridge/core"
 import { RecordedExchange, RecordingHttpClient } from "@posbridge/pos-testkit"
-import { Chunk, Clock, Data, DateTime, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { Chunk, Clock, Data, DateTime, Effect, Option, Ref, Schema, Stream } from "effect"
 import * as Adapters from "./Adapters.js"
 import * as FixtureProfile from "./FixtureProfile.js"
+import * as Sources from "./internal/sources.js"
 
 export class RecordError extends Data.TaggedError("RecordError")<{ readonly message: string }> {}
 
@@ -130,13 +131,6 @@ export const scrub = (value: unknown, secrets: ReadonlyArray<string>): unknown =
   return go(value)
 }
 
-const memoryVault = Effect.map(Ref.make(new Map<string, unknown>()), (ref) =>
-  TokenVault.TokenVault.of({
-    get: (storeId, name) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(`${storeId}/${name}`) as never)),
-    set: (storeId, name, value) => Ref.update(ref, (m) => new Map(m).set(`${storeId}/${name}`, value))
-  })
-)
-
 const encodeDocument = Schema.encodeSync(SourceDocument.SourceDocument)
 
 export const record = (options: Options): Effect.Effect<Recorded, RecordError> =>
@@ -194,17 +188,8 @@ export const record = (options: Options): Effect.Effect<Recorded, RecordError> =
     const into = yield* Ref.make<ReadonlyArray<RecordedExchange.Exchange>>([])
     const real = yield* HttpClient.HttpClient.pipe(Effect.provide(FetchHttpClient.layer))
     const client = RecordingHttpClient.wrap(real, into, { keepHeaders })
-    const layer = descriptor.layer(storeSettings, adapterSettings) as Layer.Layer<
-      PosSource.PosSource,
-      PosSource.PosSourceError,
-      HttpClient.HttpClient | TokenVault.TokenVault
-    >
     const batches = yield* Effect.gen(function* () {
-      const context = yield* Layer.build(layer).pipe(
-        Effect.provideService(HttpClient.HttpClient, client),
-        Effect.provideService(TokenVault.TokenVault, yield* memoryVault)
-      )
-      const source = yield* PosSource.PosSource.pipe(Effect.provide(context))
+      const source = yield* Sources.build(descriptor, storeSettings, adapterSettings, client)
       const stream = source.pull(Option.none(), { since: DateTime.toUtc(sinceUtc.value) })
       return yield* Stream.runCollect(options.pages === undefined ? stream : Stream.take(stream, options.pages))
     }).pipe(

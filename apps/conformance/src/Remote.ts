@@ -1,10 +1,14 @@
 /**
  * `--url`: the scenarios that need no POS or clock control, run against a posbridge server that is already
  * running (a staging deployment, a merchant's own install), over real HTTP. The rest are listed as skipped:
- * they need the in-process bridge, whose clock and POS the harness moves. Skipped cases are not passes.
+ * they need the in-process bridge, whose clock and POS the harness moves. Skipped cases are not passes. When the
+ * store is fed by a simulated POS (`posbridge simulate`), `--simulator` adds the no-missed-version check judged by
+ * the simulator's change log (RemoteOracle, case `scenario pos-change-log`).
  */
+import { FetchHttpClient } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import type * as ProtocolChecks from "./ProtocolChecks.js"
+import * as RemoteOracle from "./RemoteOracle.js"
 import * as Report from "./Report.js"
 import * as Scenarios from "./scenarios/Scenarios.js"
 
@@ -18,7 +22,11 @@ export interface Options {
   /** Scenario names; empty = all. */
   readonly scenarios?: ReadonlyArray<string> | undefined
   readonly print?: boolean | undefined
+  /** The simulated POS behind the store, for the change-log oracle. */
+  readonly oracle?: Omit<RemoteOracle.Options, "url" | "store"> | undefined
 }
+
+const oracleName = RemoteOracle.caseName.replace(/^scenario /, "")
 
 export const skippedReason = "skipped (needs the in-process bridge)"
 
@@ -45,7 +53,8 @@ export const run = (options: Options): Effect.Effect<Report.Report> =>
         return now - (now % 60_000)
       }
     }
-    const chosen = Scenarios.select(options.scenarios ?? [])
+    const names = options.scenarios ?? []
+    const chosen = Scenarios.select(names.filter((n) => n !== oracleName))
     for (const c of chosen.unknown) yield* add(c)
     for (const s of chosen.scenarios) {
       const name = Scenarios.caseName(s.name)
@@ -74,5 +83,32 @@ export const run = (options: Options): Effect.Effect<Report.Report> =>
         )
       yield* add({ name, status: problems.length === 0 ? "passed" : "failed", problems, millis: Date.now() - started })
     }
+    if (names.length === 0 || names.includes(oracleName)) yield* add(yield* oracleCase(options))
     return Report.summarize(cases)
+  })
+
+const oracleCase = (options: Options): Effect.Effect<Report.CaseResult> =>
+  Effect.gen(function* () {
+    const name = RemoteOracle.caseName
+    if (options.oracle === undefined) {
+      return {
+        name,
+        status: "not-applicable",
+        problems: ["skipped (give --simulator and --account: the simulated POS behind the store)"],
+        millis: 0
+      }
+    }
+    const started = Date.now()
+    const problems = yield* RemoteOracle.run({
+      ...options.oracle,
+      url: options.url.replace(/\/+$/, ""),
+      store: options.store
+    }).pipe(
+      Effect.catchAll((e) => Effect.succeed([e.message])),
+      Effect.catchAllDefect((defect) =>
+        Effect.succeed([`the check could not talk to ${options.url}: ${String(defect)}`])
+      ),
+      Effect.provide(FetchHttpClient.layer)
+    )
+    return { name, status: problems.length === 0 ? "passed" : "failed", problems, millis: Date.now() - started }
   })

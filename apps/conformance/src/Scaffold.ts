@@ -55,18 +55,18 @@ export const generate = (name: string, dir: string): Effect.Effect<string, Scaff
       renameSync(join(out, "package.json.template"), join(out, "package.json"))
       const inWorkspace = !relative(join(repoRoot, "packages"), out).startsWith("..")
       const deps = inWorkspace
-        ? { __EFFECT__: "catalog:", __PLATFORM__: "catalog:", __CORE__: "workspace:*" }
-        : { __EFFECT__: "*", __PLATFORM__: "*", __CORE__: "*" }
+        ? { __EFFECT__: "catalog:", __PLATFORM__: "catalog:", __CORE__: "workspace:*", __TESTKIT__: "workspace:*" }
+        : { __EFFECT__: "*", __PLATFORM__: "*", __CORE__: "*", __TESTKIT__: "*" }
       for (const file of walk(out)) {
         let text = readFileSync(file, "utf8")
         text = text.replaceAll("__NAME_PASCAL__", pascal(name)).replaceAll("__NAME__", name)
         for (const [k, v] of Object.entries(deps)) text = text.replaceAll(k, v)
-        if (!inWorkspace && file.endsWith("tsconfig.json"))
-          text = text.replace("../../tsconfig.base.json", join(repoRoot, "tsconfig.base.json"))
+        // The template's tsconfig points into the repository (base options, the web globals packages may use).
+        if (!inWorkspace && file.endsWith("tsconfig.json")) text = text.replaceAll('"../../', `"${repoRoot}/`)
         writeFileSync(file, text)
       }
       if (!inWorkspace) {
-        for (const specifier of ["effect", "@effect/platform", "@posbridge/core"]) {
+        for (const specifier of ["effect", "@effect/platform", "@posbridge/core", "@posbridge/pos-testkit"]) {
           const target = join(out, "node_modules", specifier)
           mkdirSync(dirname(target), { recursive: true })
           const source = Packages.packageDir(specifier)

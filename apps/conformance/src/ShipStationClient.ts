@@ -121,6 +121,20 @@ export const poll = (
     return { status: last.status, pages, orders, pageCounts, body: last.body }
   })
 
+/** Stable paging: each OrderID once across the pages of one poll, and the same `pages` on every page. */
+export const pagingProblems = (window: string, result: PollResult): Array<string> => {
+  const problems: Array<string> = []
+  const ids = result.orders.map((o) => o.posRef)
+  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i)
+  if (dupes.length > 0) {
+    problems.push(`${window}: order(s) ${[...new Set(dupes)].join(", ")} served twice across pages`)
+  }
+  if (new Set(result.pageCounts).size > 1) {
+    problems.push(`${window}: pages changed between page requests (${result.pageCounts.join(", ")})`)
+  }
+  return problems
+}
+
 export interface Notice {
   readonly orderId?: string | undefined
   readonly orderNumber: string

@@ -2,11 +2,16 @@
  * Randomized soak: thousands of ShipStation polls against a continuously changing POS, reproducible from the
  * printed seed. Each step may add orders (some arriving late, stamped minutes in the past), re-save or change
  * existing ones, touch one, sync the bridge, move the bridge clock, and poll with a contiguous, overlapping or
- * same-minute window from a ShipStation clock skewed by up to ±10 minutes. At the end every version the bridge
- * ingested must have been served by a later poll (the no-missed-order invariant), and every poll's pages must
- * hold each order once.
+ * same-minute window from a ShipStation clock skewed by up to ±10 minutes. At the end every version the POS saved
+ * (its simulator's change log) and every touch must have been served by a later poll (the no-missed-order
+ * invariant, PosOracle), and every poll's pages must hold each order once.
+ *
+ * A late save is reported up to the adapter's overlap in the past, never more: the adapter re-reads that far
+ * behind its cursor (HeartlandSource, 5 minutes), and a save the POS shows later than that is beyond what any
+ * cursor can see (README, "The oracle").
  */
 import { Faults } from "@posbridge/pos-testkit"
+import { adapter as heartland } from "@posbridge/source-heartland"
 import { Cause, Effect, Exit } from "effect"
 import * as Bridge from "./Bridge.js"
 import type * as Report from "./Report.js"
@@ -21,6 +26,8 @@ export interface Options {
 
 const minute = Driver.minute
 const maxOrders = 200
+/** How late a save may be reported: within the adapter's re-read overlap. */
+const maxLateness = heartland.overlapMillis
 
 export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
   Effect.gen(function* () {
@@ -33,6 +40,16 @@ export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
           const d = Driver.make(bridge)
           d.offset = Math.round((rng.next() * 20 - 10) * minute)
           const store = Bridge.stores.orders
+          /**
+           * When a save made now is reported as modified: `lateBy` earlier, but never before the order's last save
+           * (the POS stamps saves of one document in order; a later one stamped earlier is an old version).
+           */
+          const lateSave = (id: number, lateBy: number) =>
+            Effect.map(bridge.pos.order(id), (doc) => {
+              const now = bridge.clock.now()
+              const last = doc === undefined ? 0 : Date.parse(doc.updated_at)
+              return new Date(Math.min(now, Math.max(now - lateBy, last + 1)))
+            })
           const body = Effect.gen(function* () {
             const p = yield* PosFixtures.setup(d)
             const ids: Array<number> = []
@@ -41,15 +58,15 @@ export const run = (options: Options): Effect.Effect<Report.CaseResult> =>
               // keeps changing through re-saves and edits.
               const adds = ids.length < maxOrders ? rng.nextInt(3) : 0
               for (let a = 0; a < adds; a++) {
-                const lateBy = rng.next() < 0.3 ? rng.nextInt(8 * minute) : 0
+                const lateBy = rng.next() < 0.3 ? rng.nextInt(maxLateness) : 0
                 const o = yield* PosFixtures.addOrder(d, p, { at: bridge.clock.now() - lateBy })
                 ids.push(o.id)
               }
               if (ids.length > 0 && rng.next() < 0.4) {
                 const id = rng.pick(ids)
-                const lateBy = rng.next() < 0.3 ? rng.nextInt(8 * minute) : 0
+                const lateBy = rng.next() < 0.3 ? rng.nextInt(maxLateness) : 0
                 const change = rng.next() < 0.5 ? { shippingCharge: `${rng.nextInt(20)}.00` } : {}
-                yield* bridge.pos.updateOrder(id, { ...change, at: new Date(bridge.clock.now() - lateBy) })
+                yield* bridge.pos.updateOrder(id, { ...change, at: yield* lateSave(id, lateBy) })
               }
               if (ids.length > 0 && rng.next() < 0.03) yield* bridge.touch(store.id, String(rng.pick(ids)))
               if (rng.next() < 0.7) yield* bridge.sync(store.id)

@@ -1,7 +1,8 @@
 /**
  * `pnpm conformance [--adapter NAME_OR_PATH ...] [--fixtures DIR] [--scenario NAME ...] [--soak --polls N --seed S]
- *                   [--mutation stamp|offset] [--report FILE]`
- * `pnpm conformance --url URL --store S --user U --password P [--store2 S2 --user2 U2 --password2 P2] [--days N]`
+ *                   [--mutation stamp|offset|resave] [--report FILE]`
+ * `pnpm conformance --url URL --store S --user U --password P [--store2 S2 --user2 U2 --password2 P2] [--days N]
+ *                   [--simulator SIM --account A [--kind orders|invoices] [--rounds N] [--sync-seconds N]]`
  * `pnpm conformance record --adapter NAME_OR_PATH --settings FILE.json --out FIXTURE.json [--since ISO] [--pages N]`
  * `pnpm conformance new-adapter NAME --dir DIR`
  */
@@ -28,7 +29,7 @@ const scenario = Options.text("scenario").pipe(Options.repeated, Options.withDes
 const soak = Options.boolean("soak").pipe(Options.withDescription("randomized soak instead of fixtures and scenarios"))
 const polls = Options.integer("polls").pipe(Options.withDefault(1000))
 const seed = Options.integer("seed").pipe(Options.optional)
-const mutation = Options.choice("mutation", ["stamp", "offset"]).pipe(Options.optional)
+const mutation = Options.choice("mutation", ["stamp", "offset", "resave"]).pipe(Options.optional)
 const report = Options.file("report").pipe(Options.optional, Options.withDescription("write a JSON report here"))
 
 const url = Options.text("url").pipe(
@@ -42,6 +43,28 @@ const login = (suffix: string) => ({
 })
 const first = login("")
 const second = login("2")
+const simulator = Options.text("simulator").pipe(
+  Options.optional,
+  Options.withDescription(
+    "--url: the simulated POS behind the store (posbridge simulate); its change log is the oracle"
+  )
+)
+const account = Options.text("account").pipe(
+  Options.optional,
+  Options.withDescription("--simulator: the store's account")
+)
+const kind = Options.choice("kind", ["orders", "invoices"]).pipe(
+  Options.withDefault("orders" as const),
+  Options.withDescription("--simulator: the documents the store sends")
+)
+const rounds = Options.integer("rounds").pipe(
+  Options.optional,
+  Options.withDescription("--simulator: rounds of changes")
+)
+const syncSeconds = Options.integer("sync-seconds").pipe(
+  Options.optional,
+  Options.withDescription("--simulator: how long the server may take to pull a change (its sync interval + margin)")
+)
 const days = Options.integer("days").pipe(
   Options.withDefault(7),
   Options.withDescription("--url: how many days back the paging check reads")
@@ -66,11 +89,19 @@ const remote = (o: {
   days: number
   scenario: ReadonlyArray<string>
   report: Option.Option<string>
+  simulator: Option.Option<string>
+  account: Option.Option<string>
+  kind: "orders" | "invoices"
+  rounds: Option.Option<number>
+  syncSeconds: Option.Option<number>
 }) =>
   Effect.gen(function* () {
     const store = yield* loginOf(o.first, "")
     if (store === undefined) return yield* Effect.fail("--url needs --store, --user and --password")
     const other = yield* loginOf(o.second, "2")
+    if (Option.isSome(o.simulator) !== Option.isSome(o.account)) {
+      return yield* Effect.fail("--simulator and --account go together")
+    }
     yield* Console.log(`driving ${o.url} (store ${store.id}${other ? ` and ${other.id}` : ""})`)
     const result = yield* Remote.run({
       url: o.url,
@@ -78,7 +109,17 @@ const remote = (o: {
       other,
       lookbackMinutes: o.days * 24 * 60,
       scenarios: o.scenario,
-      print: true
+      print: true,
+      oracle: Option.match(o.simulator, {
+        onNone: () => undefined,
+        onSome: (sim) => ({
+          simulator: sim,
+          account: Option.getOrThrow(o.account),
+          kind: o.kind,
+          rounds: Option.getOrUndefined(o.rounds),
+          syncSeconds: Option.getOrUndefined(o.syncSeconds)
+        })
+      })
     })
     if (Option.isSome(o.report)) writeFileSync(o.report.value, Report.encodeJson(result))
     yield* Console.log(Report.closing(result))
@@ -92,7 +133,25 @@ const remote = (o: {
     )
   )
 
-const rootOptions = { adapter, fixtures, scenario, soak, polls, seed, mutation, report, url, first, second, days }
+const rootOptions = {
+  adapter,
+  fixtures,
+  scenario,
+  soak,
+  polls,
+  seed,
+  mutation,
+  report,
+  url,
+  first,
+  second,
+  days,
+  simulator,
+  account,
+  kind,
+  rounds,
+  syncSeconds
+}
 const root = Command.make("conformance", rootOptions, (o) =>
   Effect.gen(function* () {
     if (Option.isSome(o.url)) return yield* remote({ ...o, url: o.url.value })

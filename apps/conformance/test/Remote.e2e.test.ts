@@ -3,23 +3,28 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { freePort, runNode, tempDir, waitFor } from "@posbridge/e2e/Processes"
 import { gauge, type RunningServer, startServer } from "@posbridge/e2e/ServerProcess"
-import { heartlandSimulator, type RunningSimulator } from "@posbridge/e2e/Simulators"
+import { type RunningSimulatorProcess, startSimulator } from "@posbridge/e2e/SimulatorProcess"
 
 const conformanceDir = new URL("..", import.meta.url).pathname
 
 /** Runs the conformance CLI as a process without blocking this event loop (the simulator answers from here). */
 const runConformance = (args: ReadonlyArray<string>) =>
-  runNode(["--conditions=source", "--import", "tsx", "src/bin.ts", ...args], { cwd: conformanceDir })
+  runNode(["--conditions=source", "--import", "tsx", "src/bin.ts", ...args], {
+    cwd: conformanceDir,
+    timeoutMs: 200_000
+  })
 
-describe("conformance --url against the real server started as a process", () => {
-  let sim: RunningSimulator
+describe("conformance --url against the real server started as a process, fed by posbridge simulate", () => {
+  let sim: RunningSimulatorProcess
   let server: RunningServer
   beforeAll(async () => {
-    sim = await heartlandSimulator({ orders: 23, token: "hl-token" })
+    // Two Heartland accounts with the demo's data and merchant activity, in their own process.
+    sim = await startSimulator({ adapter: "heartland", accounts: 2, activity: true })
     const dir = tempDir("conformance-url")
     const config = join(dir, "config.json")
     // The second store has its own ShipStation login, so cross-store credentials can be refused.
     process.env.CONFORMANCE_SS2_PASSWORD = "second-secret"
+    process.env.SIM_HEARTLAND_TOKEN = "sim-token"
     writeFileSync(
       config,
       JSON.stringify({
@@ -35,7 +40,7 @@ describe("conformance --url against the real server started as a process", () =>
             i === 0
               ? { username: "ss", password: { env: "TEST_SS_PASSWORD" } }
               : { username: "ss2", password: { env: "CONFORMANCE_SS2_PASSWORD" } },
-          settings: { baseUrl: sim.url, apiToken: { env: "TEST_HEARTLAND_TOKEN" } },
+          settings: { baseUrl: `${sim.url}/${sim.accounts[i]}`, apiToken: { env: "SIM_HEARTLAND_TOKEN" } },
           syncIntervalSeconds: 5,
           lookbackDays: 30
         }))
@@ -43,21 +48,23 @@ describe("conformance --url against the real server started as a process", () =>
     )
     server = await startServer(config, await freePort())
     await waitFor("the first sync", async () =>
-      ((await gauge(server.url, "posbridge_documents", "shop")) ?? 0) >= 23 ? true : undefined
+      ((await gauge(server.url, "posbridge_documents", "shop")) ?? 0) >= 40 ? true : undefined
     )
   }, 120_000)
   afterAll(async () => {
     await server?.kill("SIGTERM")
-    await sim?.close()
+    await sim?.kill()
   })
 
-  it("passes every protocol scenario over HTTP and lists the ones needing the bridge as skipped, not passed", async () => {
+  it("passes every protocol scenario and the POS change-log check over HTTP, and lists the ones needing the bridge as skipped", async () => {
     const login = ["--store", "shop", "--user", "ss", "--password", "ss-secret"]
     const second = ["--store2", "shop2", "--user2", "ss2", "--password2", "second-secret"]
-    const r = await runConformance(["--url", server.url, ...login, ...second])
+    const oracle = ["--simulator", sim.url, "--account", sim.accounts[0]!, "--sync-seconds", "10"]
+    const r = await runConformance(["--url", server.url, ...login, ...second, ...oracle])
     expect(r.status, r.stdout + r.stderr).toBe(0)
     const lines = r.stdout.trim().split("\n")
-    expect(lines.at(-1)).toBe("10 passed, 0 failed")
+    expect(lines.at(-1)).toBe("11 passed, 0 failed")
+    expect(lines).toContain("ok   scenario pos-change-log")
     for (const name of [
       "both-credential-forms",
       "bad-credentials",
@@ -75,7 +82,7 @@ describe("conformance --url against the real server started as a process", () =>
     // A second run against the same server is not mistaken for a retry of the first one's notice.
     const again = await runConformance(["--url", server.url, ...login, "--scenario", "duplicate-ship-notice-over-http"])
     expect(again.stdout.trim().split("\n").at(-1), again.stdout).toBe("1 passed, 0 failed")
-  }, 180_000)
+  }, 240_000)
 
   it("fails, naming the scenario, when the password is wrong", async () => {
     const r = await runConformance(["--url", server.url, "--store", "shop", "--user", "ss", "--password", "nope"])

@@ -7,7 +7,7 @@ import * as Conformance from "../src/Conformance.js"
 import * as Scaffold from "../src/Scaffold.js"
 
 describe("new-adapter scaffold", () => {
-  it.live("a generated adapter package passes conformance on its example fixture", () =>
+  it.live("a generated adapter package passes conformance on its example fixture and with its simulator", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(tmpdir(), "posbridge-scaffold-"))
       try {
@@ -15,7 +15,8 @@ describe("new-adapter scaffold", () => {
         expect(JSON.parse(readFileSync(join(out, "package.json"), "utf8")).name).toBe("@posbridge/source-acme-pos")
         const report = yield* Conformance.run({ adapters: [out], scenarios: [], skipScenarios: true })
         expect(report.cases.map((c) => [c.name, c.status, c.problems])).toEqual([
-          ["adapter acme-pos: fixtures/example.json", "passed", []]
+          ["adapter acme-pos: fixtures/example.json", "passed", []],
+          ["adapter acme-pos: simulator change log", "passed", []]
         ])
       } finally {
         rmSync(dir, { recursive: true, force: true })

@@ -1,4 +1,4 @@
-/** The `posbridge` command line: serve, demo, touch, explain, stores list, sync. */
+/** The `posbridge` command line: serve, demo, touch, explain, stores list, sync, simulate. */
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { OrderStore, OrderWindow, TokenVault } from "@posbridge/core"
@@ -10,6 +10,7 @@ import * as Demo from "./Demo.js"
 import * as Explain from "./Explain.js"
 import * as LightspeedConnect from "./LightspeedConnect.js"
 import * as Server from "./Server.js"
+import * as Simulate from "./Simulate.js"
 import * as Stores from "./Stores.js"
 
 const configOption = Options.file("config").pipe(
@@ -269,7 +270,7 @@ const sync = Command.make("sync", { config: configOption, store: storeOption }, 
 ).pipe(Command.withDescription("pull one store from its POS now, with a progress bar"))
 
 export const command = Command.make("posbridge").pipe(
-  Command.withSubcommands([serve, demo, touch, explain, stores, sync]),
+  Command.withSubcommands([serve, demo, touch, explain, stores, sync, Simulate.command]),
   Command.withDescription("posbridge: POS ↔ ShipStation Custom Store bridge")
 )
 

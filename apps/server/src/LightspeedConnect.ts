@@ -41,7 +41,7 @@ export const begin = (entry: Config.ResolvedStore, publicUrl: string) =>
       Redacted.make(Schema.encodeSync(Pending)({ state, verifier: pkce.verifier, redirectUri }))
     )
     return OAuth.authorizationUrl({
-      authBaseUrl: settings.authBaseUrl,
+      authBaseUrl: Settings.authBaseUrl(settings),
       clientId: settings.clientId,
       redirectUri,
       state,
@@ -81,7 +81,7 @@ export const callbackRoute = (options: {
         storeId,
         expectedState: pending.value.state,
         callback: query,
-        authBaseUrl: settings.right.authBaseUrl,
+        authBaseUrl: Settings.authBaseUrl(settings.right),
         clientId: settings.right.clientId,
         clientSecret: settings.right.clientSecret,
         codeVerifier: pending.value.verifier,

@@ -25,8 +25,14 @@ export const LightspeedSettings = Schema.Struct({
   refreshToken: Schema.optionalWith(Schema.Redacted(Schema.String), { exact: true }),
   /** Optional cross-check of the store's document kind (invoices = Sales, orders = Quotes). */
   documentKind: Schema.optionalWith(DocumentKind.DocumentKind, { exact: true }),
+  /** The API's origin: Lightspeed's, or a proxy's, or a simulator's (`posbridge simulate lightspeed`). */
   apiBaseUrl: Schema.optionalWith(Schema.String, { default: () => defaults.apiBaseUrl, exact: true }),
-  authBaseUrl: Schema.optionalWith(Schema.String, { default: () => defaults.authBaseUrl, exact: true }),
+  /**
+   * The origin of the OAuth authorize and token endpoints. When absent it follows `apiBaseUrl`: Lightspeed's own
+   * (`cloud.lightspeedapp.com`) for Lightspeed's API, else the same origin as the API (a simulator serves both).
+   * Read it with `authBaseUrl(settings)`.
+   */
+  authBaseUrl: Schema.optionalWith(Schema.String, { exact: true }),
   /** The field changes are detected by; see ChangeDetection.ts and the README before changing it. */
   changeField: Schema.optionalWith(ChangeField, { default: () => "updatetime" as const, exact: true }),
   /** Unconfirmed write: also set the ShipTo `shipped` flag and `shipNote` on write-back. */
@@ -46,6 +52,13 @@ export type LightspeedSettings = typeof LightspeedSettings.Type
 export type LightspeedSettingsEncoded = typeof LightspeedSettings.Encoded
 
 export const decode = Schema.decodeUnknown(LightspeedSettings)
+
+const origin = (url: string) => url.replace(/\/+$/, "")
+
+/** Where the OAuth endpoints are: `authBaseUrl`, else Lightspeed's for Lightspeed's API, else the API's origin. */
+export const authBaseUrl = (settings: Pick<LightspeedSettings, "apiBaseUrl" | "authBaseUrl">): string =>
+  settings.authBaseUrl ??
+  (origin(settings.apiBaseUrl) === defaults.apiBaseUrl ? defaults.authBaseUrl : origin(settings.apiBaseUrl))
 
 /** TokenVault entry holding the current (rotated) refresh token. */
 export const refreshTokenVaultKey = "lightspeed.refreshToken"

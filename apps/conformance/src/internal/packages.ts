@@ -22,12 +22,20 @@ export const packageDir = (name: string, from = here): string | undefined => {
 export const entryOf = (dir: string): string => {
   const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { exports?: unknown; main?: string }
   const exp = pkg.exports as string | Record<string, unknown> | undefined
-  const dot = typeof exp === "string" ? exp : exp?.["."]
-  const rel =
-    typeof dot === "string"
-      ? dot
-      : typeof dot === "object" && dot !== null
-        ? String((dot as Record<string, unknown>).import ?? (dot as Record<string, unknown>).default)
-        : (pkg.main ?? "./src/index.ts")
-  return join(dir, rel)
+  return join(dir, target(typeof exp === "string" ? exp : exp?.["."]) ?? pkg.main ?? "./src/index.ts")
 }
+
+/** The file a package's `subpath` export (e.g. `./testing`) points at, if it has one. */
+export const subpathEntryOf = (dir: string, subpath: string): string | undefined => {
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { exports?: unknown }
+  const exp = pkg.exports
+  const rel = typeof exp === "object" && exp !== null ? target((exp as Record<string, unknown>)[subpath]) : undefined
+  return rel === undefined ? undefined : join(dir, rel)
+}
+
+const target = (entry: unknown): string | undefined =>
+  typeof entry === "string"
+    ? entry
+    : typeof entry === "object" && entry !== null
+      ? String((entry as Record<string, unknown>).import ?? (entry as Record<string, unknown>).default)
+      : undefined

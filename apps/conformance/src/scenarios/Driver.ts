@@ -3,35 +3,34 @@
  * record of every order served, and checks DESIGN.md's invariants from the server's answers alone:
  *   - stable paging (on every poll): across pages 1..N of one poll every OrderID appears once and `pages` never
  *     changes;
- *   - no missed version (the closing check): every version the oracle says must be served, changed at bridge
- *     time t, is served after t by some export answer with LastModified ≥ t (minute precision), given contiguous
- *     or overlapping windows and a final catch-up poll.
+ *   - no missed version (the closing check, PosOracle): every version the POS saved (the simulator's change log)
+ *     and every touch is served, after the bridge could have pulled it, with a LastModified at or after its minute
+ *     and newer than what ShipStation had of that order before, given contiguous or overlapping windows, a final
+ *     sync and a final catch-up poll.
  */
 import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
+import * as PosOracle from "../PosOracle.js"
 import type * as ProtocolChecks from "../ProtocolChecks.js"
 import * as SS from "../ShipStationClient.js"
 
-export const minute = 60_000
-export const floorMinute = (ms: number) => ms - (ms % minute)
+export const minute = PosOracle.minute
+export const floorMinute = PosOracle.floorMinute
 
 /**
- * The oracle of the no-miss check: the versions some later poll must serve. Today it is the bridge's record of
- * what it ingested (Bridge `versions`, stamped from the store's own `ingestedAt`), which trusts the code under
- * test; a later issue replaces it with the POS side's own record of its changes (the simulators' change log).
+ * The oracle of the no-miss check, one named input: the versions some later poll must serve. By default the POS
+ * side's own record (the simulator's change log placed on the harness's timeline, `posChangeLog`), never the store
+ * under test.
  */
-export type VersionOracle = () => ReadonlyArray<Bridge.Version>
+export type VersionOracle = () => ReadonlyArray<PosOracle.Version>
 
-export const ingestedByBridge =
+export const posChangeLog =
   (bridge: Bridge.Bridge): VersionOracle =>
   () =>
-    bridge.versions
+    bridge.timeline.versions()
 
-/** One order in one export answer, with the bridge time of the poll that served it. */
-export interface Served extends SS.ServedOrder {
-  readonly at: number
-  readonly storeId: string
-}
+/** One order in one export answer, with the bridge time and timeline position of the page request that served it. */
+export interface Served extends SS.ServedOrder, PosOracle.Served {}
 
 export interface Driver {
   readonly bridge: Bridge.Bridge
@@ -49,7 +48,7 @@ export interface Driver {
   readonly mustServe: VersionOracle
 }
 
-export const make = (bridge: Bridge.Bridge, mustServe: VersionOracle = ingestedByBridge(bridge)): Driver => ({
+export const make = (bridge: Bridge.Bridge, mustServe: VersionOracle = posChangeLog(bridge)): Driver => ({
   bridge,
   offset: 0,
   problems: [],
@@ -90,32 +89,37 @@ export const poll = (d: Driver, store: Bridge.StoreAccess, options: PollOptions 
     const last = d.lastEnd.get(store.id)
     const start =
       options.start ?? (last === undefined ? end - 60 * minute : last - (options.overlapMinutes ?? 0) * minute)
-    const at = d.bridge.clock.now()
-    const result = yield* SS.poll(d.bridge.url, store.id, creds(store), { start, end }, options)
+    // Each page request is placed on the timeline: a later page renders what changed after page 1.
+    const pages = new Map<number, { readonly at: number; readonly position: number }>()
+    const page = (n: number) => {
+      const at = d.bridge.clock.now()
+      pages.set(n, { at, position: d.bridge.timeline.mark({ type: "poll", storeId: store.id, at }) })
+    }
+    page(1)
+    const result = yield* SS.poll(
+      d.bridge.url,
+      store.id,
+      creds(store),
+      { start, end },
+      {
+        ...options,
+        betweenPages: (n) =>
+          Effect.zipRight(
+            options.betweenPages?.(n) ?? Effect.void,
+            Effect.sync(() => page(n + 1))
+          )
+      }
+    )
     const window = `poll ${SS.formatDate(start)} – ${SS.formatDate(end)}`
     if (result.status !== 200) {
       d.problems.push(`${window} answered ${result.status}: ${result.body.trim()}`)
       return result
     }
-    d.problems.push(...pagingProblems(window, result))
-    for (const o of result.orders) d.served.push({ ...o, at, storeId: store.id })
+    d.problems.push(...SS.pagingProblems(window, result))
+    for (const o of result.orders) d.served.push({ ...o, ...pages.get(o.page)!, storeId: store.id })
     d.lastEnd.set(store.id, Math.max(end, last ?? end))
     return result
   })
-
-/** Stable paging: each OrderID once across the pages of one poll, and the same `pages` on every page. */
-const pagingProblems = (window: string, result: SS.PollResult): Array<string> => {
-  const problems: Array<string> = []
-  const ids = result.orders.map((o) => o.posRef)
-  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i)
-  if (dupes.length > 0) {
-    problems.push(`${window}: order(s) ${[...new Set(dupes)].join(", ")} served twice across pages`)
-  }
-  if (new Set(result.pageCounts).size > 1) {
-    problems.push(`${window}: pages changed between page requests (${result.pageCounts.join(", ")})`)
-  }
-  return problems
-}
 
 /** The common beat of a scenario: the bridge syncs the store, `minutes` pass, ShipStation polls it. */
 export const syncThenPoll = (d: Driver, store: Bridge.StoreAccess, minutes: number, options: PollOptions = {}) =>
@@ -126,43 +130,19 @@ export const syncThenPoll = (d: Driver, store: Bridge.StoreAccess, minutes: numb
   })
 
 /**
- * The no-miss check over what was served: a version of a store ShipStation polled, and not expected to be held
- * back, must have been served by a poll at or after its bridge time with LastModified at or after its minute.
+ * The closing check: every store ShipStation polled syncs once more (so every POS change can have been pulled),
+ * ShipStation polls it again well after everything, then every version must have been served.
  */
-export const missedVersions = (
-  mustServe: ReadonlyArray<Bridge.Version>,
-  served: ReadonlyArray<Served>,
-  options: { readonly held: ReadonlySet<string>; readonly polled: ReadonlySet<string> }
-): Array<string> => {
-  const byRef = new Map<string, Array<Served>>()
-  for (const s of served) {
-    const key = `${s.storeId}|${s.posRef}`
-    const list = byRef.get(key)
-    if (list) list.push(s)
-    else byRef.set(key, [s])
-  }
-  return mustServe
-    .filter((v) => !options.held.has(v.posRef) && options.polled.has(v.storeId))
-    .filter(
-      (v) =>
-        !(byRef.get(`${v.storeId}|${v.posRef}`) ?? []).some((s) => s.at >= v.at && s.lastModified >= floorMinute(v.at))
-    )
-    .map(
-      (v) =>
-        `missed version: order ${v.posRef} of ${v.storeId} (${v.why} at bridge ${new Date(v.at).toISOString()}) was never served by a later poll`
-    )
-}
-
-/** The closing check: a catch-up poll well after everything, then every version must have been served. */
 export const finish = (d: Driver) =>
   Effect.gen(function* () {
     if (d.skipFinal) return
+    const polled = [Bridge.stores.orders, Bridge.stores.invoices].filter((s) => d.lastEnd.has(s.id))
+    for (const store of polled) yield* sync(d, store)
     yield* advance(d, 30)
-    for (const store of [Bridge.stores.orders, Bridge.stores.invoices]) {
-      if (d.lastEnd.has(store.id)) yield* poll(d, store)
-    }
-    const polled = new Set(d.lastEnd.keys())
-    d.problems.push(...missedVersions(d.mustServe(), d.served, { held: d.held, polled }))
+    for (const store of polled) yield* poll(d, store)
+    d.problems.push(
+      ...PosOracle.missedVersions(d.mustServe(), d.served, { held: d.held, polled: new Set(d.lastEnd.keys()) })
+    )
   })
 
 /** The in-process server seen as an external target: the main orders store, and the second merchant. */

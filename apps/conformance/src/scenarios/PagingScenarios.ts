@@ -28,15 +28,19 @@ export const scenarios: ReadonlyArray<Scenario> = controlled({
     }
   },
   "documents-changing-between-pages": {
-    description: "Orders on page 1 are re-saved and new ones arrive while ShipStation reads pages 2..N.",
+    description:
+      "Orders on page 1 are re-saved (one unchanged, one edited) and new ones arrive while ShipStation reads pages 2..N.",
     *steps(d) {
       const p = yield* setup(d)
       const first = yield* addOrder(d, p)
-      yield* addOrders(d, p, 6)
+      const second = yield* addOrder(d, p)
+      yield* addOrders(d, p, 5)
       yield* syncThenPoll(d, orders, 2, {
         betweenPages: () =>
           Effect.gen(function* () {
-            yield* d.bridge.pos.updateOrder(first.id, { shippingCharge: "1.00", at: new Date(d.bridge.clock.now()) })
+            const now = new Date(d.bridge.clock.now())
+            yield* d.bridge.pos.updateOrder(first.id, { at: now })
+            yield* d.bridge.pos.updateOrder(second.id, { shippingCharge: "1.00", at: now })
             yield* addOrder(d, p)
             yield* sync(d)
             yield* Effect.sync(() => d.bridge.clock.advance(10_000))

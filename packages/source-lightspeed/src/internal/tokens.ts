@@ -7,7 +7,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { PosSource, type TokenVault } from "@posbridge/core"
 import { Clock, Effect, Option, Redacted, Ref, Schedule } from "effect"
 import * as OAuth from "../OAuth.js"
-import { type LightspeedSettings, refreshTokenVaultKey } from "../Settings.js"
+import { authBaseUrl, type LightspeedSettings, refreshTokenVaultKey } from "../Settings.js"
 
 export interface TokenManager {
   /** A usable access token (refreshing first when none is cached or it expires within a minute). */
@@ -41,7 +41,7 @@ export const make = (options: {
         })
       }
       const tokens = yield* OAuth.refresh({
-        authBaseUrl: settings.authBaseUrl,
+        authBaseUrl: authBaseUrl(settings),
         clientId: settings.clientId,
         clientSecret: settings.clientSecret,
         refreshToken: refreshToken.value

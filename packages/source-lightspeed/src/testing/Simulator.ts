@@ -10,14 +10,19 @@
  *
  * Time comes from the ambient `Clock` unless `clock` is given: run the simulator and the adapter under one
  * pos-testkit `SimClock` to play hours of bucket time in seconds.
+ *
+ * One simulator serves any number of accounts (`accountId`, then `accounts`), each under its own
+ * `/API/V3/Account/{id}/` with its own bucket; tokens open the one account they were granted for. Every save of a
+ * Sale goes to the simulator's change log (`changes`, pos-testkit `ChangeLog`), every walk through the Sale list
+ * to its pulls monitor (`pulls`, pos-testkit `Pulls`, feed `sales`).
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { Faults } from "@posbridge/pos-testkit"
+import { ChangeLog, Faults, Pulls } from "@posbridge/pos-testkit"
 import { Clock, Effect } from "effect"
-import { type Merchant, makeAccount } from "./internal/account.js"
+import { type Account, type Merchant, makeAccount } from "./internal/account.js"
 import { makeApi } from "./internal/api.js"
-import { makeBucket } from "./internal/bucket.js"
+import { type Bucket, makeBucket } from "./internal/bucket.js"
 import { type Client, defaultClient, makeOAuth } from "./internal/oauth.js"
 import { apiError } from "./internal/render.js"
 
@@ -33,7 +38,12 @@ export { type DemoOptions, runDemoActivity, seedDemo } from "./internal/demo.js"
 export { type Client, defaultClient }
 
 export interface Options {
+  /** The first account (the one `control` is, and the one an authorize URL without `account_id` approves). */
   readonly accountId: string
+  /** More accounts, each with its own data, bucket and tokens. */
+  readonly accounts?: ReadonlyArray<string> | undefined
+  /** A Sale-list walk idle this long counts as abandoned (pos-testkit `Pulls`). */
+  readonly pullIdleMillis?: number | undefined
   /** Registered OAuth apps. Default: `{ clientId: "sim-client", clientSecret: "sim-secret" }`. */
   readonly clients?: ReadonlyArray<Client> | undefined
   /** Bucket size in drips. Default 90 (one register). */
@@ -74,14 +84,20 @@ export interface Stats {
   readonly puts: number
 }
 
-/** The account as the merchant changes it, plus what a test does to tokens and faults and reads back. */
-export interface Control extends Merchant {
+/** One account as the merchant changes it, its tokens, and its part of the change log. */
+export interface AccountControl extends Merchant {
   /** Access tokens die early (refresh tokens still work): the adapter must refresh on the 401. */
   readonly revokeAccessTokens: Effect.Effect<void>
-  /** The merchant revoked the app: every token dies. */
+  /** The merchant revoked the app: every token of the account dies. */
   readonly revokeGrant: Effect.Effect<void>
   /** Issues a refresh token directly, as if the merchant had just authorized `clientId`. */
   readonly grant: (clientId?: string) => Effect.Effect<string>
+  /** Every save of this account's invoices and orders, oldest first. */
+  readonly changes: Effect.Effect<ReadonlyArray<ChangeLog.Change>>
+}
+
+/** The first account, plus what a test does to faults and reads back (for the whole simulator). */
+export interface Control extends AccountControl {
   readonly setFaults: (plan: Faults.FaultPlan) => Effect.Effect<void>
   readonly faultHistory: Effect.Effect<ReadonlyArray<Faults.Decision>>
   readonly stats: Effect.Effect<Stats>
@@ -90,6 +106,10 @@ export interface Control extends Merchant {
 export interface Simulator {
   readonly app: HttpApp.Default
   readonly control: Control
+  readonly accounts: ReadonlyArray<string>
+  readonly account: (id: string) => AccountControl | undefined
+  readonly changes: ChangeLog.ChangeLog
+  readonly pulls: Pulls.Monitor
 }
 
 /** Faults are injected on the API only: OAuth answers normally. */
@@ -101,22 +121,37 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
     const dripRate = options.dripRate ?? 1
     const now = options.clock === undefined ? Clock.currentTimeMillis : options.clock.currentTimeMillis
     const injector = yield* Faults.makeInjector({ ...(options.faults ?? Faults.none), paths: faultPaths })
-    const account = makeAccount({
-      accountId: options.accountId,
-      now,
-      writeBumpsUpdatetime: options.writeBumpsUpdatetime ?? true
-    })
+    const changes = ChangeLog.make()
+    const pulls = Pulls.make({ idleMillis: options.pullIdleMillis })
+    const ids = [options.accountId, ...(options.accounts ?? []).filter((id) => id !== options.accountId)]
+    const accounts = new Map<string, { readonly account: Account; readonly bucket: Bucket }>(
+      ids.map((accountId) => [
+        accountId,
+        {
+          account: makeAccount({
+            accountId,
+            changes,
+            now,
+            writeBumpsUpdatetime: options.writeBumpsUpdatetime ?? true
+          }),
+          bucket: makeBucket({ size: bucketSize, dripRate })
+        }
+      ])
+    )
     const oauth = makeOAuth({
       clients: options.clients ?? [defaultClient],
+      defaultAccount: options.accountId,
+      hasAccount: (id) => accounts.has(id),
       accessTokenTtlMillis: (options.accessTokenTtlSeconds ?? 3600) * 1000,
       prng: Faults.makePrng(options.seed ?? 1),
       now
     })
-    const bucket = makeBucket({ size: bucketSize, dripRate })
+    const first = accounts.get(options.accountId)!
     const api = makeApi({
-      account: (accountId) => (accountId === account.accountId ? account : undefined),
+      account: (accountId) => accounts.get(accountId)?.account,
       oauth,
-      bucket,
+      bucket: (accountId) => accounts.get(accountId)?.bucket ?? first.bucket,
+      pulls,
       apiBaseUrl: options.apiBaseUrl ?? "https://api.lightspeedapp.com",
       now
     })
@@ -136,11 +171,16 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
       return apiError(404, "Not Found")
     })
 
-    const control: Control = {
+    const controlOf = (account: Account): AccountControl => ({
       ...account.merchant,
-      revokeAccessTokens: oauth.revokeAccessTokens,
-      revokeGrant: oauth.revokeGrant,
-      grant: oauth.grant,
+      revokeAccessTokens: oauth.revokeAccessTokens(account.accountId),
+      revokeGrant: oauth.revokeGrant(account.accountId),
+      grant: (clientId) => oauth.grant(account.accountId, clientId),
+      changes: Effect.sync(() => changes.entries({ account: account.accountId }))
+    })
+    const controls = new Map([...accounts].map(([id, a]) => [id, controlOf(a.account)]))
+    const control: Control = {
+      ...controls.get(options.accountId)!,
       setFaults: (plan) => injector.setPlan({ ...plan, paths: faultPaths }),
       faultHistory: injector.history,
       stats: Effect.map(injector.history, (history) => ({
@@ -148,11 +188,11 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
         apiRequests: requests.api,
         ...api.counts,
         ...oauth.counts,
-        ...bucket.counts,
+        ...first.bucket.counts,
         faultsInjected: history.filter((d) => d.fault !== undefined).length,
         bucketSize,
         dripRate
       }))
     }
-    return { app, control }
+    return { app, control, accounts: ids, account: (id) => controls.get(id), changes, pulls }
   })

@@ -1,5 +1,9 @@
 /**
- * Test aids of the Lightspeed adapter: the simulator of a Lightspeed Retail account. Not part of the adapter's
- * main entry; production code imports it only for the server's demo.
+ * Test aids of the Lightspeed adapter: the simulator of Lightspeed Retail accounts (`Simulator`), and the same as
+ * pos-testkit's `PosSimulator` (`Standalone`, exported as `simulator`: what `posbridge simulate lightspeed`
+ * serves). Not part of the adapter's main entry; production code imports it only for the server's demo and
+ * `simulate`.
  */
 export * as Simulator from "./Simulator.js"
+export * as Standalone from "./Standalone.js"
+export { simulator } from "./Standalone.js"

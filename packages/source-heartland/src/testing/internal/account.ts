@@ -1,10 +1,11 @@
 /**
  * One simulated Heartland Retail account: Sales Orders, Invoices and their lines, customers, addresses and items,
  * and every change made to them. A merchant's action (`Merchant`) and an API write (`write`) are the only ways
- * anything changes, each a function of this module that reads the time once: the one place a change log (what
- * changed, when, at which version) hooks in. The HTTP side only reads. A simulator serving several accounts
- * keeps one of these per account.
+ * anything changes, each a function of this module that reads the time once and writes every save of a Sales
+ * Order or an Invoice to the simulator's change log (pos-testkit `ChangeLog`: what changed, when, at which
+ * version). The HTTP side only reads. A simulator serving several accounts keeps one of these per account.
  */
+import type { ChangeLog } from "@posbridge/pos-testkit"
 import { DateTime, Effect } from "effect"
 
 export type Json = string | number | boolean | null | { readonly [k: string]: Json } | ReadonlyArray<Json>
@@ -137,6 +138,7 @@ export interface OrderWrite {
 }
 
 export interface Account {
+  readonly accountId: string
   /** What the merchant (or a test) does to the account. */
   readonly merchant: Merchant
   /** An API write to a Sales Order. */
@@ -150,6 +152,10 @@ export interface Account {
 }
 
 export interface AccountOptions {
+  /** The account's id in the change log. */
+  readonly accountId: string
+  /** Where every save of a document is recorded. */
+  readonly changes: ChangeLog.ChangeLog
   readonly now: Effect.Effect<DateTime.Utc>
   /** Whether a PUT on an order moves its `updated_at`. */
   readonly writeBumpsUpdatedAt: boolean
@@ -167,6 +173,28 @@ export const makeAccount = (options: AccountOptions): Account => {
 
   const timeOf = (at: DateTime.DateTime.Input | undefined) =>
     at === undefined ? Effect.map(options.now, iso) : Effect.succeed(iso(DateTime.toUtc(DateTime.unsafeMake(at))))
+
+  /** Records a save of `doc` now (its `updated_at` may be earlier: a save the API shows late). */
+  const saved = (kind: "orders" | "invoices", doc: SimDocument, what: string) =>
+    Effect.map(options.now, (now) => {
+      options.changes.record({
+        account: options.accountId,
+        kind,
+        ref: String(doc.id),
+        at: DateTime.toEpochMillis(now),
+        posModifiedAt: Date.parse(doc.updated_at),
+        what,
+        // The adapter holds an order without a shipping address back rather than guess one (its README).
+        ...(doc.shipping_address_id === null ? { unshippable: "no shipping address" } : {})
+      })
+    })
+
+  const edited = (patch: OrderPatch) => {
+    const fields = (["status", "shippingAddressId", "lines", "shippingCharge", "custom"] as const).filter(
+      (k) => patch[k] !== undefined
+    )
+    return fields.length === 0 ? "re-saved" : `edited ${fields.join(", ")}`
+  }
 
   const makeLines = (input: ReadonlyArray<LineInput>): Array<SimLine> =>
     input.map((line) => ({
@@ -224,24 +252,27 @@ export const makeAccount = (options: AccountOptions): Account => {
         return address
       }),
     addOrder: (input) =>
-      Effect.map(timeOf(input.at), (at) => {
-        const id = ++ids.order
-        const doc: SimDocument = {
-          id,
-          public_id: input.publicId ?? `SO-${id}`,
-          status: input.status ?? "open",
-          customer_id: input.customerId ?? null,
-          billing_address_id: input.billingAddressId ?? input.shippingAddressId ?? null,
-          shipping_address_id: input.shippingAddressId ?? null,
-          shipping_charge: input.shippingCharge ?? "0",
-          custom: { ...input.custom },
-          created_at: at,
-          updated_at: at,
-          lines: makeLines(input.lines)
-        }
-        orders.set(id, doc)
-        return doc
-      }),
+      Effect.tap(
+        Effect.map(timeOf(input.at), (at) => {
+          const id = ++ids.order
+          const doc: SimDocument = {
+            id,
+            public_id: input.publicId ?? `SO-${id}`,
+            status: input.status ?? "open",
+            customer_id: input.customerId ?? null,
+            billing_address_id: input.billingAddressId ?? input.shippingAddressId ?? null,
+            shipping_address_id: input.shippingAddressId ?? null,
+            shipping_charge: input.shippingCharge ?? "0",
+            custom: { ...input.custom },
+            created_at: at,
+            updated_at: at,
+            lines: makeLines(input.lines)
+          }
+          orders.set(id, doc)
+          return doc
+        }),
+        (doc) => saved("orders", doc, "created")
+      ),
     updateOrder: (id, patch) =>
       Effect.gen(function* () {
         const doc = yield* requireOrder(id)
@@ -251,6 +282,7 @@ export const makeAccount = (options: AccountOptions): Account => {
         if (patch.shippingCharge !== undefined) doc.shipping_charge = patch.shippingCharge
         if (patch.custom !== undefined) doc.custom = { ...doc.custom, ...patch.custom }
         doc.updated_at = yield* timeOf(patch.at)
+        yield* saved("orders", doc, edited(patch))
         return doc
       }),
     completeToInvoice: (orderId, opts = {}) =>
@@ -276,6 +308,8 @@ export const makeAccount = (options: AccountOptions): Account => {
           lines: doc.lines.map((line) => ({ ...line, id: ++ids.line }))
         }
         invoices.set(id, invoice)
+        yield* saved("orders", doc, "completed into an invoice")
+        yield* saved("invoices", invoice, "created")
         return invoice
       }),
     voidInvoice: (id, opts = {}) =>
@@ -284,6 +318,7 @@ export const makeAccount = (options: AccountOptions): Account => {
         if (invoice === undefined) return yield* Effect.dieMessage(`Simulator: no invoice ${id}`)
         invoice.status = "void"
         invoice.updated_at = yield* timeOf(opts.at)
+        yield* saved("invoices", invoice, "voided")
         return invoice
       }),
     orders: Effect.sync(() => [...orders.values()]),
@@ -292,13 +327,18 @@ export const makeAccount = (options: AccountOptions): Account => {
   }
 
   return {
+    accountId: options.accountId,
     merchant,
     write: (doc, change) =>
       Effect.gen(function* () {
         // Merged key by key (unconfirmed: the real API may replace the object; the adapter sends it whole).
         if (change.custom !== undefined) doc.custom = { ...doc.custom, ...change.custom }
         if (change.status !== undefined) doc.status = change.status
-        if (options.writeBumpsUpdatedAt) doc.updated_at = iso(yield* options.now)
+        // A write that leaves updated_at alone is no save a client can see.
+        if (options.writeBumpsUpdatedAt) {
+          doc.updated_at = iso(yield* options.now)
+          yield* saved("orders", doc, "api write")
+        }
       }),
     orders,
     invoices,

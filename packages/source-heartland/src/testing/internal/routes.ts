@@ -3,9 +3,14 @@
  * Heartland's (`/api/sales/orders`, `/api/sales/invoices`, `…/:id`, `…/:id/lines`, `_include[]=customer`), an
  * order written (`PUT`, the adapter's write-back), items and a customer's addresses. Every route needs the
  * account's bearer token and is counted; amounts are rendered as JSON numbers, as Heartland does.
+ *
+ * Each account has its own subdomain in Heartland; here every account is served under `/{account}/api/…` (its
+ * base URL is the simulator's plus `/{account}`), and the first one also at `/api/…`. Walks through the order
+ * and invoice lists are reported to the pulls monitor (`pullOf`).
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Decimal } from "@posbridge/core"
+import type { Pulls } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import type { Account, Json, SimDocument, SimLine } from "./account.js"
 import { BadRequest, list } from "./query.js"
@@ -34,10 +39,67 @@ export const zeroRoutes = (): Record<RouteName, number> => ({
 })
 
 export interface RoutesOptions {
-  /** The account an `Authorization` header opens, if any. */
-  readonly account: (authorization: string | undefined) => Account | undefined
+  /** The account served under `/{id}` (`undefined`: the one at the root), if there is one. */
+  readonly account: (id: string | undefined) => Account | undefined
+  /** Whether an `Authorization` header opens the account. */
+  readonly authorized: (account: Account, authorization: string | undefined) => boolean
   /** Largest `per_page` honoured. */
   readonly maxPerPage: number
+  readonly pulls: Pulls.Monitor
+  /** Simulated epoch millis. */
+  readonly now: Effect.Effect<number>
+}
+
+/** Where a pull of a list stands after a page: what the adapter's next request looks like if it continues. */
+interface Walk {
+  readonly feed: string
+  readonly page: number
+  /** The `updated_at` `$gt` bound of the page. */
+  readonly after: string | undefined
+  /** The latest `updated_at` on the page: a keyset walk restarts at page 1 just before it. */
+  readonly latest: number | undefined
+}
+
+const updatedAfter = (url: URL): string | undefined => {
+  try {
+    const filter = JSON.parse(url.searchParams.get("_filter") ?? "{}") as { updated_at?: { $gt?: unknown } }
+    const bound = filter.updated_at?.$gt
+    return typeof bound === "string" ? bound : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Follows the adapter's walks through a list (pos-testkit `Pulls`): a request continues an open pull when it asks
+ * for the next page under the same bound, or for page 1 from just before the latest `updated_at` of the pull's
+ * last page (the keyset restart); anything else starts a pull. The page that answers fewer rows than asked for,
+ * or the last page, ends it.
+ */
+const makeWalks = (pulls: Pulls.Monitor) => {
+  const walks = new Map<number, Walk>()
+  return (accountId: string, feed: string, url: URL, answer: ReturnType<typeof list>, now: number) => {
+    const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1)
+    const perPage = Math.max(1, Number(url.searchParams.get("per_page") ?? "20") || 20)
+    const after = updatedAfter(url)
+    const open = pulls.open(accountId, feed, now)
+    for (const [id, w] of walks) if (w.feed === feed && !open.some((p) => p.id === id)) walks.delete(id)
+    const continued = open.find((p) => {
+      const w = walks.get(p.id)
+      if (w === undefined) return false
+      if (page === w.page + 1 && after === w.after) return true
+      return page === 1 && w.latest !== undefined && after !== undefined && Date.parse(after) === w.latest - 1
+    })
+    const pull = continued ?? pulls.start(accountId, feed, now)
+    if (continued !== undefined) pulls.page(continued, now)
+    const last = answer.results.at(-1)?.updated_at
+    if (answer.results.length < perPage || page >= answer.pages) {
+      pulls.finish(pull, now)
+      walks.delete(pull.id)
+    } else {
+      walks.set(pull.id, { feed, page, after, latest: typeof last === "string" ? Date.parse(last) : undefined })
+    }
+  }
 }
 
 const dec = (s: string) => Decimal.unsafeMake(s)
@@ -77,6 +139,7 @@ const includesCustomer = (url: URL) => url.searchParams.getAll("_include[]").inc
 
 export const makeRoutes = (options: RoutesOptions) => {
   const counts = { byRoute: zeroRoutes(), unauthorized: 0 }
+  const walked = makeWalks(options.pulls)
   const rows = (source: ReadonlyArray<Record<string, unknown>>, url: URL) => list(source, url, options.maxPerPage)
 
   const guarded = (
@@ -91,8 +154,9 @@ export const makeRoutes = (options: RoutesOptions) => {
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       const params = yield* HttpRouter.params
-      const account = options.account(request.headers.authorization)
-      if (account === undefined) {
+      const account = options.account(params.account)
+      if (account === undefined) return json({ error: "not_found", message: "no such account" }, 404)
+      if (!options.authorized(account, request.headers.authorization)) {
         counts.unauthorized++
         return json({ error: "unauthorized", message: "Invalid or missing API token" }, 401)
       }
@@ -116,14 +180,14 @@ export const makeRoutes = (options: RoutesOptions) => {
       HttpRouter.get(
         base,
         guarded(`${kind}.list`, (account, url) =>
-          Effect.sync(() => {
+          Effect.map(options.now, (now) => {
             const include = includesCustomer(url)
-            return json(
-              rows(
-                [...account[kind].values()].map((doc) => render(account, doc, include)),
-                url
-              )
+            const answer = rows(
+              [...account[kind].values()].map((doc) => render(account, doc, include)),
+              url
             )
+            walked(account.accountId, kind, url, answer, now)
+            return json(answer)
           })
         )
       ),
@@ -151,7 +215,7 @@ export const makeRoutes = (options: RoutesOptions) => {
   const [ordersList, ordersGet, ordersLines] = documentRoutes("orders")
   const [invoicesList, invoicesGet, invoicesLines] = documentRoutes("invoices")
 
-  const router = HttpRouter.empty.pipe(
+  const routes = HttpRouter.empty.pipe(
     ordersList,
     ordersGet,
     ordersLines,
@@ -195,5 +259,7 @@ export const makeRoutes = (options: RoutesOptions) => {
     )
   )
 
+  // Every account under its own prefix; the first also at the root (a single-account simulator's base URL).
+  const router = HttpRouter.concat(routes, HttpRouter.prefixAll(routes, "/:account"))
   return { counts, router }
 }

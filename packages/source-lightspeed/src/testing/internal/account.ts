@@ -1,10 +1,14 @@
 /**
  * One simulated Lightspeed account: its Sales, Quotes, customers and items, and every change made to them. A
  * merchant's action (`Merchant`) and an API write (`write`) are the only ways anything changes, each a function
- * of this module reading the time once: the one place a change log (what changed, when, at which version) hooks
- * in. The HTTP side only reads. A simulator serving several accounts keeps one of these per account id.
+ * of this module reading the time once and writing every save to the simulator's change log (pos-testkit
+ * `ChangeLog`), named as posbridge exports it: a completed Sale is an invoice (its saleID), a Quote is an order (its
+ * quoteID, changed through the Sale it points at). The HTTP side only reads. A simulator serving several accounts
+ * keeps one of these per account id.
  */
+import type { ChangeLog } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
+import { recorder } from "./changes.js"
 
 export interface AddressInput {
   readonly address1: string
@@ -77,7 +81,14 @@ export interface Merchant {
     change: { readonly lines?: ReadonlyArray<LineInput>; readonly notes?: string }
   ) => Effect.Effect<number>
   readonly archiveQuote: (quoteID: number) => Effect.Effect<void>
+  /** The merchant edits a Sale's notes in the back office. */
+  readonly editNotes: (
+    saleID: number,
+    notes: { readonly internalNote?: string | undefined; readonly printedNote?: string | undefined }
+  ) => Effect.Effect<void>
   readonly sale: (saleID: number) => Effect.Effect<SaleView | undefined>
+  /** The Sale a Quote points at now, if the quote exists. */
+  readonly quoteSale: (quoteID: number) => Effect.Effect<number | undefined>
   readonly saleCount: Effect.Effect<number>
 }
 
@@ -155,6 +166,8 @@ export interface Account {
 
 export interface AccountOptions {
   readonly accountId: string
+  /** Where every save of a Sale is recorded. */
+  readonly changes: ChangeLog.ChangeLog
   /** Simulated epoch millis. */
   readonly now: Effect.Effect<number>
   /** Unconfirmed in the real API; the simulator assumes the pessimistic case: a write bumps `updatetime`. */
@@ -205,6 +218,8 @@ export const makeAccount = (options: AccountOptions): Account => {
       unitPriceCents: parseCents(l.unitPrice)
     }))
 
+  const saved = recorder({ accountId: options.accountId, changes: options.changes, quotes, customers })
+
   const touch = (sale: SimSale, at: number) => {
     sale.updatetime = Math.max(seconds(at), sale.updatetime)
     // Documented: "last modified, or if complete the time it was completed".
@@ -249,6 +264,7 @@ export const makeAccount = (options: AccountOptions): Account => {
         printedNote: input.printedNote ?? ""
       }
       sales.set(saleID, sale)
+      saved(sale, nowMs, "created")
       return { saleID, quoteID }
     })
 
@@ -270,12 +286,17 @@ export const makeAccount = (options: AccountOptions): Account => {
   const merchant: Merchant = {
     accountId: options.accountId,
     addSale,
-    resaveSale: (saleID) => withSale(saleID, (sale, nowMs) => touch(sale, nowMs)),
+    resaveSale: (saleID) =>
+      withSale(saleID, (sale, nowMs) => {
+        touch(sale, nowMs)
+        saved(sale, nowMs, "re-saved")
+      }),
     completeSale: (saleID) =>
       withSale(saleID, (sale, nowMs) => {
         sale.completed = true
         sale.completeTime = seconds(nowMs)
         touch(sale, nowMs)
+        saved(sale, nowMs, "completed")
       }),
     voidSale: (saleID) =>
       withSale(saleID, (sale, nowMs) => {
@@ -283,6 +304,7 @@ export const makeAccount = (options: AccountOptions): Account => {
         sale.updatetime = seconds(nowMs)
         // Voiding is the one change that moves timeStamp on a completed Sale in this model.
         sale.timeStamp = sale.updatetime
+        saved(sale, nowMs, "voided")
       }),
     modifyQuote: (quoteID, change) =>
       withQuote(quoteID, (quote, old, nowMs) => {
@@ -307,6 +329,8 @@ export const makeAccount = (options: AccountOptions): Account => {
         // The superseded Sale is archived; its own updatetime moves too, so a pull sees it (and must skip it).
         old.archived = true
         touch(old, nowMs)
+        saved(copy, nowMs, change.lines === undefined && change.notes === undefined ? "re-saved" : "edited")
+        saved(old, nowMs, "superseded")
         return saleID
       }),
     archiveQuote: (quoteID) =>
@@ -314,6 +338,14 @@ export const makeAccount = (options: AccountOptions): Account => {
         quote.archived = true
         sale.archived = true
         touch(sale, nowMs)
+        saved(sale, nowMs, "archived")
+      }),
+    editNotes: (saleID, notes) =>
+      withSale(saleID, (sale, nowMs) => {
+        if (notes.internalNote !== undefined) sale.internalNote = notes.internalNote
+        if (notes.printedNote !== undefined) sale.printedNote = notes.printedNote
+        touch(sale, nowMs)
+        saved(sale, nowMs, "edited notes")
       }),
     sale: (saleID) =>
       Effect.sync(() => {
@@ -331,7 +363,8 @@ export const makeAccount = (options: AccountOptions): Account => {
               updatetime: s.updatetime
             }
       }),
-    saleCount: Effect.sync(() => sales.size)
+    saleCount: Effect.sync(() => sales.size),
+    quoteSale: (quoteID) => Effect.sync(() => quotes.get(quoteID)?.saleID)
   }
 
   return {
@@ -349,7 +382,11 @@ export const makeAccount = (options: AccountOptions): Account => {
           if (change.shipped !== undefined) sale.shipTo.shipped = change.shipped
           if (change.shipNote !== undefined) sale.shipTo.shipNote = change.shipNote
         }
-        if (options.writeBumpsUpdatetime) touch(sale, nowMs)
+        // A write that leaves the modified times alone is no save a client can see.
+        if (options.writeBumpsUpdatetime) {
+          touch(sale, nowMs)
+          saved(sale, nowMs, "api write")
+        }
       })
   }
 }

@@ -1,10 +1,12 @@
 /**
  * The simulator's `/API/V3/Account/{accountID}/` routes: `Sale.json` listed with `param=operator,value` filters,
  * `sort`, `limit`, `load_relations` and cursor paging through `@attributes.next`; one Sale read or written
- * (`PUT`, the adapter's write-back); Quotes. Each request needs a live access token and is charged to the leaky
- * bucket before it is answered.
+ * (`PUT`, the adapter's write-back); Quotes. Each request needs a live access token of its account and is charged
+ * to the account's leaky bucket before it is answered. A walk through the Sale list (first page, then the `next`
+ * links) is one pull for pos-testkit's `Pulls` (feed `sales`): the `after` token of each link carries its id.
  */
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type { Pulls } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import { saleRelations } from "../../Wire.js"
 import type { Account, SimSale } from "./account.js"
@@ -17,7 +19,9 @@ export interface ApiOptions {
   /** The account behind an account id in the path, if the simulator has it. */
   readonly account: (accountId: string) => Account | undefined
   readonly oauth: OAuth
-  readonly bucket: Bucket
+  /** The leaky bucket of an account. */
+  readonly bucket: (accountId: string) => Bucket
+  readonly pulls: Pulls.Monitor
   /** Origin used in `@attributes.next` links. */
   readonly apiBaseUrl: string
   /** Simulated epoch millis. */
@@ -113,11 +117,15 @@ const parseFilter = (field: string, raw: string): Filter | string => {
   return (s) => compare(saleValue(s, field), v)
 }
 
-const encodeAfter = (value: number, saleID: number) => btoa(`${value}:${saleID}`).replace(/=+$/, "")
-const decodeAfter = (token: string): [number, number] | undefined => {
+/** The `after` token: the last row's sort value and saleID, and the pull the link belongs to. */
+const encodeAfter = (value: number, saleID: number, pull: number) =>
+  btoa(`${value}:${saleID}:${pull}`).replace(/=+$/, "")
+const decodeAfter = (token: string): [number, number, number | undefined] | undefined => {
   try {
-    const [a, b] = atob(token).split(":").map(Number)
-    return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) ? [a, b] : undefined
+    const [a, b, c] = atob(token).split(":").map(Number)
+    return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b)
+      ? [a, b, c !== undefined && Number.isFinite(c) ? c : undefined]
+      : undefined
   } catch {
     return undefined
   }
@@ -132,11 +140,27 @@ interface SaleBody {
 const text = (v: unknown) => (typeof v === "string" ? v : undefined)
 
 export const makeApi = (options: ApiOptions) => {
-  const { bucket, oauth } = options
+  const { oauth, pulls } = options
   const apiBase = options.apiBaseUrl.replace(/\/$/, "")
   const counts = { rateLimited: 0, unauthorized: 0, puts: 0 }
 
-  const listSales = (account: Account, url: URL, relations: ReadonlySet<string>, cost: number) => {
+  /** The pull a list request belongs to: the one its `after` token names while it is open, else a new one. */
+  const pullOf = (account: Account, after: number | undefined, nowMs: number) => {
+    const open =
+      after === undefined ? undefined : pulls.open(account.accountId, "sales", nowMs).find((p) => p.id === after)
+    if (open === undefined) return pulls.start(account.accountId, "sales", nowMs)
+    pulls.page(open, nowMs)
+    return open
+  }
+
+  const listSales = (
+    account: Account,
+    bucket: Bucket,
+    url: URL,
+    relations: ReadonlySet<string>,
+    cost: number,
+    nowMs: number
+  ) => {
     const filters: Array<Filter> = []
     for (const [key, raw] of url.searchParams) {
       if (!filterFields.has(key)) continue
@@ -156,12 +180,15 @@ export const makeApi = (options: ApiOptions) => {
     matched.sort((a, b) => cmp(a.v, a.sale.saleID, b.v, b.sale.saleID))
     const afterRaw = url.searchParams.get("after")
     let start = 0
+    let after: ReturnType<typeof decodeAfter>
     if (afterRaw !== null && afterRaw !== "") {
-      const after = decodeAfter(afterRaw)
+      after = decodeAfter(afterRaw)
       if (after === undefined) return apiError(400, "invalid after cursor", bucket.headers(cost))
-      start = matched.findIndex((m) => cmp(m.v, m.sale.saleID, after[0], after[1]) > 0)
+      const [value, saleID] = after
+      start = matched.findIndex((m) => cmp(m.v, m.sale.saleID, value, saleID) > 0)
       if (start < 0) start = matched.length
     }
+    const pull = pullOf(account, after?.[2], nowMs)
     const page = matched.slice(start, start + limit).map((m) => m.sale)
     const last = page[page.length - 1]
     let next = ""
@@ -169,15 +196,22 @@ export const makeApi = (options: ApiOptions) => {
     if (page.length === limit && last !== undefined) {
       const nextUrl = new URL(`${apiBase}${url.pathname}`)
       for (const [k, v] of url.searchParams) if (k !== "after") nextUrl.searchParams.append(k, v)
-      nextUrl.searchParams.set("after", encodeAfter(saleValue(last, sortField), last.saleID))
+      nextUrl.searchParams.set("after", encodeAfter(saleValue(last, sortField), last.saleID, pull.id))
       next = nextUrl.toString()
     }
+    if (next === "") pulls.finish(pull, nowMs)
     const body: Record<string, unknown> = { "@attributes": { next, previous: "" } }
     if (page.length > 0) body.Sale = oneOrMany(page.map((s) => renderSale(account, s, relations)))
     return json(body, 200, bucket.headers(cost))
   }
 
-  const updateSale = (request: HttpServerRequest.HttpServerRequest, account: Account, sale: SimSale, cost: number) =>
+  const updateSale = (
+    request: HttpServerRequest.HttpServerRequest,
+    account: Account,
+    bucket: Bucket,
+    sale: SimSale,
+    cost: number
+  ) =>
     Effect.gen(function* () {
       const body = yield* Effect.orElseSucceed(request.json, () => undefined)
       if (typeof body !== "object" || body === null) return apiError(400, "invalid JSON body", bucket.headers(cost))
@@ -198,7 +232,8 @@ export const makeApi = (options: ApiOptions) => {
       const account = m === null ? undefined : options.account(m[1] ?? "")
       if (m === null || account === undefined) return apiError(404, "Not Found")
       const nowMs = yield* options.now
-      if (!oauth.isAuthorized(request.headers.authorization ?? "", nowMs)) {
+      const bucket = options.bucket(account.accountId)
+      if (!oauth.isAuthorized(request.headers.authorization ?? "", nowMs, account.accountId)) {
         counts.unauthorized++
         return json({ error: "access_denied", error_description: "The access token is invalid or has expired" }, 401)
       }
@@ -227,11 +262,13 @@ export const makeApi = (options: ApiOptions) => {
           : json({ Quote: renderQuote(q) }, 200, bucket.headers(cost))
       }
       if (id === undefined) {
-        return request.method === "GET" ? listSales(account, url, relations, cost) : apiError(405, "Method Not Allowed")
+        return request.method === "GET"
+          ? listSales(account, bucket, url, relations, cost, nowMs)
+          : apiError(405, "Method Not Allowed")
       }
       const sale = account.sales.get(Number(id))
       if (sale === undefined) return apiError(404, `Sale ${id} not found`, bucket.headers(cost))
-      if (request.method === "PUT") return yield* updateSale(request, account, sale, cost)
+      if (request.method === "PUT") return yield* updateSale(request, account, bucket, sale, cost)
       if (request.method === "GET")
         return json({ Sale: renderSale(account, sale, relations) }, 200, bucket.headers(cost))
       return apiError(405, "Method Not Allowed")

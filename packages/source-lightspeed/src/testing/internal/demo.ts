@@ -33,7 +33,13 @@ export interface DemoOptions {
   readonly quoteShare?: number | undefined
 }
 
-const demoSale = (prng: Faults.Prng, at: number, quote: boolean): SaleInput => {
+/** One sale as the demo rings it up; a `shippable` one has a customer and ships to an address (no walk-in). */
+export const demoSale = (
+  prng: Faults.Prng,
+  at: number,
+  quote: boolean,
+  options: { readonly shippable?: boolean | undefined } = {}
+): SaleInput => {
   const person = (): PersonInput => {
     const place = prng.pick(cities)
     return {
@@ -44,13 +50,16 @@ const demoSale = (prng: Faults.Prng, at: number, quote: boolean): SaleInput => {
       phone: `555-01${String(prng.nextInt(100)).padStart(2, "0")}`
     }
   }
-  const walkIn = prng.next() < 0.1
+  const walkIn = !options.shippable && prng.next() < 0.1
   const customer = walkIn ? undefined : person()
   const lineCount = 1 + prng.nextInt(4)
   return {
     at,
     customer,
-    shipTo: customer !== undefined && prng.next() < 0.6 ? { ...person(), lastName: customer.lastName } : undefined,
+    shipTo:
+      customer !== undefined && (options.shippable || prng.next() < 0.6)
+        ? { ...person(), lastName: customer.lastName }
+        : undefined,
     lines: Array.from({ length: lineCount }, () => {
       const p = prng.pick(products)
       return { ...p, quantity: 1 + prng.nextInt(3) }

@@ -2,7 +2,8 @@
  * Lightspeed's OAuth 2 as the simulator plays it: `GET /auth/oauth/authorize` (the merchant approves at once: no
  * consent page), `POST /auth/oauth/token` for the `authorization_code` grant (PKCE S256 checked when a challenge
  * was sent) and the `refresh_token` grant. Access tokens expire; refresh tokens rotate, the presented one dying
- * at each refresh.
+ * at each refresh. Every token opens one account: the one the merchant approved from (the simulator's first
+ * account, or `account_id` on the authorize URL, a simulator-only parameter), or the one `grant` names.
  */
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -19,12 +20,14 @@ export const defaultClient: Client = { clientId: "sim-client", clientSecret: "si
 
 interface Token {
   readonly clientId: string
+  readonly accountId: string
   readonly expiresAt: number
   revoked: boolean
 }
 
 interface PendingCode {
   readonly clientId: string
+  readonly accountId: string
   readonly redirectUri: string
   readonly challenge: string | undefined
   readonly scope: string
@@ -33,6 +36,10 @@ interface PendingCode {
 
 export interface OAuthOptions {
   readonly clients: ReadonlyArray<Client>
+  /** The account a merchant approves from when the authorize URL names none. */
+  readonly defaultAccount: string
+  /** Whether the simulator has this account. */
+  readonly hasAccount: (accountId: string) => boolean
   readonly accessTokenTtlMillis: number
   /** Source of the random parts of tokens and codes. */
   readonly prng: Faults.Prng
@@ -63,11 +70,11 @@ export const makeOAuth = (options: OAuthOptions) => {
   const secret = (prefix: string) =>
     `${prefix}-${Array.from({ length: 4 }, () => options.prng.nextInt(2 ** 30).toString(36)).join("")}`
 
-  const issueTokens = (clientId: string, nowMs: number, scope: string) => {
+  const issueTokens = (clientId: string, accountId: string, nowMs: number, scope: string) => {
     const access = secret("at")
     const refresh = secret("rt")
-    accessTokens.set(access, { clientId, expiresAt: nowMs + options.accessTokenTtlMillis, revoked: false })
-    refreshTokens.set(refresh, { clientId, expiresAt: nowMs + refreshTokenTtlMillis, revoked: false })
+    accessTokens.set(access, { clientId, accountId, expiresAt: nowMs + options.accessTokenTtlMillis, revoked: false })
+    refreshTokens.set(refresh, { clientId, accountId, expiresAt: nowMs + refreshTokenTtlMillis, revoked: false })
     return {
       access_token: access,
       expires_in: Math.floor(options.accessTokenTtlMillis / 1000),
@@ -85,6 +92,9 @@ export const makeOAuth = (options: OAuthOptions) => {
       if (p.get("response_type") !== "code") return json({ error: "unsupported_response_type" }, 400)
       if (!clients.some((c) => c.clientId === clientId)) return json({ error: "invalid_client" }, 400)
       if (redirectUri === "") return json({ error: "invalid_request", error_description: "redirect_uri" }, 400)
+      const accountId = p.get("account_id") ?? options.defaultAccount
+      if (!options.hasAccount(accountId))
+        return json({ error: "invalid_request", error_description: "account_id" }, 400)
       const challenge = p.get("code_challenge") ?? undefined
       if (challenge !== undefined && p.get("code_challenge_method") !== "S256") {
         return json({ error: "invalid_request", error_description: "only S256 is supported" }, 400)
@@ -92,6 +102,7 @@ export const makeOAuth = (options: OAuthOptions) => {
       const code = secret("code")
       codes.set(code, {
         clientId,
+        accountId,
         redirectUri,
         challenge,
         scope: p.get("scope") ?? "employee:all",
@@ -128,7 +139,7 @@ export const makeOAuth = (options: OAuthOptions) => {
             return invalidGrant("code_verifier does not match the code_challenge")
           }
           counts.tokenGrants++
-          return json(issueTokens(client.clientId, nowMs, code.scope))
+          return json(issueTokens(client.clientId, code.accountId, nowMs, code.scope))
         }
         case "refresh_token": {
           const presented = form.get("refresh_token") ?? ""
@@ -139,7 +150,7 @@ export const makeOAuth = (options: OAuthOptions) => {
           // Rotation: the presented refresh token dies now.
           refreshTokens.delete(presented)
           counts.tokenRefreshes++
-          return json(issueTokens(client.clientId, nowMs, "employee:all"))
+          return json(issueTokens(client.clientId, token.accountId, nowMs, "employee:all"))
         }
         default:
           return json({ error: "unsupported_grant_type" }, 400)
@@ -150,24 +161,28 @@ export const makeOAuth = (options: OAuthOptions) => {
     counts,
     authorize,
     token,
-    /** Whether an `Authorization` header carries a live access token. */
-    isAuthorized: (authorization: string, nowMs: number) => {
+    /** Whether an `Authorization` header carries a live access token of `accountId`. */
+    isAuthorized: (authorization: string, nowMs: number, accountId: string) => {
       const found = accessTokens.get(authorization.replace(/^Bearer\s+/i, ""))
-      return found !== undefined && !found.revoked && found.expiresAt > nowMs
+      return found !== undefined && !found.revoked && found.expiresAt > nowMs && found.accountId === accountId
     },
-    /** Issues a refresh token directly, as if the merchant had just authorized `clientId`. */
-    grant: (clientId = clients[0]?.clientId ?? defaultClient.clientId) =>
+    /** Issues a refresh token directly, as if the merchant of `accountId` had just authorized `clientId`. */
+    grant: (accountId: string, clientId = clients[0]?.clientId ?? defaultClient.clientId) =>
       Effect.map(now, (nowMs) => {
         counts.tokenGrants++
-        return issueTokens(clientId, nowMs, "employee:all").refresh_token
+        return issueTokens(clientId, accountId, nowMs, "employee:all").refresh_token
       }),
-    revokeAccessTokens: Effect.sync(() => {
-      for (const t of accessTokens.values()) t.revoked = true
-    }),
-    revokeGrant: Effect.sync(() => {
-      for (const t of accessTokens.values()) t.revoked = true
-      for (const t of refreshTokens.values()) t.revoked = true
-    })
+    /** Kills the access tokens of `accountId` (refresh tokens still work). */
+    revokeAccessTokens: (accountId: string) =>
+      Effect.sync(() => {
+        for (const t of accessTokens.values()) if (t.accountId === accountId) t.revoked = true
+      }),
+    /** The merchant of `accountId` revoked the app: every token of the account dies. */
+    revokeGrant: (accountId: string) =>
+      Effect.sync(() => {
+        for (const t of [...accessTokens.values(), ...refreshTokens.values()])
+          if (t.accountId === accountId) t.revoked = true
+      })
   }
 }
 
