@@ -33,9 +33,13 @@ export const subpathEntryOf = (dir: string, subpath: string): string | undefined
   return rel === undefined ? undefined : join(dir, rel)
 }
 
-const target = (entry: unknown): string | undefined =>
-  typeof entry === "string"
-    ? entry
-    : typeof entry === "object" && entry !== null
-      ? String((entry as Record<string, unknown>).import ?? (entry as Record<string, unknown>).default)
-      : undefined
+/**
+ * The file an export entry points at. The harness runs from sources (tsx or vitest with the `source` condition),
+ * so a workspace package's `source` entry wins: its built `dist/` may be stale or missing.
+ */
+const target = (entry: unknown): string | undefined => {
+  if (typeof entry === "string") return entry
+  if (typeof entry !== "object" || entry === null) return undefined
+  const conditions = entry as Record<string, unknown>
+  return String(conditions.source ?? conditions.import ?? conditions.default)
+}
