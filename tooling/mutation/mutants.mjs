@@ -15,9 +15,10 @@
 
 /**
  * The checks. `vitest`: files given to `vitest run` (paths from the repository root), optionally filtered by
- * test name (`testNamePattern`, a regular expression), run from sources without the build; a check with
- * end-to-end tests (which start the built server) must say `build: true`. `conformance`: arguments to
- * `pnpm conformance`.
+ * test name (`testNamePattern`, a regular expression). `conformance`: arguments to `pnpm conformance`.
+ * Checks run from sources; `build: true` builds the packages first (turbo, cached: only what a mutant touched is
+ * rebuilt). It is needed by end-to-end tests, which start the built server, and by `pnpm conformance`, whose
+ * adapter cases load the built-in adapters' compiled `dist/` (the scenarios and the soak run sources).
  */
 export const checks = {
   "core-units": {
@@ -68,7 +69,8 @@ export const checks = {
   },
   conformance: {
     what: "pnpm conformance: adapter fixtures and the ShipStation poll scenarios",
-    conformance: []
+    conformance: [],
+    build: true
   },
   soak: {
     what: "pnpm conformance --soak, 300 polls, seed 1",

@@ -209,19 +209,31 @@ const quietEnv = () => ({
 
 // ── checks ──
 
-const commandOf = (check) =>
+/** What vitest's global setup builds: the server and every package it uses, adapters included (turbo-cached). */
+const build = {
+  command: "node_modules/.bin/turbo",
+  args: ["run", "build", "--filter=@posbridge/server...", "--output-logs=errors-only"]
+}
+
+/** The commands of a check, run one after the other. */
+const stepsOf = (check) =>
   check.vitest !== undefined
-    ? {
-        command: "node_modules/.bin/vitest",
-        args: [
-          "run",
-          // Without the root configuration's global setup (a build of every package) unless the check asks for it.
-          ...(check.build === true ? [] : ["--config", "tooling/mutation/vitest.config.ts"]),
-          ...check.vitest,
-          ...(check.testNamePattern === undefined ? [] : ["--testNamePattern", check.testNamePattern])
-        ]
-      }
-    : { command: "pnpm", args: ["--silent", "conformance", ...check.conformance] }
+    ? [
+        {
+          command: "node_modules/.bin/vitest",
+          args: [
+            "run",
+            // The root configuration's global setup builds every package: only for a check that needs the build.
+            ...(check.build === true ? [] : ["--config", "tooling/mutation/vitest.config.ts"]),
+            ...check.vitest,
+            ...(check.testNamePattern === undefined ? [] : ["--testNamePattern", check.testNamePattern])
+          ]
+        }
+      ]
+    : [
+        ...(check.build === true ? [build] : []),
+        { command: "pnpm", args: ["--silent", "conformance", ...check.conformance] }
+      ]
 
 /** How many tests (vitest) or cases (conformance) passed, from the runner's closing line. */
 const passedCount = (check, output) => {
@@ -244,7 +256,9 @@ const evidenceOf = (check, output) => {
     const i = lines.findIndex((l) => /^\s*FAIL\s/.test(l) && l.includes(">"))
     if (i >= 0) {
       const test = lines[i].replace(/^\s*FAIL\s+/, "")
-      const error = lines.slice(i + 1, i + 12).find((l) => /\S/.test(l) && !/^[\s⎯-]*$/.test(l))
+      const error = lines
+        .slice(i + 1, i + 30)
+        .find((l) => /\S/.test(l) && !/^[\s⎯-]*$/.test(l) && !/^\s*FAIL\s/.test(l))
       return error === undefined ? test : `${test}: ${error.trim()}`
     }
     const file = lines.find((l) => /^\s*FAIL\s/.test(l))
@@ -256,40 +270,60 @@ const evidenceOf = (check, output) => {
 
 let current // the running check, killed with its process group on Ctrl-C
 
-/** Runs one check in `dir`; resolves with its outcome. A check past `timeoutMs` is stopped with its children. */
-const runCheck = (dir, name, logFile, timeoutMs) =>
+/** Runs one command with its output appended to `out`; resolves with its exit code ("timeout" when stopped). */
+const runStep = (dir, step, out, deadline) =>
   new Promise((resolve) => {
-    const check = checks[name]
-    const { command, args } = commandOf(check)
-    const started = Date.now()
-    const out = fs.openSync(logFile, "w")
-    fs.writeSync(out, `$ ${command} ${args.join(" ")}\n`)
-    const child = spawn(command, args, { cwd: dir, env: quietEnv(), stdio: ["ignore", out, out], detached: true })
+    fs.writeSync(out, `$ ${step.command} ${step.args.join(" ")}\n`)
+    const child = spawn(step.command, step.args, {
+      cwd: dir,
+      env: quietEnv(),
+      stdio: ["ignore", out, out],
+      detached: true
+    })
     current = child
     let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      killGroup(child)
-    }, timeoutMs)
+    const timer = setTimeout(
+      () => {
+        timedOut = true
+        killGroup(child)
+      },
+      Math.max(0, deadline - Date.now())
+    )
     child.on("close", (code) => {
       clearTimeout(timer)
       current = undefined
-      fs.closeSync(out)
-      const output = fs.readFileSync(logFile, "utf8")
-      const seconds = (Date.now() - started) / 1000
-      if (timedOut)
-        resolve({ name, passed: false, timedOut: true, seconds, evidence: `timed out after ${Math.round(seconds)} s` })
-      else
-        resolve({
-          name,
-          passed: code === 0,
-          timedOut: false,
-          seconds,
-          count: passedCount(check, output),
-          evidence: code === 0 ? "" : evidenceOf(check, output)
-        })
+      resolve(timedOut ? "timeout" : code)
     })
   })
+
+/** Runs one check in `dir`; resolves with its outcome. A check past `timeoutMs` is stopped with its children. */
+const runCheck = async (dir, name, logFile, timeoutMs) => {
+  const check = checks[name]
+  const started = Date.now()
+  const out = fs.openSync(logFile, "w")
+  let code = 0
+  try {
+    for (const step of stepsOf(check)) {
+      code = await runStep(dir, step, out, started + timeoutMs)
+      if (code !== 0) break
+    }
+  } finally {
+    fs.closeSync(out)
+  }
+  const output = fs.readFileSync(logFile, "utf8")
+  const seconds = (Date.now() - started) / 1000
+  if (code === "timeout") {
+    return { name, passed: false, timedOut: true, seconds, evidence: `timed out after ${Math.round(seconds)} s` }
+  }
+  return {
+    name,
+    passed: code === 0,
+    timedOut: false,
+    seconds,
+    count: passedCount(check, output),
+    evidence: code === 0 ? "" : evidenceOf(check, output)
+  }
+}
 
 const killGroup = (child) => {
   try {
@@ -470,10 +504,10 @@ const main = async () => {
       )
     )
     console.log("")
-    console.log("What failed (the first failing check of each killed mutant):")
+    console.log(`What failed (${o.everyCheck ? "each check" : "the first check"} that killed each mutant):`)
     for (const r of results) {
-      if (r.killers.length > 0)
-        console.log(`- ${r.mutant.name} — ${r.killers[0].name}: ${r.killers[0].evidence.slice(0, 300)}`)
+      for (const k of o.everyCheck ? r.killers : r.killers.slice(0, 1))
+        console.log(`- ${r.mutant.name} — ${k.name}: ${k.evidence.slice(0, 300)}`)
     }
     if (survivors.length > 0) {
       console.log("")
