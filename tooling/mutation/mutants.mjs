@@ -370,6 +370,17 @@ export const mutants = [
     checks: ["shipstation", "conformance"]
   },
   {
+    name: "notice-store-failure-answered-200",
+    area: "shipstation routes",
+    bug: "shipnotify answers 200 when the order store failed to record the notice (nothing durable behind the 200)",
+    file: "packages/shipstation/src/ShipStationRoutes.ts",
+    search:
+      "      Effect.flatMap((store) => store.recordShipNotice(notice, { key: match.key, posRef: match.posRef }))\n    )\n",
+    replace:
+      '      Effect.flatMap((store) => store.recordShipNotice(notice, { key: match.key, posRef: match.posRef })),\n      Effect.orElseSucceed(() => ({ _tag: "Stored" as const, noticeId: "", outboxId: "" }))\n    )\n',
+    checks: ["shipstation", "conformance"]
+  },
+  {
     name: "kept-page-served-stale",
     area: "shipstation routes",
     bug: "a kept export page is sent again when its page count still matches, even though its orders changed",
