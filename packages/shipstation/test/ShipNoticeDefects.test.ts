@@ -221,3 +221,27 @@ describe("values that cannot be used are not dropped silently", () => {
     }).pipe(Effect.provide(serverLayer()))
   )
 })
+
+describe("a notice the order store could not record", () => {
+  it.effect("is answered 503 with a sentence asking ShipStation to retry, never 200", () =>
+    Effect.gen(function* () {
+      yield* setup
+      const reply = yield* notify(
+        shipNotice("<OrderID>1</OrderID><OrderNumber>101</OrderNumber><TrackingNumber>1ZDOWN</TrackingNumber>")
+      )
+      expect(reply.status).toBe(503)
+      expect(reply.body).toBe("posbridge could not reach its order store; nothing was recorded. Please retry.\n")
+      expect(yield* outbox).toEqual([])
+    }).pipe(
+      Effect.provide(
+        serverLayer({
+          alter: (service) => ({
+            ...service,
+            recordShipNotice: () =>
+              Effect.fail(new OrderStore.OrderStoreError({ operation: "recordShipNotice", message: "disk full" }))
+          })
+        })
+      )
+    )
+  )
+})

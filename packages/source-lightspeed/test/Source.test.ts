@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { connected, fast, latest, line, orderOf, person, pullAll } from "./helpers.js"
 
 describe("LightspeedSource against the simulator", () => {
@@ -40,6 +40,25 @@ describe("LightspeedSource against the simulator", () => {
         const second = yield* pullAll(service, Option.fromNullable(cursor))
         const after = orderOf(latest(second).get(String(saleID)))
         expect(after.posModifiedAt.epochMillis).toBeGreaterThan(before.posModifiedAt.epochMillis)
+      })
+    )
+  )
+
+  it.live("a sale written late, behind the committed cursor but within the overlap, is read by the next pull", () =>
+    fast(
+      Effect.gen(function* () {
+        const { sim, service } = yield* connected({ settings: { overlapSeconds: 120 } })
+        yield* sim.control.addSale({ customer: person("Ada", "L"), lines: [line("A", 1)] })
+        const first = yield* pullAll(service)
+        const cursor = first[first.length - 1]?.cursor
+        // Lightspeed's eventual consistency: a sale becomes visible with a modified time a minute in the past.
+        const late = yield* sim.control.addSale({
+          customer: person("Bo", "L"),
+          lines: [line("B", 1)],
+          at: (yield* Clock.currentTimeMillis) - 60_000
+        })
+        const second = yield* pullAll(service, Option.fromNullable(cursor))
+        expect([...latest(second).keys()]).toContain(String(late.saleID))
       })
     )
   )

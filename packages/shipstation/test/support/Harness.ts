@@ -38,13 +38,20 @@ export interface ServerOptions {
   readonly pageSize?: number
   readonly maxBodyBytes?: number
   readonly store?: OrderStore.Options
+  /** Changes the memory store's service, e.g. to make one operation fail. */
+  readonly alter?: (service: OrderStore.OrderStoreService) => OrderStore.OrderStoreService
 }
 
 /** Server + memory store + directory; the store and the HTTP server are visible to the test. */
 export const serverLayer = (options: ServerOptions = {}) =>
   HttpRouter.Default.serve().pipe(
     Layer.provide(ShipStationRoutes.layer({ maxBodyBytes: options.maxBodyBytes })),
-    Layer.provideMerge(MemoryOrderStore.layer(options.store)),
+    Layer.provideMerge(
+      Layer.effect(
+        OrderStore.OrderStore,
+        Effect.map(MemoryOrderStore.make(options.store), (service) => options.alter?.(service) ?? service)
+      )
+    ),
     Layer.provideMerge(directoryLayer([settings(alpha, options.pageSize ?? 100), settings(beta, 100)])),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
