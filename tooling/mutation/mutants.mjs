@@ -432,7 +432,7 @@ export const mutants = [
     area: "Lightspeed adapter",
     bug: "the POS modified time ignores updatetime: a re-saved completed Sale (timeStamp unchanged) looks unchanged",
     file: "packages/source-lightspeed/src/ChangeDetection.ts",
-    search: "const candidates = [sale.updatetime, sale.timeStamp, sale.createTime]",
+    search: "const candidates = [updateTime(sale), sale.timeStamp, sale.createTime]",
     replace: "const candidates = [sale.timeStamp, sale.createTime]",
     checks: ["lightspeed", "conformance"]
   },
