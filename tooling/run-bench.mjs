@@ -35,6 +35,16 @@ const toDist = {
     })
   }
 }
-await build({ ...nodeBundle, entryPoints: [resolve(cwd, entry)], outfile, plugins: [toDist], logLevel: "error" })
+// The load generator is a tool, not what is measured: it stays a real module (it finds its worker files
+// through __dirname, which a bundle does not have).
+const external = [...nodeBundle.external, "autocannon"]
+await build({
+  ...nodeBundle,
+  external,
+  entryPoints: [resolve(cwd, entry)],
+  outfile,
+  plugins: [toDist],
+  logLevel: "error"
+})
 const run = spawnSync(process.execPath, [outfile, ...args], { stdio: "inherit", cwd })
 process.exit(run.status ?? 1)
