@@ -15,6 +15,7 @@
 import { Decimal, Lru, type Order, OrderWindow } from "@posbridge/core"
 import { DateTime } from "effect"
 import { clean } from "./FieldRules.js"
+import { concat } from "./internal/bytes.js"
 
 export interface ExportedOrder {
   readonly order: Order.Order
@@ -234,19 +235,6 @@ const orderBytes = (o: ExportedOrder): Uint8Array => {
   const w = new Writer(() => {})
   order(w, o)
   return encoder.encode(w.out)
-}
-
-/** The parts copied once into an array of its own, of the exact size (never a slice of a shared pool). */
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let length = 0
-  for (const part of parts) length += part.length
-  const bytes = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    bytes.set(part, offset)
-    offset += part.length
-  }
-  return bytes
 }
 
 /**

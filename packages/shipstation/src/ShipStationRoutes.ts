@@ -22,6 +22,7 @@ import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
 import * as ExportXml from "./ExportXml.js"
 import * as FieldRules from "./FieldRules.js"
+import { concat } from "./internal/bytes.js"
 import * as ShipNoticeMatch from "./ShipNoticeMatch.js"
 import * as ShipNoticeXml from "./ShipNoticeXml.js"
 
@@ -87,12 +88,7 @@ const readBody = (request: HttpServerRequest.HttpServerRequest, limit: number) =
       )
     )
     if (size > limit) return yield* tooLarge
-    const bytes = new Uint8Array(size)
-    let offset = 0
-    for (const c of chunks) {
-      bytes.set(c, offset)
-      offset += c.length
-    }
+    const bytes = concat(chunks)
     // Bytes, not text: the body says how it is encoded (a BOM, its XML declaration), see ShipNoticeBody.
     return bytes
   })
