@@ -147,6 +147,19 @@ export const start = (options: ServerOptions) =>
     return { registry, routes, ready, clockWarnings, applyConfig }
   })
 
+/**
+ * The listening socket's server. Idle keep-alive connections stay open 65 s (Node's default is 5 s): a client
+ * that sends its next request on a connection the server is closing at that moment gets a connection reset, and
+ * load balancers (60 s idle by default) and ShipStation's client reuse connections. Headers must arrive within
+ * 66 s (Node wants it above the keep-alive timeout).
+ */
+const httpServer = () => {
+  const server = createServer()
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
+  return server
+}
+
 /** Starts everything and listens on `config.port` until interrupted; shuts down gracefully. */
 export const serve = (options: ServerOptions) =>
   Effect.gen(function* () {
@@ -155,7 +168,7 @@ export const serve = (options: ServerOptions) =>
       // No request logger: ShipStation may put SS-Password in the query string.
       HttpServer.serve(routes).pipe(
         HttpServer.withLogAddress,
-        Layer.provide(NodeHttpServer.layer(createServer, { port: options.config.port }))
+        Layer.provide(NodeHttpServer.layer(httpServer, { port: options.config.port }))
       )
     )
   }).pipe(

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
+import { connect } from "node:net"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { OrderStore } from "@posbridge/core"
@@ -36,6 +37,34 @@ describe("the server as a process", () => {
         headers: { authorization: basic("ss", "ss-secret") }
       })
     ).status
+
+  it("keeps an idle keep-alive connection open past Node's 5 s default, so a reused connection is never reset", async () => {
+    // A load balancer (60 s idle by default) or ShipStation's client reusing a connection the server is closing
+    // at that moment gets ECONNRESET; the server must outlast such idle periods.
+    const { config } = tempConfig("keepalive", stores("shop"))
+    const server = await startServer(config, await freePort())
+    try {
+      const socket = connect(Number(new URL(server.url).port), "127.0.0.1")
+      let received = ""
+      let closed = false
+      socket.on("data", (d) => {
+        received += d.toString("latin1")
+      })
+      socket.on("close", () => {
+        closed = true
+      })
+      const ask = () => socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n")
+      ask()
+      await waitFor("the first answer", async () => received.includes("\r\n\r\nok") || undefined, 10_000)
+      await new Promise((r) => setTimeout(r, 7_000))
+      expect(closed).toBe(false)
+      ask()
+      await waitFor("the second answer", async () => received.split("HTTP/1.1 200").length === 3 || undefined, 10_000)
+      socket.destroy()
+    } finally {
+      await server.kill()
+    }
+  }, 40_000)
 
   it("refuses a configuration with a bad field, naming its path, and exits non-zero", async () => {
     const dir = tempDir("badconfig")
