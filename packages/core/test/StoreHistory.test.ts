@@ -47,6 +47,8 @@ describe("OrderStore histories (model-based)", () => {
     expect(missed.report).toMatch(/\[missed\].*never appeared/)
     const pushed = await check(trusting, { numRuns: ciRuns }, ["stamp"])
     expect(pushed.failed).toBe(true)
-    expect(pushed.report).toMatch(/\[stamp\].*past bridge-now \+ tolerance \+ 1 min/)
+    // Either stamp check may trip first (the histories are random): an order stamped past bridge-now, or a page
+    // of a window beyond the tolerance that the model says must be clamped and the store did not clamp.
+    expect(pushed.report).toMatch(/\[stamp\].*(past bridge-now \+ tolerance \+ 1 min|clamped=false)/)
   }, 120_000)
 })
