@@ -71,12 +71,15 @@ export const make = (serialized: Serialized, nextId: (prefix: string) => string)
       })
     )
 
-  const claimWriteBacks: OrderStoreService["claimWriteBacks"] = ({ limit, leaseFor }) =>
+  const claimWriteBacks: OrderStoreService["claimWriteBacks"] = ({ storeId, limit, leaseFor }) =>
     serialized(
       Effect.map(DateTime.now, (at) =>
         Array.from(outbox.values())
           .filter(
-            (o) => (o.state === "pending" || o.state === "in-flight") && !DateTime.greaterThan(o.nextAttemptAt, at)
+            (o) =>
+              (storeId === undefined || o.storeId === storeId) &&
+              (o.state === "pending" || o.state === "in-flight") &&
+              !DateTime.greaterThan(o.nextAttemptAt, at)
           )
           .sort((a, b) => DateTime.toEpochMillis(a.nextAttemptAt) - DateTime.toEpochMillis(b.nextAttemptAt))
           .slice(0, limit)
