@@ -39,7 +39,10 @@ const writeBack = (options: Options, item: OrderStore.OutboxItem, order: Option.
       return yield* Effect.fail(`store "${item.storeId}" is not configured on this server`)
     }
     const result = yield* source.value
-      .recordShipment(item.notice, Option.map(order, (o) => o.order))
+      .recordShipment(
+        item.notice,
+        Option.map(order, (o) => o.order)
+      )
       .pipe(Effect.mapError((e) => e.message))
     return result.summary
   }).pipe(
@@ -113,10 +116,7 @@ const loop = (options: Options, deliver: Effect.Effect<number, OrderStore.OrderS
  * another runner taking the store over later resumes from the store's outbox (an item in flight when its
  * runner died is due again once its lease ends; the POS write is idempotent per notice).
  */
-export const runStore = (
-  storeId: string,
-  options: Options
-): Effect.Effect<never, never, OrderStore.OrderStore> =>
+export const runStore = (storeId: string, options: Options): Effect.Effect<never, never, OrderStore.OrderStore> =>
   loop(options, deliverDue({ ...options, batch: options.batch ?? 1 }, storeId)).pipe(
     Effect.annotateLogs({ store: storeId })
   )

@@ -38,7 +38,13 @@ const pos = (takes: Effect.Effect<void>) => {
 
 const record = (storeId: StoreId.StoreId, tracking: string) =>
   Effect.flatMap(OrderStore.OrderStore, (store) => {
-    const notice: ShipNotice.ShipNotice = { storeId, orderNumber: tracking, carrier: "UPS", trackingNumber: tracking, items: [] }
+    const notice: ShipNotice.ShipNotice = {
+      storeId,
+      orderNumber: tracking,
+      carrier: "UPS",
+      trackingNumber: tracking,
+      items: []
+    }
     return store.recordShipNotice(notice, { key: ShipNotice.idempotencyKey(notice, tracking), posRef: Option.none() })
   })
 
@@ -78,7 +84,9 @@ const settled = <R>(count: Effect.Effect<number, unknown, R>, quiet = Duration.s
 
 const options = (slow: PosSource.PosSourceService, fast: PosSource.PosSourceService): OutboxWorker.Options => ({
   sourceFor: (storeId) =>
-    Effect.succeed(storeId === slowStore ? Option.some(slow) : storeId === fastStore ? Option.some(fast) : Option.none()),
+    Effect.succeed(
+      storeId === slowStore ? Option.some(slow) : storeId === fastStore ? Option.some(fast) : Option.none()
+    ),
   maxAttempts: 5,
   initialBackoff: Duration.seconds(30),
   maxBackoff: Duration.minutes(5)
@@ -97,13 +105,19 @@ const burst = <R>(start: (o: OutboxWorker.Options) => Effect.Effect<void, never,
       if (i % 10 === 9) yield* record(slowStore, `S${(i - 9) / 10}`)
     }
     yield* start(options(slow.source, fast.source))
-    yield* eventually("the slow store's first write-back starts", Effect.sync(() => slow.started.length > 0))
+    yield* eventually(
+      "the slow store's first write-back starts",
+      Effect.sync(() => slow.started.length > 0)
+    )
     return { slow, fast }
   })
 
 const perStore = (o: OutboxWorker.Options) =>
   Effect.asVoid(
-    Effect.all([Effect.forkScoped(OutboxWorker.runStore(slowStore, o)), Effect.forkScoped(OutboxWorker.runStore(fastStore, o))])
+    Effect.all([
+      Effect.forkScoped(OutboxWorker.runStore(slowStore, o)),
+      Effect.forkScoped(OutboxWorker.runStore(fastStore, o))
+    ])
   )
 
 const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
@@ -113,7 +127,10 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
       () =>
         Effect.gen(function* () {
           const { slow, fast } = yield* burst(perStore)
-          yield* eventually("the fast store's 100 write-backs are done", Effect.map(doneCount(fastStore), (n) => n === 100))
+          yield* eventually(
+            "the fast store's 100 write-backs are done",
+            Effect.map(doneCount(fastStore), (n) => n === 100)
+          )
           expect(fast.finished.length).toBe(100)
           expect(slow.started).toEqual(["S0"])
           expect(slow.finished).toEqual([])
@@ -122,8 +139,14 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
 
           // 15 s later the slow POS answers: its first is done and its second starts; the fast store is untouched.
           yield* TestClock.adjust(Duration.seconds(15))
-          yield* eventually("the slow store's first is done", Effect.map(stateOf(slowStore, "S0"), (s) => s === "done"))
-          yield* eventually("the slow store's second starts", Effect.sync(() => slow.started.length === 2))
+          yield* eventually(
+            "the slow store's first is done",
+            Effect.map(stateOf(slowStore, "S0"), (s) => s === "done")
+          )
+          yield* eventually(
+            "the slow store's second starts",
+            Effect.sync(() => slow.started.length === 2)
+          )
           expect(fast.started.length).toBe(100)
         }).pipe(Effect.scoped, Effect.provide(storeLayer)),
       60_000
@@ -137,7 +160,10 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
           const o = { ...options(slow.source, slow.source), leaseFor: Duration.minutes(1) }
           yield* record(slowStore, "S0")
           const dying = yield* Effect.forkScoped(OutboxWorker.runStore(slowStore, o))
-          yield* eventually("the write-back starts", Effect.sync(() => slow.started.length === 1))
+          yield* eventually(
+            "the write-back starts",
+            Effect.sync(() => slow.started.length === 1)
+          )
           yield* Fiber.interrupt(dying)
           expect(yield* stateOf(slowStore, "S0")).toBe("in-flight")
 
@@ -156,7 +182,10 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
             )
           )
           yield* TestClock.adjust(Duration.seconds(15))
-          yield* eventually("the retry is done", Effect.map(stateOf(slowStore, "S0"), (s) => s === "done"))
+          yield* eventually(
+            "the retry is done",
+            Effect.map(stateOf(slowStore, "S0"), (s) => s === "done")
+          )
           const [item] = yield* Effect.flatMap(OrderStore.OrderStore, (store) => store.outbox(slowStore))
           expect(item?.attempts).toBe(2)
           expect(slow.finished).toEqual(["S0"])

@@ -30,7 +30,7 @@ export const dueItems = (
   purpose: "claim" | "probe" = "claim"
 ) => {
   const lock = purpose === "claim" ? d.claimLock : sql.literal("")
-  const columns = purpose === "claim" ? sql.literal("*") : sql.literal("outbox_id")
+  const columns = purpose === "claim" ? sql.literal("*") : sql.literal("seq")
   return request.storeId === undefined
     ? sql`SELECT ${columns} FROM pb_outbox
       WHERE state IN ('pending', 'in-flight') AND next_attempt_ms <= ${request.at}
