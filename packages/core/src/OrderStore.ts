@@ -214,6 +214,11 @@ export interface OrderStoreService {
     readonly limit: number
     readonly leaseFor: Duration.Duration
   }) => Effect.Effect<ReadonlyArray<OutboxItem>, OrderStoreError>
+  /**
+   * The stores that have due write-backs now (what `claimWriteBacks` would claim), each once: one look per runner
+   * tells which stores' delivery loops to wake, instead of every loop looking for itself.
+   */
+  readonly storesWithDueWriteBacks: Effect.Effect<ReadonlyArray<string>, OrderStoreError>
   readonly completeWriteBack: (id: string, result: string) => Effect.Effect<void, OrderStoreError>
   /** A failed attempt: retry at `retryAt`, or mark dead when it is None. */
   readonly failWriteBack: (

@@ -112,6 +112,7 @@ const burst = <R>(start: (o: OutboxWorker.Options) => Effect.Effect<void, never,
     return { slow, fast }
   })
 
+/** One loop per store; with `wakeups`, the loops rest until the runner's look finds their store's items due. */
 const perStore = (o: OutboxWorker.Options) =>
   Effect.asVoid(
     Effect.all([
@@ -120,13 +121,17 @@ const perStore = (o: OutboxWorker.Options) =>
     ])
   )
 
-const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
-  describe(`write-backs per store (${name})`, () => {
+/** With `wake`, the loops rest on the runner's wakeups (one look a second for every store) instead of polling. */
+const withWakeups = (wake: boolean, o: OutboxWorker.Options) =>
+  wake ? Effect.map(OutboxWorker.wakeups(), (wakeups) => ({ ...o, wakeups })) : Effect.succeed(o)
+
+const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>, wake: boolean) =>
+  describe(`write-backs per store (${name}${wake ? ", loops woken by the runner's look" : ", loops polling"})`, () => {
     it.effect(
       "all 100 of a fast store's write-backs are delivered while a slow store's first is still in flight",
       () =>
         Effect.gen(function* () {
-          const { slow, fast } = yield* burst(perStore)
+          const { slow, fast } = yield* burst((o) => Effect.flatMap(withWakeups(wake, o), perStore))
           yield* eventually(
             "the fast store's 100 write-backs are done",
             Effect.map(doneCount(fastStore), (n) => n === 100)
@@ -157,7 +162,7 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
       () =>
         Effect.gen(function* () {
           const slow = pos(Effect.sleep(Duration.seconds(15)))
-          const o = { ...options(slow.source, slow.source), leaseFor: Duration.minutes(1) }
+          const o = yield* withWakeups(wake, { ...options(slow.source, slow.source), leaseFor: Duration.minutes(1) })
           yield* record(slowStore, "S0")
           const dying = yield* Effect.forkScoped(OutboxWorker.runStore(slowStore, o))
           yield* eventually(
@@ -194,9 +199,9 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
     )
   })
 
-acceptance("SQLite", sqliteLayer({ synchronous: "normal" }))
+acceptance("SQLite", sqliteLayer({ synchronous: "normal" }), false)
 
-await withPostgres(() => acceptance("PostgreSQL", pgLayer()))
+await withPostgres(() => acceptance("PostgreSQL", pgLayer(), true))
 
 describe("write-backs in one loop for all stores (what the server ran before runStore)", () => {
   it.effect(

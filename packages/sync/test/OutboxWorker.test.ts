@@ -150,6 +150,48 @@ describe("the outbox worker", () => {
     }).pipe(Effect.scoped, Effect.provide(MemoryOrderStore.layer()))
   )
 
+  it.effect(
+    "with the runner's wakeups, 200 resting store loops cost one look a second and wake when a notice arrives",
+    () =>
+      Effect.gen(function* () {
+        const memory = yield* OrderStore.OrderStore
+        let claims = 0
+        let looks = 0
+        const counted: OrderStore.OrderStoreService = {
+          ...memory,
+          claimWriteBacks: (claim) =>
+            Effect.zipRight(
+              Effect.sync(() => claims++),
+              memory.claimWriteBacks(claim)
+            ),
+          storesWithDueWriteBacks: Effect.zipRight(
+            Effect.sync(() => looks++),
+            memory.storesWithDueWriteBacks
+          )
+        }
+        const { calls, source } = flakyPos(0)
+        yield* Effect.gen(function* () {
+          const wakeups = yield* OutboxWorker.wakeups(Duration.seconds(1))
+          const o = { ...options(source), wakeups, idle: Duration.hours(1) }
+          for (let i = 0; i < 200; i++) yield* Effect.forkScoped(OutboxWorker.runStore(`store-${i}`, o))
+          yield* TestClock.adjust(Duration.seconds(10))
+          // Each loop looked for its items once, then rested; the runner looked once a second for all of them.
+          expect(claims).toBe(200)
+          expect(looks).toBeLessThanOrEqual(11)
+          yield* memory.recordShipNotice(
+            { ...notice("1Z11"), storeId: StoreId.StoreId.make("store-7") },
+            {
+              key: "k11",
+              posRef: Option.none()
+            }
+          )
+          yield* TestClock.adjust(Duration.seconds(1))
+          expect(calls).toEqual(["1Z11"])
+          expect(claims).toBeLessThanOrEqual(203)
+        }).pipe(Effect.provideService(OrderStore.OrderStore, counted))
+      }).pipe(Effect.scoped, Effect.provide(MemoryOrderStore.layer()))
+  )
+
   it("backs off exponentially up to the cap", () => {
     const b = (n: number) => Duration.toSeconds(OutboxWorker.backoff(n, Duration.seconds(30), Duration.minutes(5)))
     expect([1, 2, 3, 4, 5, 6].map(b)).toEqual([30, 60, 120, 240, 300, 300])

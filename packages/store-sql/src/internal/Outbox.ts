@@ -45,7 +45,13 @@ export const make = (
   d: Dialect.Dialect
 ): Pick<
   OrderStore.OrderStoreService,
-  "recordShipNotice" | "claimWriteBacks" | "completeWriteBack" | "failWriteBack" | "outbox" | "resolveWriteBack"
+  | "recordShipNotice"
+  | "claimWriteBacks"
+  | "storesWithDueWriteBacks"
+  | "completeWriteBack"
+  | "failWriteBack"
+  | "outbox"
+  | "resolveWriteBack"
 > => {
   const firstOfKey = SqlSchema.findOne({
     Request: Schema.String,
@@ -127,6 +133,19 @@ export const make = (
     }).pipe((effect) => sql.withTransaction(effect))
   }, wrap("claimWriteBacks"))
 
+  const dueStores = SqlSchema.findAll({
+    Request: Schema.Number,
+    Result: Schema.Struct({ store_id: Schema.String }),
+    // Reads the partial index of undelivered items (migration 0005) rather than the whole outbox.
+    execute: (at) => sql`SELECT DISTINCT store_id FROM pb_outbox
+      WHERE state IN ('pending', 'in-flight') AND next_attempt_ms <= ${at} ORDER BY store_id`
+  })
+
+  const storesWithDueWriteBacks = Effect.gen(function* () {
+    const rows = yield* dueStores(yield* Clock.currentTimeMillis)
+    return rows.map((row) => row.store_id)
+  }).pipe(Effect.withSpan("SqlOrderStore.storesWithDueWriteBacks"), wrap("storesWithDueWriteBacks"))
+
   /** Runs an `UPDATE … RETURNING outbox_id`; no row means no such item. */
   const updateOne = <E>(id: string, statement: Effect.Effect<ReadonlyArray<unknown>, E>) =>
     Effect.flatMap(statement, (rows) => (rows.length === 0 ? Effect.fail(OrderStore.noOutboxItem(id)) : Effect.void))
@@ -196,5 +215,13 @@ export const make = (
     wrap("resolveWriteBack")
   )
 
-  return { recordShipNotice, claimWriteBacks, completeWriteBack, failWriteBack, outbox, resolveWriteBack }
+  return {
+    recordShipNotice,
+    claimWriteBacks,
+    storesWithDueWriteBacks,
+    completeWriteBack,
+    failWriteBack,
+    outbox,
+    resolveWriteBack
+  }
 }

@@ -495,10 +495,15 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
           Effect.map(store.claimWriteBacks({ storeId, limit, leaseFor: Duration.minutes(5) }), (items) =>
             items.map((o) => [o.id, o.storeId, o.attempts])
           )
+        const dueStores = Effect.map(store.storesWithDueWriteBacks, (ids) =>
+          ids.filter((id) => id === s || id === other)
+        )
+        expect(yield* dueStores).toEqual([])
         const a = yield* store.recordShipNotice(notice(s, "A"), { key: `${s}|A`, posRef: Option.none() })
         const b = yield* store.recordShipNotice(notice(other, "B"), { key: `${other}|B`, posRef: Option.none() })
         yield* TestClock.adjust(Duration.seconds(1))
         const c = yield* store.recordShipNotice(notice(s, "C"), { key: `${s}|C`, posRef: Option.none() })
+        expect(yield* dueStores).toEqual([s, other])
 
         expect(yield* claimOf(s, 1)).toEqual([[a.outboxId, s, 1]])
         expect(yield* claimOf(s)).toEqual([[c.outboxId, s, 1]])
@@ -506,10 +511,12 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
         expect(yield* claimOf(other)).toEqual([[b.outboxId, other, 1]])
         // Leases taken by one store's claim hold against a claim of every store too.
         expect(yield* claimAll).toEqual([])
+        expect(yield* dueStores).toEqual([])
 
         // C failed and retries at 8 minutes; A's and B's claimers died, so their leases end at 5 minutes.
         yield* store.failWriteBack(c.outboxId, "POS said 503", Option.some(utc(t0 + 8 * minute)))
         yield* TestClock.adjust(Duration.minutes(5))
+        expect(yield* dueStores).toEqual([s, other])
         expect(yield* claimOf(s)).toEqual([[a.outboxId, s, 2]])
         expect(yield* claimOf(`${s}-nobody`)).toEqual([])
         expect(yield* claimAll).toEqual([[b.outboxId, other, 2]])
