@@ -522,6 +522,11 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
         expect(yield* claimAll).toEqual([[b.outboxId, other, 2]])
         yield* TestClock.adjust(Duration.minutes(3))
         expect(yield* claimOf(s)).toEqual([[c.outboxId, s, 2]])
+        // Finished items are never due again: B is written back, A is dead; only C, its lease over, is due.
+        yield* store.completeWriteBack(b.outboxId, "shipment recorded")
+        yield* store.failWriteBack(a.outboxId, "order deleted in the POS", Option.none())
+        yield* TestClock.adjust(Duration.minutes(10))
+        expect(yield* dueStores).toEqual([s])
       })
     )
 
