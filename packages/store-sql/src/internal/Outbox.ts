@@ -40,6 +40,11 @@ export const dueItems = (
       ORDER BY next_attempt_ms, seq LIMIT ${request.limit} ${lock}`
 }
 
+/** The stores with due items, each once: read through an index of due items (`pb_outbox_due`), not the whole outbox. */
+export const dueStoreIds = (sql: SqlClient.SqlClient, at: number) =>
+  sql`SELECT DISTINCT store_id FROM pb_outbox
+    WHERE state IN ('pending', 'in-flight') AND next_attempt_ms <= ${at} ORDER BY store_id`
+
 export const make = (
   sql: SqlClient.SqlClient,
   d: Dialect.Dialect
@@ -136,9 +141,7 @@ export const make = (
   const dueStores = SqlSchema.findAll({
     Request: Schema.Number,
     Result: Schema.Struct({ store_id: Schema.String }),
-    // Reads the partial index of undelivered items (migration 0005) rather than the whole outbox.
-    execute: (at) => sql`SELECT DISTINCT store_id FROM pb_outbox
-      WHERE state IN ('pending', 'in-flight') AND next_attempt_ms <= ${at} ORDER BY store_id`
+    execute: (at) => dueStoreIds(sql, at)
   })
 
   const storesWithDueWriteBacks = Effect.gen(function* () {
