@@ -170,7 +170,8 @@ const loop = (
 
 /**
  * Delivers one store's write-backs, forever: claims that store's due items one at a time (unless `batch` says
- * otherwise), delivers them, and rests `idle` (1 s) when none are due. The runner that owns the store runs it;
+ * otherwise), delivers them, and when none are due rests until the runner's `wakeups` find one (at most `idle`,
+ * 1 min), or without wakeups sleeps `idle` (1 s) and looks again. The runner that owns the store runs it;
  * another runner taking the store over later resumes from the store's outbox (an item in flight when its
  * runner died is due again once its lease ends; the POS write is idempotent per notice).
  */
