@@ -204,11 +204,21 @@ export interface OrderStoreService {
     { readonly _tag: "Stored" | "Duplicate"; readonly noticeId: string; readonly outboxId: string },
     OrderStoreError
   >
-  /** Claims due outbox items (state pending, next attempt ≤ now) for `leaseFor`; others cannot claim them meanwhile. */
+  /**
+   * Claims due outbox items (state pending, or in flight past its lease; next attempt ≤ now), oldest due first, for
+   * `leaseFor`; others cannot claim them meanwhile. With `storeId`, only that store's items: each store's
+   * write-backs are delivered by its own loop, so a slow POS delays only its own store.
+   */
   readonly claimWriteBacks: (options: {
+    readonly storeId?: string | undefined
     readonly limit: number
     readonly leaseFor: Duration.Duration
   }) => Effect.Effect<ReadonlyArray<OutboxItem>, OrderStoreError>
+  /**
+   * The stores that have due write-backs now (what `claimWriteBacks` would claim), each once: one look per runner
+   * tells which stores' delivery loops to wake, instead of every loop looking for itself.
+   */
+  readonly storesWithDueWriteBacks: Effect.Effect<ReadonlyArray<string>, OrderStoreError>
   readonly completeWriteBack: (id: string, result: string) => Effect.Effect<void, OrderStoreError>
   /** A failed attempt: retry at `retryAt`, or mark dead when it is None. */
   readonly failWriteBack: (

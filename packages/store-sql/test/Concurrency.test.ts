@@ -80,7 +80,11 @@ const race = (ingestStore: OrderStore.OrderStoreService, pollStore: OrderStore.O
     expect(pollsWithNewDocuments).toBeGreaterThanOrEqual(3)
   })
 
-/** Two replicas claim the outbox at once, repeatedly: no item is ever handed to both. */
+/**
+ * Two replicas claim the outbox at once, repeatedly: no item is ever handed to both. Replica A claims the store's
+ * items (its loop for that store, as in a hand-over where both runners still run it); replica B alternates between
+ * that store's claim and a claim of every store.
+ */
 const claimRace = (replicaA: OrderStore.OrderStoreService, replicaB: OrderStore.OrderStoreService) =>
   Effect.gen(function* () {
     const s = storeId("outbox")
@@ -95,17 +99,23 @@ const claimRace = (replicaA: OrderStore.OrderStoreService, replicaB: OrderStore.
         ),
       { discard: true }
     )
-    const claimer = (replica: OrderStore.OrderStoreService) =>
+    const claimer = (replica: OrderStore.OrderStoreService, perStore: (round: number) => boolean) =>
       Effect.gen(function* () {
         const mine: Array<string> = []
         for (let round = 0; round < 12; round++) {
           yield* jitter
-          const claimed = yield* replica.claimWriteBacks({ limit: 4, leaseFor: Duration.minutes(5) })
+          const claimed = yield* replica.claimWriteBacks({
+            storeId: perStore(round) ? s : undefined,
+            limit: 4,
+            leaseFor: Duration.minutes(5)
+          })
           mine.push(...claimed.filter((o) => o.storeId === s).map((o) => o.id))
         }
         return mine
       })
-    const [a, b] = yield* Effect.all([claimer(replicaA), claimer(replicaB)], { concurrency: 2 })
+    const [a, b] = yield* Effect.all([claimer(replicaA, () => true), claimer(replicaB, (round) => round % 2 === 0)], {
+      concurrency: 2
+    })
     const both = a.filter((id) => b.includes(id))
     expect(both).toEqual([])
     expect(new Set([...a, ...b]).size).toBe(a.length + b.length)

@@ -1,11 +1,14 @@
 /**
  * Delivers stored ship notices to the POS. A notice is durable before ShipStation gets its 200; this worker
- * claims due outbox items (a lease, so two replicas never deliver the same one at once), calls the store's
+ * claims due outbox items (a lease, so two runners never deliver the same one at once), calls the store's
  * `PosSource.recordShipment`, and on failure retries with exponential backoff until `maxAttempts`, after which
  * the item is dead and shown to the operator.
+ *
+ * Each store has its own loop (`runStore`), run by the runner that owns the store: a POS that takes 15 s per
+ * write-back delays only its own store's write-backs, never another store's.
  */
 import { OrderStore, type PosSource } from "@posbridge/core"
-import { Clock, DateTime, Duration, Effect, Option } from "effect"
+import { Cause, Clock, DateTime, Deferred, Duration, Effect, Option, Schedule, type Scope } from "effect"
 
 export interface Options {
   /** Finds the PosSource of a configured store; None when the store is not (or no longer) configured. */
@@ -13,9 +16,19 @@ export interface Options {
   readonly maxAttempts: number
   readonly initialBackoff: Duration.Duration
   readonly maxBackoff: Duration.Duration
-  /** How often to look for due items when the last look found none. */
+  /**
+   * How long a loop rests when it found nothing due: 1 s, or 1 min with `wakeups` (which wake it as soon as one of
+   * its store's items is due).
+   */
   readonly idle?: Duration.Duration | undefined
+  /** The runner's `wakeups`: `runStore` loops then rest until their store has a due item instead of polling. */
+  readonly wakeups?: Wakeups | undefined
+  /**
+   * Items claimed at once: 20 for `deliverDue`/`run`, 1 for `runStore`. Claimed items wait their turn under one
+   * lease, so `leaseFor` must outlast `batch` write-backs; one at a time, a crash strands one item, not a batch.
+   */
   readonly batch?: number | undefined
+  /** How long a claim holds its items (5 min); a claimer that dies mid-delivery leaves them due again after it. */
   readonly leaseFor?: Duration.Duration | undefined
 }
 
@@ -23,26 +36,44 @@ export interface Options {
 export const backoff = (attempts: number, initial: Duration.Duration, max: Duration.Duration): Duration.Duration =>
   Duration.min(Duration.times(initial, 2 ** Math.max(0, attempts - 1)), max)
 
-/** Claims and delivers one batch; returns how many items it handled. */
-export const deliverDue = (options: Options) =>
+/** One write-back: the POS's summary, or why it failed. An adapter's defect fails the attempt, not the loop. */
+const writeBack = (options: Options, item: OrderStore.OutboxItem, order: Option.Option<OrderStore.StoredOrder>) =>
+  Effect.gen(function* () {
+    const source = yield* options.sourceFor(item.storeId)
+    if (Option.isNone(source)) {
+      return yield* Effect.fail(`store "${item.storeId}" is not configured on this server`)
+    }
+    const result = yield* source.value
+      .recordShipment(
+        item.notice,
+        Option.map(order, (o) => o.order)
+      )
+      .pipe(Effect.mapError((e) => e.message))
+    return result.summary
+  }).pipe(
+    Effect.catchAllDefect((defect) =>
+      Effect.logError("ship notice write-back crashed in the POS adapter", Cause.die(defect)).pipe(
+        Effect.zipRight(Effect.fail("the POS adapter failed unexpectedly (see the server log)"))
+      )
+    ),
+    Effect.either
+  )
+
+/**
+ * Claims and delivers one batch of due items — of one store when `storeId` is given, else of every store;
+ * returns how many items it handled.
+ */
+export const deliverDue = (options: Options, storeId?: string) =>
   Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
     const items = yield* store.claimWriteBacks({
+      storeId,
       limit: options.batch ?? 20,
       leaseFor: options.leaseFor ?? Duration.minutes(5)
     })
     for (const item of items) {
-      const order = Option.isSome(item.posRef)
-        ? Option.map(yield* store.find(item.storeId, item.posRef.value), (o) => o.order)
-        : Option.none()
-      const outcome = yield* Effect.gen(function* () {
-        const source = yield* options.sourceFor(item.storeId)
-        if (Option.isNone(source)) {
-          return yield* Effect.fail(`store "${item.storeId}" is not configured on this server`)
-        }
-        const result = yield* source.value.recordShipment(item.notice, order).pipe(Effect.mapError((e) => e.message))
-        return result.summary
-      }).pipe(Effect.either)
+      const order = Option.isSome(item.posRef) ? yield* store.find(item.storeId, item.posRef.value) : Option.none()
+      const outcome = yield* writeBack(options, item, order)
       if (outcome._tag === "Right") {
         yield* store.completeWriteBack(item.id, outcome.right)
         yield* Effect.logInfo("ship notice written back").pipe(
@@ -71,11 +102,90 @@ export const deliverDue = (options: Options) =>
     return items.length
   })
 
-/** Runs forever: delivers due items, then waits a little when there were none. */
-export const run = (options: Options) =>
-  deliverDue(options).pipe(
-    Effect.catchAll((e) => Effect.logError("outbox worker could not read the store", e).pipe(Effect.as(0))),
-    Effect.flatMap((n) => (n > 0 ? Effect.void : Effect.sleep(options.idle ?? Duration.seconds(1)))),
+/**
+ * Wakes resting `runStore` loops when their store has a due write-back. One look per runner (`every`, 1 s) at which
+ * stores have due items, instead of one per store: a thousand resting loops cost one indexed query a second, not a
+ * thousand. The look also finds items due again after a backoff or after a dead runner's lease, and notices stored
+ * by any replica.
+ */
+export interface Wakeups {
+  /** Resolves when `storeId` has a due write-back, or after `atMost`. */
+  readonly rest: (storeId: string, atMost: Duration.Duration) => Effect.Effect<void>
+}
+
+/** The runner's wakeups; the look runs until the scope closes (a failed look is logged and retried). */
+export const wakeups = (
+  every: Duration.Duration = Duration.seconds(1)
+): Effect.Effect<Wakeups, never, OrderStore.OrderStore | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* OrderStore.OrderStore
+    const resting = new Map<string, Set<Deferred.Deferred<void>>>()
+    yield* store.storesWithDueWriteBacks.pipe(
+      Effect.flatMap((due) =>
+        Effect.forEach(
+          due,
+          (storeId) => {
+            const waiters = resting.get(storeId)
+            resting.delete(storeId)
+            return Effect.forEach(waiters ?? [], (waiter) => Deferred.succeed(waiter, undefined), { discard: true })
+          },
+          { discard: true }
+        )
+      ),
+      Effect.catchAllCause((cause) => Effect.logError("outbox wakeups could not read the store", cause)),
+      Effect.repeat(Schedule.spaced(every)),
+      Effect.annotateLogs({ component: "outbox" }),
+      Effect.forkScoped
+    )
+    return {
+      rest: (storeId, atMost) =>
+        Effect.gen(function* () {
+          const waiter = yield* Deferred.make<void>()
+          const waiters = resting.get(storeId) ?? new Set()
+          resting.set(storeId, waiters.add(waiter))
+          yield* Deferred.await(waiter).pipe(
+            Effect.timeout(atMost),
+            Effect.ignore,
+            Effect.ensuring(Effect.sync(() => resting.get(storeId)?.delete(waiter)))
+          )
+        })
+    }
+  })
+
+/** Repeats `deliver` forever, resting when it found nothing due or could not read the store. */
+const loop = (
+  rest: Effect.Effect<void>,
+  deliver: Effect.Effect<number, OrderStore.OrderStoreError, OrderStore.OrderStore>
+) =>
+  deliver.pipe(
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.interrupt
+        : Effect.logError("outbox worker could not read the store", cause).pipe(Effect.as(0))
+    ),
+    Effect.flatMap((n) => (n > 0 ? Effect.void : rest)),
     Effect.forever,
     Effect.annotateLogs({ component: "outbox" })
   )
+
+/**
+ * Delivers one store's write-backs, forever: claims that store's due items one at a time (unless `batch` says
+ * otherwise), delivers them, and when none are due rests until the runner's `wakeups` find one (at most `idle`,
+ * 1 min), or without wakeups sleeps `idle` (1 s) and looks again. The runner that owns the store runs it;
+ * another runner taking the store over later resumes from the store's outbox (an item in flight when its
+ * runner died is due again once its lease ends; the POS write is idempotent per notice).
+ */
+export const runStore = (storeId: string, options: Options): Effect.Effect<never, never, OrderStore.OrderStore> =>
+  loop(
+    options.wakeups === undefined
+      ? Effect.sleep(options.idle ?? Duration.seconds(1))
+      : options.wakeups.rest(storeId, options.idle ?? Duration.minutes(1)),
+    deliverDue({ ...options, batch: options.batch ?? 1 }, storeId)
+  ).pipe(Effect.annotateLogs({ store: storeId }))
+
+/**
+ * One loop for every store: a slow POS holds up every other store's write-backs behind it. Kept for tests that
+ * show why `runStore` exists; the server runs `runStore` per store.
+ */
+export const run = (options: Options): Effect.Effect<never, never, OrderStore.OrderStore> =>
+  loop(Effect.sleep(options.idle ?? Duration.seconds(1)), deliverDue(options))

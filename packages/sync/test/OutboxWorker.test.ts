@@ -107,6 +107,91 @@ describe("the outbox worker", () => {
     }).pipe(Effect.provide(MemoryOrderStore.layer()))
   )
 
+  it.effect("a store's loop delivers that store's write-backs and leaves other stores' to their own loops", () =>
+    Effect.gen(function* () {
+      const store = yield* OrderStore.OrderStore
+      const { calls, source } = flakyPos(0)
+      const other = StoreId.StoreId.make("other")
+      yield* store.recordShipNotice(notice("1Z5"), { key: "k5", posRef: Option.none() })
+      yield* store.recordShipNotice({ ...notice("1Z6"), storeId: other }, { key: "k6", posRef: Option.none() })
+      yield* store.recordShipNotice(notice("1Z7"), { key: "k7", posRef: Option.none() })
+      yield* Effect.forkScoped(OutboxWorker.runStore("shop", options(source)))
+      yield* TestClock.adjust(Duration.seconds(1))
+      expect(calls).toEqual(["1Z5", "1Z7"])
+      expect((yield* store.outbox("other")).map((o) => o.state)).toEqual(["pending"])
+      // A notice stored later is picked up after the loop's idle second.
+      yield* store.recordShipNotice(notice("1Z8"), { key: "k8", posRef: Option.none() })
+      yield* TestClock.adjust(Duration.seconds(1))
+      expect(calls).toEqual(["1Z5", "1Z7", "1Z8"])
+      expect((yield* store.outbox("shop")).map((o) => o.state)).toEqual(["done", "done", "done"])
+    }).pipe(Effect.scoped, Effect.provide(MemoryOrderStore.layer()))
+  )
+
+  it.effect("a POS adapter that crashes fails that attempt only: the loop goes on with the next write-back", () =>
+    Effect.gen(function* () {
+      const store = yield* OrderStore.OrderStore
+      const { calls, source } = flakyPos(0)
+      const crashing: PosSource.PosSourceService = {
+        ...source,
+        recordShipment: (n, order) =>
+          n.trackingNumber === "1Z9" ? Effect.die(new Error("adapter bug")) : source.recordShipment(n, order)
+      }
+      yield* store.recordShipNotice(notice("1Z9"), { key: "k9", posRef: Option.none() })
+      yield* store.recordShipNotice(notice("1Z10"), { key: "k10", posRef: Option.none() })
+      yield* Effect.forkScoped(OutboxWorker.runStore("shop", options(crashing)))
+      yield* TestClock.adjust(Duration.seconds(1))
+      expect(calls).toEqual(["1Z10"])
+      const [crashed, next] = yield* store.outbox("shop")
+      expect([crashed?.state, Option.getOrUndefined(crashed!.lastError)]).toEqual([
+        "pending",
+        "the POS adapter failed unexpectedly (see the server log)"
+      ])
+      expect(next?.state).toBe("done")
+    }).pipe(Effect.scoped, Effect.provide(MemoryOrderStore.layer()))
+  )
+
+  it.effect(
+    "with the runner's wakeups, 200 resting store loops cost one look a second and wake when a notice arrives",
+    () =>
+      Effect.gen(function* () {
+        const memory = yield* OrderStore.OrderStore
+        let claims = 0
+        let looks = 0
+        const counted: OrderStore.OrderStoreService = {
+          ...memory,
+          claimWriteBacks: (claim) =>
+            Effect.zipRight(
+              Effect.sync(() => claims++),
+              memory.claimWriteBacks(claim)
+            ),
+          storesWithDueWriteBacks: Effect.zipRight(
+            Effect.sync(() => looks++),
+            memory.storesWithDueWriteBacks
+          )
+        }
+        const { calls, source } = flakyPos(0)
+        yield* Effect.gen(function* () {
+          const wakeups = yield* OutboxWorker.wakeups(Duration.seconds(1))
+          const o = { ...options(source), wakeups, idle: Duration.hours(1) }
+          for (let i = 0; i < 200; i++) yield* Effect.forkScoped(OutboxWorker.runStore(`store-${i}`, o))
+          yield* TestClock.adjust(Duration.seconds(10))
+          // Each loop looked for its items once, then rested; the runner looked once a second for all of them.
+          expect(claims).toBe(200)
+          expect(looks).toBeLessThanOrEqual(11)
+          yield* memory.recordShipNotice(
+            { ...notice("1Z11"), storeId: StoreId.StoreId.make("store-7") },
+            {
+              key: "k11",
+              posRef: Option.none()
+            }
+          )
+          yield* TestClock.adjust(Duration.seconds(1))
+          expect(calls).toEqual(["1Z11"])
+          expect(claims).toBeLessThanOrEqual(203)
+        }).pipe(Effect.provideService(OrderStore.OrderStore, counted))
+      }).pipe(Effect.scoped, Effect.provide(MemoryOrderStore.layer()))
+  )
+
   it("backs off exponentially up to the cap", () => {
     const b = (n: number) => Duration.toSeconds(OutboxWorker.backoff(n, Duration.seconds(30), Duration.minutes(5)))
     expect([1, 2, 3, 4, 5, 6].map(b)).toEqual([30, 60, 120, 240, 300, 300])

@@ -21,7 +21,13 @@ export type Serialized = <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A,
 export interface MemoryOutbox {
   readonly service: Pick<
     OrderStoreService,
-    "recordShipNotice" | "claimWriteBacks" | "completeWriteBack" | "failWriteBack" | "outbox" | "resolveWriteBack"
+    | "recordShipNotice"
+    | "claimWriteBacks"
+    | "storesWithDueWriteBacks"
+    | "completeWriteBack"
+    | "failWriteBack"
+    | "outbox"
+    | "resolveWriteBack"
   >
   /** The notices and write-backs of one order, for `explain`. */
   readonly ofOrder: (
@@ -71,13 +77,14 @@ export const make = (serialized: Serialized, nextId: (prefix: string) => string)
       })
     )
 
-  const claimWriteBacks: OrderStoreService["claimWriteBacks"] = ({ limit, leaseFor }) =>
+  const isDue = (o: OutboxItem, at: DateTime.Utc) =>
+    (o.state === "pending" || o.state === "in-flight") && !DateTime.greaterThan(o.nextAttemptAt, at)
+
+  const claimWriteBacks: OrderStoreService["claimWriteBacks"] = ({ storeId, limit, leaseFor }) =>
     serialized(
       Effect.map(DateTime.now, (at) =>
         Array.from(outbox.values())
-          .filter(
-            (o) => (o.state === "pending" || o.state === "in-flight") && !DateTime.greaterThan(o.nextAttemptAt, at)
-          )
+          .filter((o) => (storeId === undefined || o.storeId === storeId) && isDue(o, at))
           .sort((a, b) => DateTime.toEpochMillis(a.nextAttemptAt) - DateTime.toEpochMillis(b.nextAttemptAt))
           .slice(0, limit)
           .map((o) => {
@@ -87,6 +94,12 @@ export const make = (serialized: Serialized, nextId: (prefix: string) => string)
           })
       )
     )
+
+  const storesWithDueWriteBacks: OrderStoreService["storesWithDueWriteBacks"] = Effect.map(DateTime.now, (at) =>
+    Array.from(new Set(Array.from(outbox.values(), (o) => (isDue(o, at) ? o.storeId : undefined))))
+      .filter((id): id is string => id !== undefined)
+      .sort()
+  )
 
   const update = (
     id: string,
@@ -107,6 +120,7 @@ export const make = (serialized: Serialized, nextId: (prefix: string) => string)
     service: {
       recordShipNotice,
       claimWriteBacks,
+      storesWithDueWriteBacks,
       completeWriteBack: (id, result) =>
         update(id, (o, at) => ({
           ...o,

@@ -2,7 +2,7 @@
  * Ship notices and the write-back outbox (DESIGN.md invariant 4). A notice and its outbox item commit in one
  * transaction; the unique idempotency key, not a prior read, recognizes a retry, so two replicas receiving
  * the same retry store it once. Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never
- * claim the same item.
+ * claim the same item; a claim may be limited to one store (each store's write-backs have their own loop).
  */
 import { type SqlClient, SqlSchema } from "@effect/sql"
 import { OrderStore, type ShipNotice } from "@posbridge/core"
@@ -11,12 +11,52 @@ import * as Dialect from "./Dialect.js"
 import { DuplicateRow, encodeNotice, millis, OutboxRow, toOutbox } from "./Rows.js"
 import { newId, wrap } from "./Sql.js"
 
+const DueRequest = Schema.Struct({
+  at: Schema.Number,
+  limit: Schema.Number,
+  storeId: Schema.optional(Schema.UndefinedOr(Schema.String))
+})
+
+/**
+ * Due outbox items, oldest due first: pending, or in flight past its lease (the claimer died). One store's
+ * items are read through `pb_outbox_store_due` (migration 0005), whose predicate is this query's state list, word
+ * for word, so both engines can use it. A claim locks the rows (on PostgreSQL, skipping rows another runner is
+ * claiming); a probe only looks.
+ */
+export const dueItems = (
+  sql: SqlClient.SqlClient,
+  d: Dialect.Dialect,
+  request: typeof DueRequest.Type,
+  purpose: "claim" | "probe" = "claim"
+) => {
+  const lock = purpose === "claim" ? d.claimLock : sql.literal("")
+  const columns = purpose === "claim" ? sql.literal("*") : sql.literal("seq")
+  return request.storeId === undefined
+    ? sql`SELECT ${columns} FROM pb_outbox
+      WHERE state IN ('pending', 'in-flight') AND next_attempt_ms <= ${request.at}
+      ORDER BY next_attempt_ms, seq LIMIT ${request.limit} ${lock}`
+    : sql`SELECT ${columns} FROM pb_outbox
+      WHERE store_id = ${request.storeId} AND state IN ('pending', 'in-flight') AND next_attempt_ms <= ${request.at}
+      ORDER BY next_attempt_ms, seq LIMIT ${request.limit} ${lock}`
+}
+
+/** The stores with due items, each once: read through an index of due items (`pb_outbox_due`), not the whole outbox. */
+export const dueStoreIds = (sql: SqlClient.SqlClient, at: number) =>
+  sql`SELECT DISTINCT store_id FROM pb_outbox
+    WHERE state IN ('pending', 'in-flight') AND next_attempt_ms <= ${at} ORDER BY store_id`
+
 export const make = (
   sql: SqlClient.SqlClient,
   d: Dialect.Dialect
 ): Pick<
   OrderStore.OrderStoreService,
-  "recordShipNotice" | "claimWriteBacks" | "completeWriteBack" | "failWriteBack" | "outbox" | "resolveWriteBack"
+  | "recordShipNotice"
+  | "claimWriteBacks"
+  | "storesWithDueWriteBacks"
+  | "completeWriteBack"
+  | "failWriteBack"
+  | "outbox"
+  | "resolveWriteBack"
 > => {
   const firstOfKey = SqlSchema.findOne({
     Request: Schema.String,
@@ -69,19 +109,24 @@ export const make = (
   )
 
   const due = SqlSchema.findAll({
-    Request: Schema.Struct({ at: Schema.Number, limit: Schema.Number }),
+    Request: DueRequest,
     Result: OutboxRow,
-    // In flight past its lease means the claimer died: the item is due again.
-    execute: ({ at, limit }) => sql`SELECT * FROM pb_outbox
-      WHERE state IN ('pending', 'in-flight') AND next_attempt_ms <= ${at}
-      ORDER BY next_attempt_ms, seq LIMIT ${limit} ${d.claimLock}`
+    execute: (request) => dueItems(sql, d, request)
   })
 
-  const claimWriteBacks = Effect.fn("SqlOrderStore.claimWriteBacks")(
-    function* (claim: { readonly limit: number; readonly leaseFor: Duration.Duration }) {
-      const at = yield* Clock.currentTimeMillis
+  const claimWriteBacks = Effect.fn("SqlOrderStore.claimWriteBacks")(function* (claim: {
+    readonly storeId?: string | undefined
+    readonly limit: number
+    readonly leaseFor: Duration.Duration
+  }) {
+    const at = yield* Clock.currentTimeMillis
+    const request = { at, limit: claim.limit, storeId: claim.storeId }
+    // A look without locks first: one loop per store polls every second or so and usually finds nothing, and on
+    // SQLite a claim takes the database's write lock, which ingests and exports need.
+    if ((yield* dueItems(sql, d, { ...request, limit: 1 }, "probe")).length === 0) return []
+    return yield* Effect.gen(function* () {
       yield* Dialect.takeWriteLock(sql, d)
-      const claimed = (yield* due({ at, limit: claim.limit })).map((row) =>
+      const claimed = (yield* due(request)).map((row) =>
         OrderStore.claimed(toOutbox(row), DateTime.unsafeMake(at), claim.leaseFor)
       )
       const [first] = claimed
@@ -90,10 +135,19 @@ export const make = (
         next_attempt_ms = ${millis(first.nextAttemptAt)}, updated_ms = ${at}
         WHERE outbox_id IN ${sql.in(claimed.map((item) => item.id))}`
       return claimed
-    },
-    (effect) => sql.withTransaction(effect),
-    wrap("claimWriteBacks")
-  )
+    }).pipe((effect) => sql.withTransaction(effect))
+  }, wrap("claimWriteBacks"))
+
+  const dueStores = SqlSchema.findAll({
+    Request: Schema.Number,
+    Result: Schema.Struct({ store_id: Schema.String }),
+    execute: (at) => dueStoreIds(sql, at)
+  })
+
+  const storesWithDueWriteBacks = Effect.gen(function* () {
+    const rows = yield* dueStores(yield* Clock.currentTimeMillis)
+    return rows.map((row) => row.store_id)
+  }).pipe(Effect.withSpan("SqlOrderStore.storesWithDueWriteBacks"), wrap("storesWithDueWriteBacks"))
 
   /** Runs an `UPDATE … RETURNING outbox_id`; no row means no such item. */
   const updateOne = <E>(id: string, statement: Effect.Effect<ReadonlyArray<unknown>, E>) =>
@@ -164,5 +218,13 @@ export const make = (
     wrap("resolveWriteBack")
   )
 
-  return { recordShipNotice, claimWriteBacks, completeWriteBack, failWriteBack, outbox, resolveWriteBack }
+  return {
+    recordShipNotice,
+    claimWriteBacks,
+    storesWithDueWriteBacks,
+    completeWriteBack,
+    failWriteBack,
+    outbox,
+    resolveWriteBack
+  }
 }

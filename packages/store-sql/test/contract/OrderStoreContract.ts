@@ -484,6 +484,52 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
       })
     )
 
+    it.effect("a claim for one store takes only that store's due write-backs, oldest first, under the same lease", () =>
+      Effect.gen(function* () {
+        const { store, t0, s } = yield* fresh()
+        const other = `${s}-other`
+        const claimAll = Effect.map(store.claimWriteBacks({ limit: 1000, leaseFor: Duration.minutes(5) }), (items) =>
+          items.filter((o) => o.storeId === s || o.storeId === other).map((o) => [o.id, o.storeId, o.attempts])
+        )
+        const claimOf = (storeId: string, limit = 1000) =>
+          Effect.map(store.claimWriteBacks({ storeId, limit, leaseFor: Duration.minutes(5) }), (items) =>
+            items.map((o) => [o.id, o.storeId, o.attempts])
+          )
+        const dueStores = Effect.map(store.storesWithDueWriteBacks, (ids) =>
+          ids.filter((id) => id === s || id === other)
+        )
+        expect(yield* dueStores).toEqual([])
+        const a = yield* store.recordShipNotice(notice(s, "A"), { key: `${s}|A`, posRef: Option.none() })
+        const b = yield* store.recordShipNotice(notice(other, "B"), { key: `${other}|B`, posRef: Option.none() })
+        yield* TestClock.adjust(Duration.seconds(1))
+        const c = yield* store.recordShipNotice(notice(s, "C"), { key: `${s}|C`, posRef: Option.none() })
+        expect(yield* dueStores).toEqual([s, other])
+
+        expect(yield* claimOf(s, 1)).toEqual([[a.outboxId, s, 1]])
+        expect(yield* claimOf(s)).toEqual([[c.outboxId, s, 1]])
+        expect(yield* claimOf(s)).toEqual([])
+        expect(yield* claimOf(other)).toEqual([[b.outboxId, other, 1]])
+        // Leases taken by one store's claim hold against a claim of every store too.
+        expect(yield* claimAll).toEqual([])
+        expect(yield* dueStores).toEqual([])
+
+        // C failed and retries at 8 minutes; A's and B's claimers died, so their leases end at 5 minutes.
+        yield* store.failWriteBack(c.outboxId, "POS said 503", Option.some(utc(t0 + 8 * minute)))
+        yield* TestClock.adjust(Duration.minutes(5))
+        expect(yield* dueStores).toEqual([s, other])
+        expect(yield* claimOf(s)).toEqual([[a.outboxId, s, 2]])
+        expect(yield* claimOf(`${s}-nobody`)).toEqual([])
+        expect(yield* claimAll).toEqual([[b.outboxId, other, 2]])
+        yield* TestClock.adjust(Duration.minutes(3))
+        expect(yield* claimOf(s)).toEqual([[c.outboxId, s, 2]])
+        // Finished items are never due again: B is written back, A is dead; only C, its lease over, is due.
+        yield* store.completeWriteBack(b.outboxId, "shipment recorded")
+        yield* store.failWriteBack(a.outboxId, "order deleted in the POS", Option.none())
+        yield* TestClock.adjust(Duration.minutes(10))
+        expect(yield* dueStores).toEqual([s])
+      })
+    )
+
     it.effect("a notice that needs attention is stored but never claimed until an operator decides", () =>
       Effect.gen(function* () {
         const { store, s } = yield* fresh()
