@@ -86,7 +86,7 @@ const postgres = (url: Config.ServerConfig["database"] & { engine: "postgres" },
   )
 
 /** One runner on SQLite: shards in memory, no socket, no health checks. */
-const single = (cluster: Config.ClusterConfig) =>
+export const layerSingle = (cluster: Config.ClusterConfig) =>
   Sharding.layer.pipe(
     Layer.provideMerge(Runners.layerNoop),
     Layer.provideMerge(RunnerStorage.layerMemory),
@@ -99,15 +99,19 @@ const single = (cluster: Config.ClusterConfig) =>
 export const layer = (
   config: Pick<Config.ServerConfig, "database" | "cluster">
 ): Layer.Layer<Sharding.Sharding | RunnerStorage.RunnerStorage, unknown> =>
-  config.database.engine === "postgres" ? postgres(config.database, config.cluster) : single(config.cluster)
+  config.database.engine === "postgres" ? postgres(config.database, config.cluster) : layerSingle(config.cluster)
 
 /** `host:port` of this runner, as shown for the stores it owns. */
 export const selfAddress = (cluster: Config.ClusterConfig) => `${cluster.runnerHost}:${cluster.runnerPort}`
 
 /** Whether this runner is registered among the cluster's runners (and the runner storage answers). */
 export const joined = (cluster: Config.ClusterConfig) =>
-  Effect.gen(function* () {
-    const storage = yield* RunnerStorage.RunnerStorage
-    const runners = yield* storage.getRunners
-    return runners.some(([r]) => r.address.host === cluster.runnerHost && r.address.port === cluster.runnerPort)
-  }).pipe(Effect.orElseSucceed(() => false))
+  Effect.map(RunnerStorage.RunnerStorage, (storage) =>
+    storage.getRunners.pipe(
+      Effect.map((runners) =>
+        runners.some(([r]) => r.address.host === cluster.runnerHost && r.address.port === cluster.runnerPort)
+      ),
+      Effect.timeout(Duration.seconds(2)),
+      Effect.orElseSucceed(() => false)
+    )
+  )

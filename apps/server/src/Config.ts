@@ -231,6 +231,9 @@ const resolveCluster = (
   }
 }
 
+/** The cluster section's defaults (a configuration without one, the demo). */
+export const defaultCluster: ClusterConfig = resolveCluster({}, {}, [])
+
 /** Resolves a decoded file against the environment. Store-level problems do not stop the other stores. */
 export const resolve = (file: ConfigFile, source: string, env: Environment, defaultDataDir: string) =>
   Effect.gen(function* () {

@@ -84,6 +84,7 @@ export const start = (options: ServerOptions) =>
       StoreEntity.activator(Effect.map(Ref.get(registry.stores), (stores) => Array.from(stores.keys())))
     )
     const entities = yield* StoreEntity.client
+    const joined = yield* Cluster.joined(options.config.cluster)
 
     if (options.reload) {
       const { path, interval, env } = options.reload
@@ -149,7 +150,7 @@ export const start = (options: ServerOptions) =>
     )
 
     const routes = ShipStationRoutes.router().pipe(
-      HttpRouter.concat(HealthRoutes.router(ready, Cluster.joined(options.config.cluster))),
+      HttpRouter.concat(HealthRoutes.router(ready, joined)),
       HttpRouter.concat(
         AdminRoutes.router({
           admin: options.config.admin,

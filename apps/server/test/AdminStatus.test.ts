@@ -7,6 +7,7 @@ import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as Heartland } from "@posbridge/source-heartland/testing"
 import { SyncEngine } from "@posbridge/sync"
 import { Context, DateTime, Duration, Effect, Layer, Logger, LogLevel } from "effect"
+import * as Cluster from "../src/Cluster.js"
 import * as Config from "../src/Config.js"
 import * as ConfigSource from "../src/ConfigSource.js"
 import * as Server from "../src/Server.js"
@@ -61,8 +62,7 @@ const startServer = Effect.gen(function* () {
   const address = Context.get(server, HttpServer.HttpServer).address
   return address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : yield* Effect.dieMessage("no TCP address")
 }).pipe(
-  Effect.provide(SyncEngine.layer({})),
-  Effect.provide(MemoryOrderStore.layer()),
+  Effect.provide(Layer.mergeAll(SyncEngine.layer({ onlyHeld: true }), Cluster.layerSingle(Config.defaultCluster)).pipe(Layer.provideMerge(MemoryOrderStore.layer()))),
   Effect.provide(NodeFileSystem.layer),
   Logger.withMinimumLogLevel(LogLevel.None)
 )

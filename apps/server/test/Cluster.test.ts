@@ -73,14 +73,14 @@ describe("one runner on SQLite (the embedded default)", () => {
         const cBefore = pulled("c")
         const bOnC = () => sim.requests.filter((r) => r.store === "b").length
         const bBefore = bOnC()
-        const accountC = () => sim.pulls.stats(Date.now(), "c").feeds.reduce((n, f) => n + f.pulls, 0)
+        const accountC = () => sim.sim.pulls.stats(Date.now(), "c").feeds.reduce((n, f) => n + f.pulls, 0)
         const cAccountBefore = accountC()
         yield* sleep(7_000)
         expect(pulled("c")).toBe(cBefore)
         expect(bOnC()).toBeGreaterThan(bBefore)
         // Account c is now read by store b only.
         expect(accountC()).toBeGreaterThan(cAccountBefore)
-        expect(sim.pulls.stats(Date.now()).overlaps).toBe(0)
+        expect(sim.sim.pulls.stats(Date.now()).overlaps).toBe(0)
       }).pipe(Effect.provide(NodeFileSystem.layer), Logger.withMinimumLogLevel(LogLevel.None)),
     40_000
   )
