@@ -9,10 +9,10 @@
  * sends `Activate` to each configured store whose shard it owns and that is not held yet: stores start without
  * outside traffic and restart after a failover. Building the entity does no I/O (the POS may be down).
  */
-import { type ClusterError, Entity, EntityId, Sharding } from "@effect/cluster"
+import { Entity, EntityId, Sharding } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { StoreDirectory } from "@posbridge/core"
-import { Duration, Effect, Schedule, Schema, type Scope } from "effect"
+import { Cause, Duration, Effect, Exit, Option, Schedule, Schema, type Scope } from "effect"
 import { SyncEngine } from "./SyncEngine.js"
 import * as SyncStatus from "./SyncStatus.js"
 
@@ -69,32 +69,53 @@ export const layer = (options: Options) =>
     { maxIdleTime: Duration.infinity, concurrency: "unbounded" }
   )
 
-const unavailable = (storeId: string) => (e: ClusterError.MailboxFull | ClusterError.AlreadyProcessingMessage | ClusterError.PersistenceError) =>
-  new OwnerUnavailable({ storeId, reason: e._tag })
-
 /** Clients for other modules (the admin routes, the OAuth callback): they reach the owner from any replica. */
 export const client = Effect.gen(function* () {
   const make = yield* StoreEntity.client
-  /** "Sync now" on the store's owner; a run may take long (a backfill), so the bound is generous. */
-  const syncNow = (storeId: string, timeout: Duration.DurationInput = Duration.minutes(5)) =>
+  /**
+   * "Sync now" on the store's owner; a run may take long (a backfill), so the bound is generous. Anything but
+   * an unknown store (the owner stopping mid-run, the cluster failing, no answer in time) is OwnerUnavailable.
+   */
+  const syncNow = (
+    storeId: string,
+    timeout: Duration.DurationInput = Duration.minutes(5)
+  ): Effect.Effect<SyncStatus.RunResult, StoreDirectory.UnknownStore | OwnerUnavailable> =>
     make(storeId)
       .SyncNow()
       .pipe(
-        Effect.catchTags({
-          MailboxFull: unavailable(storeId),
-          AlreadyProcessingMessage: unavailable(storeId),
-          PersistenceError: unavailable(storeId)
-        }),
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new OwnerUnavailable({ storeId, reason: "no answer in time" })
+        }),
+        Effect.catchAllCause((cause) => {
+          const failure = Cause.failureOption(cause)
+          if (Option.isSome(failure)) {
+            const e = failure.value
+            return e._tag === "UnknownStore" || e._tag === "OwnerUnavailable"
+              ? Effect.fail(e)
+              : Effect.fail(new OwnerUnavailable({ storeId, reason: e._tag }))
+          }
+          return Effect.logWarning(`sync now of store ${storeId} did not complete`, cause).pipe(
+            Effect.zipRight(
+              Effect.fail(
+                new OwnerUnavailable({
+                  storeId,
+                  reason: Cause.isInterruptedOnly(cause) ? "its run was interrupted" : "the cluster failed"
+                })
+              )
+            )
+          )
         })
       )
   /** `host:port` of the runner that owns the store, None when no runner answers within `timeout`. */
   const ownerOf = (storeId: string, timeout: Duration.DurationInput = Duration.seconds(2)) =>
     make(storeId)
       .Activate()
-      .pipe(Effect.timeout(timeout), Effect.option)
+      .pipe(
+        Effect.timeout(timeout),
+        Effect.exit,
+        Effect.map((exit) => (Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()))
+      )
   return { syncNow, ownerOf }
 })
 
