@@ -70,10 +70,7 @@ const startServer = Effect.gen(function* () {
   )
   const address = Context.get(server, HttpServer.HttpServer).address
   return address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : yield* Effect.dieMessage("no TCP address")
-}).pipe(
-  Effect.provide(NodeFileSystem.layer),
-  Logger.withMinimumLogLevel(LogLevel.None)
-)
+}).pipe(Effect.provide(NodeFileSystem.layer), Logger.withMinimumLogLevel(LogLevel.None))
 
 const get = (url: string, authorization?: string) =>
   Effect.promise(async () => {

@@ -13,7 +13,11 @@ import { configFor, eventually, freePort, simulator, sleep, startRunner, storeEn
 const storeIds = Array.from({ length: 16 }, (_, i) => `s${i + 1}`)
 
 /** Store → the runners that sent it a request at or after `from` (and before `to`). */
-const pullersOf = (requests: ReadonlyArray<{ runner: string; store: string; at: number }>, from: number, to = Infinity) => {
+const pullersOf = (
+  requests: ReadonlyArray<{ runner: string; store: string; at: number }>,
+  from: number,
+  to = Infinity
+) => {
   const by = new Map<string, Set<string>>(storeIds.map((s) => [s, new Set()]))
   for (const r of requests) if (r.at >= from && r.at < to) by.get(r.store)?.add(r.runner)
   return by
@@ -43,7 +47,9 @@ await withPostgres(() => {
         yield* Effect.addFinalizer(() => Effect.all([Scope.close(b.scope, Exit.void), Scope.close(a.scope, Exit.void)]))
 
         // Settle (shards spread over both runners), then watch a few sync intervals.
-        expect(yield* eventually(() => storeIds.every((s) => sim.requests.some((r) => r.store === s)), 30_000)).toBe(true)
+        expect(yield* eventually(() => storeIds.every((s) => sim.requests.some((r) => r.store === s)), 30_000)).toBe(
+          true
+        )
         yield* sleep(4_000)
         const t0 = Date.now()
         yield* sleep(11_000)
@@ -72,7 +78,9 @@ await withPostgres(() => {
           ofA.every((s) => sim.requests.some((r) => r.store === s && r.runner === "B" && r.at >= stoppedAt))
         expect(yield* eventually(takenOver, 30_000)).toBe(true)
         const handover = Math.max(
-          ...ofA.map((s) => sim.requests.find((r) => r.store === s && r.runner === "B" && r.at >= stoppedAt)!.at - stoppedAt)
+          ...ofA.map(
+            (s) => sim.requests.find((r) => r.store === s && r.runner === "B" && r.at >= stoppedAt)!.at - stoppedAt
+          )
         )
         console.info(`runner A stopped: its ${ofA.length} stores resumed on B after at most ${handover} ms`)
         expect(handover).toBeLessThan(15_000)

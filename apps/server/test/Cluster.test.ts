@@ -3,9 +3,9 @@
  * N replicas on PostgreSQL (Cluster.pg.test.ts), here with shards in memory and no socket.
  */
 import * as fs from "node:fs"
+import { createServer } from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
-import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeFileSystem, NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"

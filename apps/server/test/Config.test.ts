@@ -118,7 +118,13 @@ describe("configuration: the cluster section", () => {
 
   it("takes the file's values, and the runner's address from POSBRIDGE_RUNNER_HOST / POSBRIDGE_RUNNER_PORT", async () => {
     const file = {
-      cluster: { runnerHost: "10.0.0.5", runnerPort: 4000, shards: 30, healthCheckSeconds: 2, lockExpirationSeconds: 30 },
+      cluster: {
+        runnerHost: "10.0.0.5",
+        runnerPort: 4000,
+        shards: 30,
+        healthCheckSeconds: 2,
+        lockExpirationSeconds: 30
+      },
       stores: [store()]
     }
     const fromFile = Either.getOrThrow(await resolve(file, env)).cluster
@@ -147,7 +153,10 @@ describe("configuration: the cluster section", () => {
   })
 
   it("refuses a lock expiration a live runner could miss (under twice the refresh interval)", async () => {
-    const result = await resolve({ cluster: { lockRefreshSeconds: 10, lockExpirationSeconds: 15 }, stores: [store()] }, env)
+    const result = await resolve(
+      { cluster: { lockRefreshSeconds: 10, lockExpirationSeconds: 15 }, stores: [store()] },
+      env
+    )
     expect(Either.isLeft(result) ? result.left.message : "").toContain(
       "cluster.lockExpirationSeconds: 15 must be at least twice cluster.lockRefreshSeconds (10)"
     )

@@ -141,7 +141,10 @@ export const activator = (
       }
       yield* Effect.forEach(
         toStart,
-        (id) => make(id).Activate().pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore),
+        (id) =>
+          make(id)
+            .Activate()
+            .pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore),
         { concurrency: 16, discard: true }
       )
     })

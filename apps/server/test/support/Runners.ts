@@ -25,10 +25,7 @@ export const storeEntry = (id: string, account: string = id) => ({
   settings: { baseUrl: `http://heartland.sim/${account}`, apiToken: { env: "HL_TOKEN" } }
 })
 
-export const configFor = (
-  file: Record<string, unknown>,
-  extraEnv: Record<string, string> = {}
-) =>
+export const configFor = (file: Record<string, unknown>, extraEnv: Record<string, string> = {}) =>
   Effect.gen(function* () {
     const decoded = yield* Config.decodeFile(JSON.stringify(file), "runners-test.json")
     return yield* Config.resolve(decoded, "runners-test.json", { ...env, ...extraEnv }, "/nonexistent")
@@ -75,7 +72,9 @@ export const startRunner = (name: string, config: Config.ServerConfig, sim: Simu
         Context.add(
           HttpClient.HttpClient,
           sim.client.pipe(
-            HttpClient.tapRequest(() => Effect.sync(() => sim.requests.push({ runner: name, store: storeId, at: Date.now() })))
+            HttpClient.tapRequest(() =>
+              Effect.sync(() => sim.requests.push({ runner: name, store: storeId, at: Date.now() }))
+            )
           )
         )
       )
