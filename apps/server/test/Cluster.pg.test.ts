@@ -6,7 +6,7 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { expect, it } from "@effect/vitest"
 import { StoreEntity } from "@posbridge/sync"
-import { Effect, Exit, Logger, LogLevel, Option, Scope } from "effect"
+import { DateTime, Effect, Exit, Logger, LogLevel, Option, Scope } from "effect"
 import { pgDatabase, withPostgres } from "../../../packages/store-sql/test/support/Databases.js"
 import { configFor, eventually, freePort, simulator, sleep, startRunner, storeEntry } from "./support/Runners.js"
 
@@ -63,10 +63,11 @@ await withPostgres(() => {
         // "Sync now" and "who owns it" asked on B for a store of A are answered by A.
         const clientOnB = yield* StoreEntity.client.pipe(Effect.provide(b.context))
         const target = ofA[0]!
-        const before = sim.requests.length
         const result = yield* clientOnB.syncNow(target)
         expect(result.outcome).toBe("succeeded")
-        const during = sim.requests.slice(before).filter((r) => r.store === target)
+        // The run answered (which may be one already in progress: sync now joins it) pulled from A.
+        const [from, to] = [DateTime.toEpochMillis(result.startedAt), DateTime.toEpochMillis(result.finishedAt)]
+        const during = sim.requests.filter((r) => r.store === target && r.at >= from && r.at <= to)
         expect(during.length).toBeGreaterThan(0)
         expect(new Set(during.map((r) => r.runner))).toEqual(new Set(["A"]))
         expect(yield* clientOnB.ownerOf(target)).toEqual(Option.some(`127.0.0.1:${portA}`))
