@@ -52,41 +52,38 @@ export const status = (options: {
     const store = yield* OrderStore.OrderStore
     const clock = yield* Ref.get(options.clockWarnings)
     const iso = (d: DateTime.DateTime) => DateTime.formatIso(d)
-    const stores = yield* Effect.forEach(
-      (yield* Ref.get(options.stores)).values(),
-      (s) =>
-        Effect.gen(function* () {
-          const id = s.settings.id
-          const st = yield* store.stats(id)
-          const owner = yield* options.ownerOf(id)
-          const clockMessage = clock.get(id)
-          const warnings = [
-            ...s.warnings,
-            ...(clockMessage === undefined ? [] : [{ code: "shipstation-clock", message: clockMessage }])
-          ].map((w) => ({ code: w.code, message: Stores.scrub(w.message, s.secrets) }))
-          return {
-            id,
-            adapter: s.settings.adapter,
-            documentKind: s.settings.documentKind,
-            warnings,
-            lastPoll: Option.match(st.lastPoll, {
-              onNone: () => null,
-              onSome: (p) => ({
-                at: iso(p.at),
-                window: { start: iso(p.window.start), end: iso(p.window.end) },
-                page: p.page,
-                pages: p.pages,
-                count: p.count
-              })
-            }),
-            documents: st.documents,
-            waitingForPoll: st.waitingForPoll,
-            held: st.held,
-            outbox: st.outbox,
-            owner: Option.getOrNull(owner)
-          }
-        }),
-      { concurrency: 16 }
+    const stores = yield* Effect.forEach((yield* Ref.get(options.stores)).values(), (s) =>
+      Effect.gen(function* () {
+        const id = s.settings.id
+        const st = yield* store.stats(id)
+        const owner = yield* options.ownerOf(id)
+        const clockMessage = clock.get(id)
+        const warnings = [
+          ...s.warnings,
+          ...(clockMessage === undefined ? [] : [{ code: "shipstation-clock", message: clockMessage }])
+        ].map((w) => ({ code: w.code, message: Stores.scrub(w.message, s.secrets) }))
+        return {
+          id,
+          adapter: s.settings.adapter,
+          documentKind: s.settings.documentKind,
+          warnings,
+          lastPoll: Option.match(st.lastPoll, {
+            onNone: () => null,
+            onSome: (p) => ({
+              at: iso(p.at),
+              window: { start: iso(p.window.start), end: iso(p.window.end) },
+              page: p.page,
+              pages: p.pages,
+              count: p.count
+            })
+          }),
+          documents: st.documents,
+          waitingForPoll: st.waitingForPoll,
+          held: st.held,
+          outbox: st.outbox,
+          owner: Option.getOrNull(owner)
+        }
+      })
     )
     return yield* HttpServerResponse.json({ stores })
   })
