@@ -33,7 +33,8 @@ describe("one runner on SQLite (the embedded default)", () => {
         const file = {
           dataDir: dir,
           admin: { username: "admin", password: { env: "ADMIN_PASSWORD" } },
-          stores: [storeEntry("a"), storeEntry("b"), storeEntry("c")]
+          // "down" reaches no POS account: it fails every run, and holds back neither start-up nor /readyz.
+          stores: [storeEntry("a"), storeEntry("b"), storeEntry("c"), storeEntry("down", "no-such-account")]
         }
         const config = yield* configFor(file)
         const runner = yield* startRunner("only", config, sim)
@@ -58,7 +59,8 @@ describe("one runner on SQLite (the embedded default)", () => {
         expect(status.stores.map((s) => [s.id, s.owner])).toEqual([
           ["a", "localhost:34431"],
           ["b", "localhost:34431"],
-          ["c", "localhost:34431"]
+          ["c", "localhost:34431"],
+          ["down", "localhost:34431"]
         ])
 
         const before = pulled("a")
@@ -68,7 +70,12 @@ describe("one runner on SQLite (the embedded default)", () => {
         expect(pulled("a")).toBeGreaterThan(before)
 
         // Store c removed, store b now reads account c: c's loop stops, b's restarts with its new settings.
-        yield* runner.applyConfig(yield* configFor({ ...file, stores: [storeEntry("a"), storeEntry("b", "c")] }))
+        yield* runner.applyConfig(
+          yield* configFor({
+            ...file,
+            stores: [storeEntry("a"), storeEntry("b", "c"), storeEntry("down", "no-such-account")]
+          })
+        )
         expect((yield* call(`${base}/admin/stores/c/sync`, "POST")).status).toBe(404)
         const cBefore = pulled("c")
         const bOnC = () => sim.requests.filter((r) => r.store === "b").length
