@@ -1,8 +1,8 @@
 /** The operator's routes under `/admin`, behind the admin's HTTP Basic credentials: store status and "sync now". */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { OrderStore } from "@posbridge/core"
+import { OrderStore, type StoreDirectory } from "@posbridge/core"
 import { Credentials } from "@posbridge/shipstation"
-import { type SyncEngine, SyncStatus } from "@posbridge/sync"
+import { type StoreEntity, SyncStatus } from "@posbridge/sync"
 import { DateTime, Effect, Option, type Redacted, Ref } from "effect"
 import { plainText as text } from "./internal/plainText.js"
 import * as Stores from "./Stores.js"
@@ -28,6 +28,14 @@ export const requireAdmin = (admin: AdminCredentials | undefined) =>
       : Option.none()
   })
 
+/** "Sync now" on the store's owner, from any replica. */
+export type SyncNow = (
+  storeId: string
+) => Effect.Effect<SyncStatus.RunResult, StoreDirectory.UnknownStore | StoreEntity.OwnerUnavailable>
+
+/** `host:port` of the runner that owns the store; None when not known or not assigned yet. */
+export type OwnerOf = (storeId: string) => Effect.Effect<Option.Option<string>>
+
 /**
  * `GET /admin/status`: each store's state and warnings as JSON, read-only. Warnings are the settings and adapter
  * warnings of the running store plus the ShipStation clock check's; no setting, credential or token is shown.
@@ -36,6 +44,7 @@ export const status = (options: {
   readonly admin: AdminCredentials | undefined
   readonly stores: Ref.Ref<ReadonlyMap<string, Stores.StoreRuntime>>
   readonly clockWarnings: Ref.Ref<ReadonlyMap<string, string>>
+  readonly ownerOf: OwnerOf
 }) =>
   Effect.gen(function* () {
     const denied = yield* requireAdmin(options.admin)
@@ -47,6 +56,7 @@ export const status = (options: {
       Effect.gen(function* () {
         const id = s.settings.id
         const st = yield* store.stats(id)
+        const owner = yield* options.ownerOf(id)
         const clockMessage = clock.get(id)
         const warnings = [
           ...s.warnings,
@@ -70,7 +80,8 @@ export const status = (options: {
           documents: st.documents,
           waitingForPoll: st.waitingForPoll,
           held: st.held,
-          outbox: st.outbox
+          outbox: st.outbox,
+          owner: Option.getOrNull(owner)
         }
       })
     )
@@ -78,16 +89,16 @@ export const status = (options: {
   })
 
 /** `POST /admin/stores/:storeId/sync`: runs the store now (joining a run in progress) and answers its result. */
-export const syncNow = (options: {
-  readonly admin: AdminCredentials | undefined
-  readonly syncNow: SyncEngine.SyncEngineService["syncNow"]
-}) =>
+export const syncNow = (options: { readonly admin: AdminCredentials | undefined; readonly syncNow: SyncNow }) =>
   Effect.gen(function* () {
     const denied = yield* requireAdmin(options.admin)
     if (Option.isSome(denied)) return denied.value
     const { storeId = "" } = yield* HttpRouter.params
     const result = yield* options.syncNow(storeId).pipe(Effect.either)
-    if (result._tag === "Left") return HttpServerResponse.text(`${result.left.message}\n`, { status: 404 })
+    if (result._tag === "Left") {
+      const status = result.left._tag === "UnknownStore" ? 404 : 503
+      return HttpServerResponse.text(`${result.left.message}\n`, { status })
+    }
     return yield* HttpServerResponse.json(SyncStatus.encodeRunResult(result.right))
   })
 
@@ -95,7 +106,8 @@ export const router = (options: {
   readonly admin: AdminCredentials | undefined
   readonly stores: Ref.Ref<ReadonlyMap<string, Stores.StoreRuntime>>
   readonly clockWarnings: Ref.Ref<ReadonlyMap<string, string>>
-  readonly syncNow: SyncEngine.SyncEngineService["syncNow"]
+  readonly syncNow: SyncNow
+  readonly ownerOf: OwnerOf
 }) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/admin/status", status(options)),

@@ -70,6 +70,19 @@ export const ConfigFile = Schema.Struct({
     }),
     { exact: true }
   ),
+  cluster: Schema.optionalWith(
+    Schema.Struct({
+      /** The address other runners reach this runner at. */
+      runnerHost: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1)), { exact: true }),
+      runnerPort: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 65_535)), { exact: true }),
+      /** Every runner on one database must agree. */
+      shards: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 10_000)), { exact: true }),
+      healthCheckSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 600)), { exact: true }),
+      lockRefreshSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 600)), { exact: true }),
+      lockExpirationSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(3, 3_600)), { exact: true })
+    }),
+    { exact: true }
+  ),
   stores: Schema.Array(StoreEntry)
 })
 export type ConfigFile = typeof ConfigFile.Type
@@ -143,6 +156,22 @@ export interface ResolvedStore {
   readonly lookbackDays: number
 }
 
+/**
+ * This process as a runner of the cluster that shares the stores out (see Cluster.ts). On SQLite one runner
+ * runs every store and no socket is opened; on PostgreSQL runners find each other through the database.
+ */
+export interface ClusterConfig {
+  readonly runnerHost: string
+  readonly runnerPort: number
+  readonly shards: number
+  /** How often a runner checks the others answer (a dead one loses its shards). */
+  readonly healthCheck: Duration.Duration
+  /** How often a runner renews its shard locks and its heartbeat. */
+  readonly lockRefresh: Duration.Duration
+  /** A runner whose heartbeat is older than this is gone: its shards go to the others. */
+  readonly lockExpiration: Duration.Duration
+}
+
 export interface ServerConfig {
   readonly source: string
   readonly port: number
@@ -157,6 +186,7 @@ export interface ServerConfig {
     readonly initialBackoff: Duration.Duration
     readonly maxBackoff: Duration.Duration
   }
+  readonly cluster: ClusterConfig
   readonly stores: ReadonlyArray<ResolvedStore>
   /** Problems with single stores: those stores do not start, the others do. */
   readonly storeProblems: ReadonlyArray<string>
@@ -165,10 +195,44 @@ export interface ServerConfig {
 export interface Environment {
   readonly PORT?: string | undefined
   readonly POSBRIDGE_DATA_DIR?: string | undefined
+  readonly POSBRIDGE_RUNNER_HOST?: string | undefined
+  readonly POSBRIDGE_RUNNER_PORT?: string | undefined
   readonly [key: string]: string | undefined
 }
 
 const join = (dir: string, file: string) => (file.startsWith("/") ? file : `${dir.replace(/\/$/, "")}/${file}`)
+
+const set = (value: string | undefined): value is string => value !== undefined && value !== ""
+
+/** The `cluster` section with its defaults; POSBRIDGE_RUNNER_HOST / _PORT override it (one file, N processes). */
+const resolveCluster = (
+  section: NonNullable<ConfigFile["cluster"]>,
+  env: Environment,
+  problems: Array<string>
+): ClusterConfig => {
+  const runnerPort = set(env.POSBRIDGE_RUNNER_PORT) ? Number(env.POSBRIDGE_RUNNER_PORT) : (section.runnerPort ?? 34431)
+  if (!Number.isInteger(runnerPort) || runnerPort < 1 || runnerPort > 65_535) {
+    problems.push(`POSBRIDGE_RUNNER_PORT: "${env.POSBRIDGE_RUNNER_PORT}" is not a port number`)
+  }
+  const lockRefresh = section.lockRefreshSeconds ?? 5
+  const lockExpiration = section.lockExpirationSeconds ?? 20
+  if (lockExpiration < 2 * lockRefresh) {
+    problems.push(
+      `cluster.lockExpirationSeconds: ${lockExpiration} must be at least twice cluster.lockRefreshSeconds (${lockRefresh}), or a runner that is alive loses its shards`
+    )
+  }
+  return {
+    runnerHost: set(env.POSBRIDGE_RUNNER_HOST) ? env.POSBRIDGE_RUNNER_HOST : (section.runnerHost ?? "localhost"),
+    runnerPort,
+    shards: section.shards ?? 100,
+    healthCheck: Duration.seconds(section.healthCheckSeconds ?? 5),
+    lockRefresh: Duration.seconds(lockRefresh),
+    lockExpiration: Duration.seconds(lockExpiration)
+  }
+}
+
+/** The cluster section's defaults (a configuration without one, the demo). */
+export const defaultCluster: ClusterConfig = resolveCluster({}, {}, [])
 
 /** Resolves a decoded file against the environment. Store-level problems do not stop the other stores. */
 export const resolve = (file: ConfigFile, source: string, env: Environment, defaultDataDir: string) =>
@@ -177,6 +241,7 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
     const port = env.PORT !== undefined && env.PORT !== "" ? Number(env.PORT) : (file.port ?? 8080)
     if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`PORT: "${env.PORT}" is not a port number`)
     const dataDir = env.POSBRIDGE_DATA_DIR || file.dataDir || defaultDataDir
+    const cluster = resolveCluster(file.cluster ?? {}, env, problems)
     const secret = (ref: SecretRef, field: string) =>
       resolveSecret(ref, field, env).pipe(
         Effect.catchAll((p) => Effect.sync(() => problems.push(p)).pipe(Effect.as(undefined)))
@@ -239,6 +304,7 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
         initialBackoff: Duration.seconds(file.outbox?.initialBackoffSeconds ?? 30),
         maxBackoff: Duration.seconds(file.outbox?.maxBackoffSeconds ?? 6 * 3600)
       },
+      cluster,
       stores,
       storeProblems
     }

@@ -50,6 +50,7 @@ export const demoConfig = (stores: ReadonlyArray<Config.ResolvedStore>): Config.
     admin: { username: "admin", password: Demo.adminPassword },
     encryptionKey: undefined,
     outbox: { maxAttempts: 10, initialBackoff: Duration.seconds(30), maxBackoff: Duration.hours(6) },
+    cluster: Config.defaultCluster,
     stores,
     storeProblems: []
   }

@@ -39,8 +39,11 @@ export const metrics = Effect.gen(function* () {
   return HttpServerResponse.text(`${out.join("\n")}\n`, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
 })
 
-/** `/healthz` answers while the process runs; `/readyz` only once the store answers and start-up finished. */
-export const router = (ready: Ref.Ref<boolean>) =>
+/**
+ * `/healthz` answers while the process runs; `/readyz` only once start-up finished, the order store answers and
+ * this runner has joined the cluster (`joined`) — never held back by a POS that is down or a backfill.
+ */
+export const router = (ready: Ref.Ref<boolean>, joined: Effect.Effect<boolean> = Effect.succeed(true)) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/healthz", Effect.succeed(text(200, "ok"))),
     HttpRouter.get(
@@ -58,6 +61,7 @@ export const router = (ready: Ref.Ref<boolean>) =>
           )
           if (!ok) return text(503, "the order store does not answer")
         }
+        if (!(yield* joined)) return text(503, "this runner has not joined the cluster yet")
         return text(200, "ready")
       })
     ),

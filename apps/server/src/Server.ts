@@ -1,6 +1,7 @@
 /**
  * The composition root: the order store on SQLite or PostgreSQL, the configured stores and their adapters,
- * the sync engine, the outbox worker, the ShipStation endpoint and the operator routes on one HTTP server.
+ * this process as a cluster runner (each store an entity run by the runner owning its shard: its sync loop and
+ * "sync now"), the outbox worker, the ShipStation endpoint and the operator routes on one HTTP server.
  */
 import { createServer } from "node:http"
 import { FileSystem, HttpClient, HttpRouter, HttpServer } from "@effect/platform"
@@ -8,9 +9,10 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { type AdapterDescriptor, OrderStore, StoreDirectory, TokenVault } from "@posbridge/core"
 import { ClockCheck, ShipStationRoutes } from "@posbridge/shipstation"
 import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
-import { OutboxWorker, SyncEngine } from "@posbridge/sync"
+import { OutboxWorker, StoreEntity, SyncEngine } from "@posbridge/sync"
 import { Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
 import * as AdminRoutes from "./AdminRoutes.js"
+import * as Cluster from "./Cluster.js"
 import * as Config from "./Config.js"
 import * as HealthRoutes from "./HealthRoutes.js"
 import * as LightspeedConnect from "./LightspeedConnect.js"
@@ -35,6 +37,15 @@ export const orderStoreLayer = (config: Config.ServerConfig): Layer.Layer<OrderS
   config.database.engine === "sqlite"
     ? SqliteStore.layer({ filename: config.database.file })
     : PgStore.layer({ url: config.database.url })
+
+/**
+ * What `start` runs on: the order store, the sync engine running only the stores this runner owns, and this
+ * process as a runner of the cluster (one runner on SQLite).
+ */
+export const runtimeLayer = (config: Config.ServerConfig, sync: SyncEngine.Options = {}) =>
+  Layer.mergeAll(SyncEngine.layer({ ...sync, onlyHeld: true }), Cluster.layer(config)).pipe(
+    Layer.provideMerge(orderStoreLayer(config))
+  )
 
 const specs = (stores: ReadonlyMap<string, Stores.StoreRuntime>): ReadonlyArray<SyncEngine.StoreSpec> =>
   Array.from(stores.values(), (s) => ({
@@ -66,6 +77,29 @@ export const start = (options: ServerOptions) =>
       })
     yield* applyConfig(options.config)
 
+    // Each configured store runs on the runner that owns its shard, as the store's entity: its sync loop and its
+    // own write-back loop, so a slow POS delays only its own write-backs. The loops rest until the runner's one
+    // look for due items (every second) names their store.
+    const wakeups = yield* OutboxWorker.wakeups()
+    const outboxOptions: OutboxWorker.Options = {
+      sourceFor: Stores.sourceFor(registry),
+      maxAttempts: options.config.outbox.maxAttempts,
+      initialBackoff: options.config.outbox.initialBackoff,
+      maxBackoff: options.config.outbox.maxBackoff,
+      wakeups
+    }
+    yield* Layer.build(
+      StoreEntity.layer({
+        writeBacks: (storeId) =>
+          OutboxWorker.runStore(storeId, outboxOptions).pipe(Effect.provideService(OrderStore.OrderStore, store))
+      })
+    )
+    yield* Effect.forkScoped(
+      StoreEntity.activator(Effect.map(Ref.get(registry.stores), (stores) => Array.from(stores.keys())))
+    )
+    const entities = yield* StoreEntity.client
+    const joined = yield* Cluster.joined(options.config.cluster)
+
     if (options.reload) {
       const { path, interval, env } = options.reload
       const fs = yield* FileSystem.FileSystem
@@ -88,14 +122,6 @@ export const start = (options: ServerOptions) =>
         )
       }).pipe(Effect.repeat(Schedule.spaced(interval)), Effect.forkScoped)
     }
-
-    const outbox = OutboxWorker.run({
-      sourceFor: Stores.sourceFor(registry),
-      maxAttempts: options.config.outbox.maxAttempts,
-      initialBackoff: options.config.outbox.initialBackoff,
-      maxBackoff: options.config.outbox.maxBackoff
-    })
-    yield* Effect.forkScoped(outbox)
 
     // ShipStation clock check: once a minute (by default), warn once per store when its windows look like another zone.
     yield* Effect.gen(function* () {
@@ -125,18 +151,19 @@ export const start = (options: ServerOptions) =>
           Effect.map(Ref.get(registry.stores), (m) => Option.map(Option.fromNullable(m.get(storeId)), (s) => s.entry)),
         clientFor: (storeId) => Context.get(options.services(storeId), HttpClient.HttpClient),
         vault: Effect.sync(() => Context.get(options.services(""), TokenVault.TokenVault)),
-        connected: (storeId) => engine.syncNow(storeId).pipe(Effect.ignore)
+        connected: (storeId) => entities.syncNow(storeId).pipe(Effect.ignore)
       })
     )
 
     const routes = ShipStationRoutes.router().pipe(
-      HttpRouter.concat(HealthRoutes.router(ready)),
+      HttpRouter.concat(HealthRoutes.router(ready, joined)),
       HttpRouter.concat(
         AdminRoutes.router({
           admin: options.config.admin,
           stores: registry.stores,
           clockWarnings,
-          syncNow: engine.syncNow
+          syncNow: entities.syncNow,
+          ownerOf: entities.ownerOf
         })
       ),
       HttpRouter.concat(oauthRoutes),
@@ -171,11 +198,7 @@ export const serve = (options: ServerOptions) =>
         Layer.provide(NodeHttpServer.layer(httpServer, { port: options.config.port }))
       )
     )
-  }).pipe(
-    Effect.scoped,
-    Effect.provide(SyncEngine.layer(options.sync ?? {})),
-    Effect.provide(orderStoreLayer(options.config))
-  )
+  }).pipe(Effect.scoped, Effect.provide(runtimeLayer(options.config, options.sync)))
 
 /**
  * The TokenVault of configured stores: secrets encrypted with `encryptionKey` (AES-GCM) in the order store's

@@ -7,6 +7,7 @@ import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as Heartland } from "@posbridge/source-heartland/testing"
 import { SyncEngine } from "@posbridge/sync"
 import { Context, DateTime, Duration, Effect, Layer, Logger, LogLevel } from "effect"
+import * as Cluster from "../src/Cluster.js"
 import * as Config from "../src/Config.js"
 import * as ConfigSource from "../src/ConfigSource.js"
 import * as Server from "../src/Server.js"
@@ -39,8 +40,17 @@ const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${passw
 const wallClock = (millis: number, timeZone: string) =>
   OrderWindow.format(DateTime.unsafeMake(millis + DateTime.zonedOffset(DateTime.unsafeMakeZoned(millis, { timeZone }))))
 
-/** The server composition (Server.start) listening on a random port, with the clock check every 50 ms. */
+/** What Server.start runs on, as `Server.runtimeLayer` composes it, with the order store in memory. */
+const runtime = Layer.mergeAll(SyncEngine.layer({ onlyHeld: true }), Cluster.layerSingle(Config.defaultCluster)).pipe(
+  Layer.provideMerge(MemoryOrderStore.layer())
+)
+
+/**
+ * The server composition (Server.start) listening on a random port, with the clock check every 50 ms. Its
+ * layers live in the test's scope, as they live for the whole process in `serve`.
+ */
 const startServer = Effect.gen(function* () {
+  const context = yield* Layer.build(runtime)
   const file = yield* Config.decodeFile(JSON.stringify(configFile), "status-test.json")
   const config = yield* Config.resolve(file, "status-test.json", env, "/tmp")
   const sim = yield* Heartland.make({ token: env.HL_TOKEN })
@@ -52,7 +62,7 @@ const startServer = Effect.gen(function* () {
     builtIns: ConfigSource.builtIns,
     services: () => Context.make(TokenVault.TokenVault, vault).pipe(Context.add(HttpClient.HttpClient, client)),
     clockCheckInterval: Duration.millis(50)
-  })
+  }).pipe(Effect.provide(context))
   const server = yield* Layer.build(
     HttpServer.serve(routes).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
@@ -60,12 +70,7 @@ const startServer = Effect.gen(function* () {
   )
   const address = Context.get(server, HttpServer.HttpServer).address
   return address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : yield* Effect.dieMessage("no TCP address")
-}).pipe(
-  Effect.provide(SyncEngine.layer({})),
-  Effect.provide(MemoryOrderStore.layer()),
-  Effect.provide(NodeFileSystem.layer),
-  Logger.withMinimumLogLevel(LogLevel.None)
-)
+}).pipe(Effect.provide(NodeFileSystem.layer), Logger.withMinimumLogLevel(LogLevel.None))
 
 const get = (url: string, authorization?: string) =>
   Effect.promise(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Redacted } from "effect"
+import { Duration, Effect, Either, Redacted } from "effect"
 import * as Config from "../src/Config.js"
 
 const store = (patch: Record<string, unknown> = {}) => ({
@@ -98,6 +98,67 @@ describe("configuration", () => {
     const result = await resolve({ admin: { username: "a", password: { env: "ADMIN_PW" } }, stores: [] }, {})
     expect(Either.isLeft(result) && result.left.message).toContain(
       "admin.password: the environment variable ADMIN_PW is not set"
+    )
+  })
+})
+
+describe("configuration: the cluster section", () => {
+  const env = { SS_PASSWORD: "pw", HL_TOKEN: "t" }
+
+  it("defaults to a runner at localhost:34431 with 100 shards and failover timings of seconds", async () => {
+    const result = await resolve({ stores: [store()] }, env)
+    const cluster = Either.getOrThrow(result).cluster
+    expect(cluster.runnerHost).toBe("localhost")
+    expect(cluster.runnerPort).toBe(34431)
+    expect(cluster.shards).toBe(100)
+    expect(Duration.toSeconds(cluster.healthCheck)).toBe(5)
+    expect(Duration.toSeconds(cluster.lockRefresh)).toBe(5)
+    expect(Duration.toSeconds(cluster.lockExpiration)).toBe(20)
+  })
+
+  it("takes the file's values, and the runner's address from POSBRIDGE_RUNNER_HOST / POSBRIDGE_RUNNER_PORT", async () => {
+    const file = {
+      cluster: {
+        runnerHost: "10.0.0.5",
+        runnerPort: 4000,
+        shards: 30,
+        healthCheckSeconds: 2,
+        lockExpirationSeconds: 30
+      },
+      stores: [store()]
+    }
+    const fromFile = Either.getOrThrow(await resolve(file, env)).cluster
+    expect([fromFile.runnerHost, fromFile.runnerPort, fromFile.shards]).toEqual(["10.0.0.5", 4000, 30])
+    expect(Duration.toSeconds(fromFile.healthCheck)).toBe(2)
+    expect(Duration.toSeconds(fromFile.lockExpiration)).toBe(30)
+    const overridden = Either.getOrThrow(
+      await resolve(file, { ...env, POSBRIDGE_RUNNER_HOST: "runner-2.internal", POSBRIDGE_RUNNER_PORT: "4002" })
+    ).cluster
+    expect([overridden.runnerHost, overridden.runnerPort, overridden.shards]).toEqual(["runner-2.internal", 4002, 30])
+  })
+
+  it("names a bad cluster value, an unknown cluster key and a bad POSBRIDGE_RUNNER_PORT", async () => {
+    const decoded = Config.decodeFile(
+      JSON.stringify({ cluster: { runnerPort: 0, shards: "many", replicas: 3 }, stores: [store()] }),
+      "test.json"
+    )
+    const message = Either.isLeft(decoded) ? decoded.left.message : ""
+    expect(message).toContain("cluster.runnerPort:")
+    expect(message).toContain("cluster.shards:")
+    expect(message).toContain("cluster.replicas:")
+    const badEnv = await resolve({ stores: [store()] }, { ...env, POSBRIDGE_RUNNER_PORT: "thirty" })
+    expect(Either.isLeft(badEnv) ? badEnv.left.message : "").toContain(
+      'POSBRIDGE_RUNNER_PORT: "thirty" is not a port number'
+    )
+  })
+
+  it("refuses a lock expiration a live runner could miss (under twice the refresh interval)", async () => {
+    const result = await resolve(
+      { cluster: { lockRefreshSeconds: 10, lockExpirationSeconds: 15 }, stores: [store()] },
+      env
+    )
+    expect(Either.isLeft(result) ? result.left.message : "").toContain(
+      "cluster.lockExpirationSeconds: 15 must be at least twice cluster.lockRefreshSeconds (10)"
     )
   })
 })

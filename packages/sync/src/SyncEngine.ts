@@ -3,7 +3,7 @@
  * PosSource from its committed cursor, commits each page with its cursor through `OrderStore.ingest`, and sleeps
  * until its next run (interval with jitter, or an exponential backoff after a failure). Stores never wait for
  * each other except through the global pull limit; a rejected credential parks its store until the settings
- * change. See README.md for the behaviour in prose; the parts live in `internal/` (engine: the set of stores;
+ * change. With `onlyHeld`, a configured store runs only while its owner holds it (see StoreEntity). See README.md for the behaviour in prose; the parts live in `internal/` (engine: the set of stores;
  * runner: the per-store loop; schedule: intervals, backoff, parking; run: one pull; progress: backfill progress).
  */
 import type { OrderStore, StoreDirectory } from "@posbridge/core"
@@ -20,6 +20,13 @@ export interface SyncEngineService {
    * settings, interval or look-back changed (which unparks a parked store). Unchanged stores keep running.
    */
   readonly setStores: (stores: ReadonlyArray<StoreSpec>) => Effect.Effect<void>
+  /**
+   * Holds the store on this process for as long as the calling scope is open (the store's cluster entity): with
+   * `onlyHeld` a configured store runs only while held. `owns` is checked before every run, so a process that
+   * lost the store's shard never starts another pull.
+   */
+  readonly hold: (storeId: string, owns: Effect.Effect<boolean>) => Effect.Effect<void, never, Scope.Scope>
+  readonly isHeld: (storeId: string) => Effect.Effect<boolean>
   /** Runs the store now, or joins the run in progress or already requested: never two runs of a store at once. */
   readonly syncNow: (storeId: string) => Effect.Effect<SyncStatus.RunResult, StoreDirectory.UnknownStore>
   readonly status: (storeId: string) => Effect.Effect<SyncStatus.StoreStatus, StoreDirectory.UnknownStore>

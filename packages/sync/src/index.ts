@@ -1,4 +1,5 @@
 export * as AdapterRegistry from "./AdapterRegistry.js"
 export * as OutboxWorker from "./OutboxWorker.js"
+export * as StoreEntity from "./StoreEntity.js"
 export * as SyncEngine from "./SyncEngine.js"
 export * as SyncStatus from "./SyncStatus.js"

@@ -1,12 +1,16 @@
 /**
- * The engine's service: the running set of stores (one supervised fiber each, in a FiberMap keyed by store
- * id), kept equal to the configuration by `setStores`, plus "sync now", statuses and progress streams.
+ * The engine's service: the configured stores (`setStores`) and the running set (one supervised fiber each, in
+ * a FiberMap keyed by store id), plus "sync now", statuses and progress streams. A store runs when it is
+ * configured and — with `onlyHeld` — held by its owner (`hold`, called from the store's cluster entity for as
+ * long as this process owns the store's shard).
  */
 import { OrderStore, StoreDirectory } from "@posbridge/core"
 import { Deferred, Effect, FiberMap, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
 import type * as SyncStatus from "../SyncStatus.js"
 import { fingerprint, type Options, type StoreSpec, tuning as withDefaults } from "./options.js"
 import * as Runner from "./runner.js"
+
+const always = Effect.succeed(true)
 
 export const make = (options: Options) =>
   Effect.gen(function* () {
@@ -16,14 +20,46 @@ export const make = (options: Options) =>
     const shared: Runner.Shared = { store, permits, tuning }
     const fibers = yield* FiberMap.make<string>()
     const runners = yield* Ref.make(new Map<string, Runner.Runner>())
-    // setStores calls are serialized so two diffs never interleave.
-    const setLock = yield* Effect.makeSemaphore(1)
+    // The configured stores, and the stores held here with their "do I still own it" check.
+    const specs = yield* Ref.make(new Map<string, StoreSpec>())
+    const held = yield* Ref.make(new Map<string, Effect.Effect<boolean>>())
+    // Changes to the running set are serialized so two diffs never interleave.
+    const lock = yield* Effect.makeSemaphore(1)
 
-    const startRunner = (spec: StoreSpec, interval: number, lookback: number, previous: Option.Option<Runner.Runner>) =>
+    const forget = (storeId: string) =>
+      Ref.update(runners, (map) => {
+        const next = new Map(map)
+        next.delete(storeId)
+        return next
+      })
+
+    /** Makes the store's loop match what is wanted: running with its current spec, or stopped. */
+    const reconcile = (storeId: string) =>
       Effect.gen(function* () {
-        const runner = yield* Runner.make(spec, interval, lookback, previous)
-        yield* Ref.update(runners, (map) => new Map(map).set(spec.settings.id, runner))
-        yield* FiberMap.run(fibers, spec.settings.id, Runner.loop(shared, runner, interval, lookback))
+        const spec = (yield* Ref.get(specs)).get(storeId)
+        const owns = options.onlyHeld ? (yield* Ref.get(held)).get(storeId) : always
+        const existing = Option.fromNullable((yield* Ref.get(runners)).get(storeId))
+        if (spec === undefined || owns === undefined) {
+          if (Option.isNone(existing)) return
+          yield* FiberMap.remove(fibers, storeId)
+          yield* forget(storeId)
+          yield* Deferred.await(existing.value.stopped)
+          yield* Effect.logInfo(`store ${storeId} ${spec === undefined ? "removed" : "released"}: sync stopped`)
+          return
+        }
+        const interval = spec.intervalMillis ?? tuning.defaultInterval
+        const lookback = spec.lookbackDays ?? tuning.defaultLookback
+        if (Option.isSome(existing) && existing.value.fingerprint === fingerprint(spec, interval, lookback)) return
+        if (Option.isSome(existing)) {
+          yield* FiberMap.remove(fibers, storeId)
+          yield* Deferred.await(existing.value.stopped)
+        }
+        const runner = yield* Runner.make(spec, interval, lookback, existing, owns)
+        yield* Ref.update(runners, (map) => new Map(map).set(storeId, runner))
+        yield* FiberMap.run(fibers, storeId, Runner.loop(shared, runner, interval, lookback))
+        yield* Effect.logInfo(
+          `store ${storeId} ${Option.isSome(existing) ? "changed: sync restarted" : "added: sync started"}`
+        )
       })
 
     const getRunner = (storeId: string) =>
@@ -32,36 +68,37 @@ export const make = (options: Options) =>
         return runner === undefined ? Effect.fail(new StoreDirectory.UnknownStore({ storeId })) : Effect.succeed(runner)
       })
 
-    const setStores = Effect.fn("SyncEngine.setStores")(function* (specs: ReadonlyArray<StoreSpec>) {
-      const current = yield* Ref.get(runners)
-      const wanted = new Map(specs.map((spec) => [spec.settings.id as string, spec]))
-      for (const [storeId, runner] of current) {
-        if (!wanted.has(storeId)) {
-          yield* FiberMap.remove(fibers, storeId)
-          yield* Ref.update(runners, (map) => {
-            const next = new Map(map)
-            next.delete(storeId)
-            return next
-          })
-          yield* Deferred.await(runner.stopped)
-          yield* Effect.logInfo(`store ${storeId} removed: sync stopped`)
-        }
-      }
-      for (const [storeId, spec] of wanted) {
-        const interval = spec.intervalMillis ?? tuning.defaultInterval
-        const lookback = spec.lookbackDays ?? tuning.defaultLookback
-        const existing = Option.fromNullable(current.get(storeId))
-        if (Option.isSome(existing) && existing.value.fingerprint === fingerprint(spec, interval, lookback)) continue
-        if (Option.isSome(existing)) {
-          yield* FiberMap.remove(fibers, storeId)
-          yield* Deferred.await(existing.value.stopped)
-        }
-        yield* startRunner(spec, interval, lookback, existing)
-        yield* Effect.logInfo(
-          `store ${storeId} ${Option.isSome(existing) ? "changed: sync restarted" : "added: sync started"}`
-        )
-      }
-    }, setLock.withPermits(1))
+    const setStores = Effect.fn("SyncEngine.setStores")(function* (wanted: ReadonlyArray<StoreSpec>) {
+      const before = yield* Ref.get(specs)
+      const next = new Map(wanted.map((spec) => [spec.settings.id as string, spec]))
+      yield* Ref.set(specs, next)
+      // Removed stores first, then the wanted ones in configuration order.
+      for (const storeId of before.keys()) if (!next.has(storeId)) yield* reconcile(storeId)
+      for (const storeId of next.keys()) yield* reconcile(storeId)
+    }, lock.withPermits(1))
+
+    const hold = (storeId: string, owns: Effect.Effect<boolean>) =>
+      Effect.acquireRelease(
+        lock.withPermits(1)(
+          Effect.zipRight(
+            Ref.update(held, (map) => new Map(map).set(storeId, owns)),
+            reconcile(storeId)
+          )
+        ),
+        () =>
+          lock.withPermits(1)(
+            Effect.zipRight(
+              Ref.update(held, (map) => {
+                const next = new Map(map)
+                next.delete(storeId)
+                return next
+              }),
+              reconcile(storeId)
+            )
+          )
+      ).pipe(Effect.asVoid)
+
+    const isHeld = (storeId: string) => Effect.map(Ref.get(held), (map) => map.has(storeId))
 
     const syncNow = Effect.fn("SyncEngine.syncNow")(function* (storeId: string) {
       const runner = yield* getRunner(storeId)
@@ -101,5 +138,5 @@ export const make = (options: Options) =>
         })
       )
 
-    return { setStores, syncNow, status, statuses, progress }
+    return { setStores, hold, isHeld, syncNow, status, statuses, progress }
   })

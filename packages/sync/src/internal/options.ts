@@ -25,6 +25,11 @@ export interface Options {
   readonly backoffInitialMillis?: number | undefined
   /** Backoff cap. Default 15 min. */
   readonly backoffMaxMillis?: number | undefined
+  /**
+   * Run only the stores this process holds (`SyncEngineService.hold`: the owner of the store's cluster shard).
+   * Default false: every configured store runs (one process, tests, the CLI).
+   */
+  readonly onlyHeld?: boolean | undefined
 }
 
 /** `Options` with every default applied. */

@@ -23,10 +23,18 @@ export interface Runner {
   readonly wake: Queue.Queue<void>
   readonly coalesce: Ref.Ref<Coalesce>
   readonly stopped: Deferred.Deferred<void>
+  /** Whether this process still owns the store (its cluster shard); checked, in memory, before every run. */
+  readonly owns: Effect.Effect<boolean>
 }
 
 /** A runner for `spec`; a restart (`previous`) keeps the history but not the parking or the failure streak. */
-export const make = (spec: StoreSpec, interval: number, lookback: number, previous: Option.Option<Runner>) =>
+export const make = (
+  spec: StoreSpec,
+  interval: number,
+  lookback: number,
+  previous: Option.Option<Runner>,
+  owns: Effect.Effect<boolean>
+) =>
   Effect.gen(function* () {
     const carried = yield* Option.match(previous, {
       onNone: () => Effect.succeed(Option.none<SyncStatus.StoreStatus>()),
@@ -68,7 +76,8 @@ export const make = (spec: StoreSpec, interval: number, lookback: number, previo
       status: yield* SubscriptionRef.make(initial),
       wake: yield* Queue.sliding<void>(1),
       coalesce: yield* Ref.make<Coalesce>({ current: Option.none(), pending: Option.none() }),
-      stopped: yield* Deferred.make<void>()
+      stopped: yield* Deferred.make<void>(),
+      owns
     }
     return runner
   })
@@ -78,6 +87,8 @@ export interface Shared {
   readonly permits: Effect.Semaphore
   readonly tuning: Tuning
 }
+
+const ownershipRecheckMillis = 1_000
 
 /** Runs the store until interrupted. */
 export const loop = (shared: Shared, runner: Runner, interval: number, lookback: number) =>
@@ -137,6 +148,12 @@ export const loop = (shared: Shared, runner: Runner, interval: number, lookback:
     yield* SubscriptionRef.update(runner.status, (s): SyncStatus.StoreStatus => ({ ...s, state: "idle" }))
     while (true) {
       yield* waitFor(delay)
+      // A process that lost the store's shard never starts another pull; the new owner runs it (and this loop
+      // is stopped as soon as the cluster hands the shard over). Requested runs wait for that.
+      if (!(yield* runner.owns)) {
+        delay = Option.some(ownershipRecheckMillis)
+        continue
+      }
       const result = yield* runOnce
       const s = yield* SubscriptionRef.get(runner.status)
       delay = yield* nextDelay(shared.tuning, interval, result, s.consecutiveFailures)
