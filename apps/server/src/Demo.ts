@@ -21,13 +21,7 @@ export const lightspeedStore = "lightspeed-demo"
 export const heartlandStore = "heartland-demo"
 
 /** A TokenVault in memory: the demo's simulators forget their tokens at every start anyway. */
-export const memoryVault = Effect.map(
-  Ref.make(new Map<string, Redacted.Redacted<string>>()),
-  (ref): TokenVault.TokenVaultService => ({
-    get: (storeId, name) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(`${storeId}/${name}`))),
-    set: (storeId, name, value) => Ref.update(ref, (m) => new Map(m).set(`${storeId}/${name}`, value))
-  })
-)
+export const memoryVault = TokenVault.makeMemory
 
 export interface Demo {
   readonly stores: ReadonlyArray<Config.ResolvedStore>

@@ -10,13 +10,15 @@ import { type Effect, Layer } from "effect"
 import init from "./internal/migrations/0001_init.js"
 import laterPages from "./internal/migrations/0002_later_pages.js"
 import noticeKeys from "./internal/migrations/0003_notice_keys.js"
+import secretVersions from "./internal/migrations/0004_secret_versions.js"
 
 export const table = "posbridge_migrations"
 
 export const loader: Migrator.Loader = Migrator.fromRecord({
   "0001_init": init,
   "0002_later_pages": laterPages,
-  "0003_notice_keys": noticeKeys
+  "0003_notice_keys": noticeKeys,
+  "0004_secret_versions": secretVersions
 })
 
 /** Runs pending migrations; returns the ones it applied as (id, name). */

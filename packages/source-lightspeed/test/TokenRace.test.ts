@@ -1,0 +1,124 @@
+/**
+ * Two runners of one Lightspeed store (two adapter instances, each with its own access-token cache, sharing one
+ * vault on a real database: two connections to one SQLite file, two pools on one PostgreSQL database) sync it
+ * while the simulator expires every access token before each round, so both refresh at once and the refresh
+ * token rotates under them. Neither may ever be parked (an `auth` failure), every pull must succeed, and the
+ * vault must hold the one refresh token Lightspeed still accepts.
+ *
+ * `POSBRIDGE_TOKEN_RACES` sets the rounds (10 here; `pnpm race:tokens` runs 100 on each engine).
+ */
+import * as path from "node:path"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { PosSource, TokenVault } from "@posbridge/core"
+import { Faults, SimServer } from "@posbridge/pos-testkit"
+import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
+import { Context, Duration, Effect, Either, Encoding, Layer, Option, Redacted, type Scope } from "effect"
+import { pgDatabase, tempDir, withPostgres } from "../../store-sql/test/support/Databases.js"
+import * as LightspeedSource from "../src/LightspeedSource.js"
+import * as Settings from "../src/Settings.js"
+import { Simulator } from "../src/testing/index.js"
+import { line, person, pullAll, settings, storeSettings } from "./helpers.js"
+
+const races = Number(process.env.POSBRIDGE_TOKEN_RACES ?? "10")
+const storeId = "shop-1"
+const key = SqlTokenVault.layer({ key: Redacted.make(Encoding.encodeBase64(new Uint8Array(32).fill(5))) })
+
+const vaultOn = (client: Layer.Layer<SqlClient.SqlClient, unknown>) =>
+  Effect.map(Layer.build(key.pipe(Layer.provide(client))), (ctx) => Context.get(ctx, TokenVault.TokenVault))
+
+type Vaults = Effect.Effect<readonly [TokenVault.TokenVaultService, TokenVault.TokenVaultService], unknown, Scope.Scope>
+
+const race = (engine: string, vaults: Vaults) =>
+  Effect.gen(function* () {
+    const [vaultA, vaultB] = yield* vaults
+    const sim = yield* Simulator.make({ accountId: "12345" })
+    const http = yield* SimServer.makeClient(sim.app)
+    // The store was connected: the OAuth callback stored its first refresh token.
+    yield* vaultA.set(storeId, Settings.refreshTokenVaultKey, Redacted.make(yield* sim.control.grant()))
+    const runner = (vault: TokenVault.TokenVaultService) =>
+      LightspeedSource.makeWithInternals(storeSettings("invoices"), settings(), { baseBackoff: "50 millis" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, http),
+        Effect.provideService(TokenVault.TokenVault, vault)
+      )
+    const runners = [yield* runner(vaultA), yield* runner(vaultB)] as const
+    const prng = Faults.makePrng(races)
+    const failures: Array<string> = []
+    let parked = 0
+    for (let round = 1; round <= races; round++) {
+      yield* sim.control.revokeAccessTokens
+      yield* sim.control.addSale({ customer: person("Ada", `${round}`), lines: [line("A", round)] })
+      // Each runner starts within a few milliseconds of the other: the interleavings vary from round to round.
+      const pulls = runners.map((r) =>
+        Effect.either(Effect.zipRight(Effect.sleep(Duration.millis(prng.nextInt(6))), pullAll(r.service)))
+      )
+      for (const result of yield* Effect.all(pulls, { concurrency: "unbounded" })) {
+        if (Either.isRight(result)) {
+          expect(result.right.flatMap((b) => b.documents)).toHaveLength(round)
+          continue
+        }
+        const e = result.left
+        failures.push(`round ${round}: ${e instanceof PosSource.PosSourceError ? `${e.kind}: ${e.message}` : e}`)
+        if (e instanceof PosSource.PosSourceError && e.kind === "auth") parked++
+      }
+      // After every round the vault holds the one refresh token Lightspeed still accepts.
+      const live = yield* sim.control.liveRefreshTokens
+      const stored = Option.map(yield* vaultB.get(storeId, Settings.refreshTokenVaultKey), Redacted.value)
+      expect({ round, live: live.length, vaultHoldsIt: Option.getOrUndefined(stored) === live[0] }).toEqual({
+        round,
+        live: 1,
+        vaultHoldsIt: true
+      })
+    }
+    const stats = yield* sim.control.stats
+    const lost = (yield* runners[0].tokens.racesLost) + (yield* runners[1].tokens.racesLost)
+    console.log(
+      `token races on ${engine}: ${races} rounds, ${parked} parked, ${failures.length} failed pulls; ` +
+        `${stats.tokenRefreshes} refreshes, ${stats.refreshRefused} refused (${stats.refreshReused} for a token ` +
+        `already rotated), ${lost} races lost and recovered`
+    )
+    expect(failures).toEqual([])
+    expect(parked).toBe(0)
+    // The races did happen: runners presented tokens the other had already rotated, and recovered.
+    expect(stats.refreshReused).toBeGreaterThan(0)
+    expect(lost).toBeGreaterThanOrEqual(stats.refreshReused)
+  })
+
+const timeout = 60_000 + races * 3_000
+
+describe("two runners racing a Lightspeed token refresh", () => {
+  it.scopedLive(
+    `on SQLite (two connections on one file): ${races} races, never parked`,
+    () =>
+      race(
+        "SQLite",
+        Effect.gen(function* () {
+          const filename = path.join(yield* tempDir, "vault.db")
+          const a = yield* vaultOn(SqliteStore.layerClient({ filename, synchronous: "normal" }))
+          const b = yield* vaultOn(SqliteStore.layerClient({ filename, synchronous: "normal" }))
+          return [a, b] as const
+        })
+      ),
+    timeout
+  )
+})
+
+await withPostgres(() =>
+  describe("two runners racing a Lightspeed token refresh", () => {
+    it.scopedLive(
+      `on PostgreSQL (two pools on one database): ${races} races, never parked`,
+      () =>
+        race(
+          "PostgreSQL",
+          Effect.gen(function* () {
+            const { url } = yield* pgDatabase
+            const a = yield* vaultOn(PgStore.layerClient({ url }))
+            const b = yield* vaultOn(PgStore.layerClient({ url }))
+            return [a, b] as const
+          })
+        ),
+      timeout
+    )
+  })
+)
