@@ -33,7 +33,8 @@ type Vaults = Effect.Effect<readonly [TokenVault.TokenVaultService, TokenVault.T
 const race = (engine: string, vaults: Vaults) =>
   Effect.gen(function* () {
     const [vaultA, vaultB] = yield* vaults
-    const sim = yield* Simulator.make({ accountId: "12345" })
+    // A bucket that never throttles: the rounds measure token races, not the leaky bucket.
+    const sim = yield* Simulator.make({ accountId: "12345", bucketSize: 1_000_000, dripRate: 10_000 })
     const http = yield* SimServer.makeClient(sim.app)
     // The store was connected: the OAuth callback stored its first refresh token.
     yield* vaultA.set(storeId, Settings.refreshTokenVaultKey, Redacted.make(yield* sim.control.grant()))

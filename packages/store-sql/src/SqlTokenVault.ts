@@ -125,6 +125,8 @@ export const make = (
      * `expected` (ciphertexts differ at every write, so SQL cannot compare values), then ONE conditional
      * statement writes only if the row still has the version read. A writer in between raises the version,
      * so the UPDATE touches no row and this call answers false; no lock is held between the two statements.
+     * The IV read is compared too: every write draws a fresh one, so a writer that does not raise the version
+     * (a replica still on the code before migration 0004, during a rolling upgrade) is noticed as well.
      */
     const compareAndSet = Effect.fn("SqlTokenVault.compareAndSet")(function* (
       storeId: string,
@@ -144,7 +146,7 @@ export const make = (
       if (!TokenVault.sameValue(Option.some(current), expected)) return false
       const updated = yield* sql`UPDATE pb_secrets SET iv = ${sealed.iv}, ciphertext = ${sealed.ciphertext},
         updated_ms = ${sealed.updated_ms}, version = version + 1
-        WHERE store_id = ${storeId} AND name = ${name} AND version = ${row.value.version}
+        WHERE store_id = ${storeId} AND name = ${name} AND version = ${row.value.version} AND iv = ${row.value.iv}
         RETURNING version`.pipe(Effect.orDie)
       return updated.length === 1
     })

@@ -23,25 +23,22 @@ const rawKey = new Uint8Array(32).fill(9)
 const name = "lightspeed.refreshToken"
 
 /**
- * What the code before 0004 left: its schema and a secret sealed as it sealed them (AES-256-GCM, a 12-byte IV,
- * the (store, name) pair as additional data), written out here rather than taken from the code under test.
+ * A secret written as the code before 0004 wrote them (AES-256-GCM, a 12-byte IV, the (store, name) pair as
+ * additional data, an upsert that does not know `version`), written out here rather than taken from the code
+ * under test.
  */
-const asLeftBefore0004 = Effect.gen(function* () {
-  yield* Migrator.make({})({
-    loader: Migrator.fromRecord({ "0001_init": init, "0002_later_pages": laterPages, "0003_notice_keys": noticeKeys }),
-    table: Migrations.table
-  })
-  const sql = yield* SqlClient.SqlClient
-  const key = yield* Effect.promise(() =>
-    crypto.subtle.importKey("raw", rawKey, { name: "AES-GCM" }, false, ["encrypt"])
-  )
-  for (const storeId of ["old-1", "old-2"]) {
+const writeAsBefore0004 = (storeId: string, value: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const key = yield* Effect.promise(() =>
+      crypto.subtle.importKey("raw", rawKey, { name: "AES-GCM" }, false, ["encrypt"])
+    )
     const iv = crypto.getRandomValues(new Uint8Array(12))
     const sealed = yield* Effect.promise(() =>
       crypto.subtle.encrypt(
         { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(`${storeId}\u0000${name}`) },
         key,
-        new TextEncoder().encode(`refresh-of-${storeId}`)
+        new TextEncoder().encode(value)
       )
     )
     yield* sql`INSERT INTO pb_secrets ${sql.insert({
@@ -50,8 +47,17 @@ const asLeftBefore0004 = Effect.gen(function* () {
       iv: Encoding.encodeBase64(iv),
       ciphertext: Encoding.encodeBase64(new Uint8Array(sealed)),
       updated_ms: 0
-    })}`
-  }
+    })} ON CONFLICT (store_id, name) DO UPDATE SET
+      iv = excluded.iv, ciphertext = excluded.ciphertext, updated_ms = excluded.updated_ms`
+  })
+
+/** What the code before 0004 left: its schema and two stores' refresh tokens. */
+const asLeftBefore0004 = Effect.gen(function* () {
+  yield* Migrator.make({})({
+    loader: Migrator.fromRecord({ "0001_init": init, "0002_later_pages": laterPages, "0003_notice_keys": noticeKeys }),
+    table: Migrations.table
+  })
+  for (const storeId of ["old-1", "old-2"]) yield* writeAsBefore0004(storeId, `refresh-of-${storeId}`)
 })
 
 const upgrade = (
@@ -72,6 +78,12 @@ const upgrade = (
     expect(yield* vault.compareAndSet("old-1", name, read, Redacted.make("rotated-again"))).toBe(false)
     expect(Option.map(yield* vault.get("old-1", name), Redacted.value)).toEqual(Option.some("rotated"))
     expect(Option.map(yield* vault.get("old-2", name), Redacted.value)).toEqual(Option.some("refresh-of-old-2"))
+    // During a rolling upgrade a replica still on the old code writes without raising the version: a read
+    // taken before its write is stale all the same.
+    const before = yield* vault.get("old-2", name)
+    yield* Effect.scoped(Effect.provide(writeAsBefore0004("old-2", "from-an-old-replica"), old))
+    expect(yield* vault.compareAndSet("old-2", name, before, Redacted.make("lost"))).toBe(false)
+    expect(Option.map(yield* vault.get("old-2", name), Redacted.value)).toEqual(Option.some("from-an-old-replica"))
   })
 
 describe("upgrading the token vault (migration 0004) on a database written before it", () => {
