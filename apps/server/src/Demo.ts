@@ -12,7 +12,7 @@ import { TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
 import { Simulator as LightspeedSimulator } from "@posbridge/source-lightspeed/testing"
-import { Context, Duration, Effect, Option, Redacted, Ref } from "effect"
+import { Context, Duration, Effect, Redacted } from "effect"
 import type * as Config from "./Config.js"
 import type * as Stores from "./Stores.js"
 

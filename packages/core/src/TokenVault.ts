@@ -33,9 +33,7 @@ export const sameValue = (
   a: Option.Option<Redacted.Redacted<string>>,
   b: Option.Option<Redacted.Redacted<string>>
 ): boolean =>
-  Option.isNone(a)
-    ? Option.isNone(b)
-    : Option.isSome(b) && Redacted.value(a.value) === Redacted.value(b.value)
+  Option.isNone(a) ? Option.isNone(b) : Option.isSome(b) && Redacted.value(a.value) === Redacted.value(b.value)
 
 /**
  * A vault in memory with the same contract (the demo's, the conformance runs', tests'): secrets live as long as

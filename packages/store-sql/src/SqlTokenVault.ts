@@ -136,7 +136,8 @@ export const make = (
     ) {
       const sealed = yield* seal(storeId, name, next)
       if (Option.isNone(expected)) {
-        const inserted = yield* sql`INSERT INTO pb_secrets ${sql.insert({ store_id: storeId, name, ...sealed, version: 1 })}
+        const inserted =
+          yield* sql`INSERT INTO pb_secrets ${sql.insert({ store_id: storeId, name, ...sealed, version: 1 })}
           ON CONFLICT (store_id, name) DO NOTHING RETURNING version`.pipe(Effect.orDie)
         return inserted.length === 1
       }

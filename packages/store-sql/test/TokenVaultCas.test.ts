@@ -19,7 +19,11 @@ const value = (v: Option.Option<Redacted.Redacted<string>>) => Option.map(v, Red
 const some = (v: string) => Option.some(Redacted.make(v))
 
 /** Two vaults on one database (two processes), or one vault twice where there is no database. */
-type TwoVaults = Effect.Effect<readonly [TokenVault.TokenVaultService, TokenVault.TokenVaultService], unknown, Scope.Scope>
+type TwoVaults = Effect.Effect<
+  readonly [TokenVault.TokenVaultService, TokenVault.TokenVaultService],
+  unknown,
+  Scope.Scope
+>
 
 const vaultOn = (client: Layer.Layer<SqlClient.SqlClient, unknown>) =>
   Effect.map(Layer.build(key.pipe(Layer.provide(client))), (ctx) => Context.get(ctx, TokenVault.TokenVault))

@@ -1,7 +1,7 @@
 /** An adapter's PosSource built from its descriptor over a given HttpClient, with tokens kept in memory. */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { type AdapterDescriptor, PosSource, type StoreSettings, TokenVault } from "@posbridge/core"
-import { Effect, Layer, Option, Ref, type Scope } from "effect"
+import { Effect, Layer, type Scope } from "effect"
 
 /** A TokenVault in memory (a run's rotated refresh tokens live as long as the run). */
 export const memoryVault = TokenVault.makeMemory

@@ -103,7 +103,8 @@ export const make = (options: {
           }
           return yield* new PosSource.PosSourceError({
             kind: e.reason === "transient" ? "transient" : "auth",
-            message: e.reason === "transient" ? e.message : `${e.message}. The Lightspeed connection must be authorized again.`
+            message:
+              e.reason === "transient" ? e.message : `${e.message}. The Lightspeed connection must be authorized again.`
           })
         }
         const tokens = result.right
