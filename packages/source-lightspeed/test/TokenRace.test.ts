@@ -180,3 +180,34 @@ describe("a runner whose rotated refresh token can no longer be stored", () => {
     })
   )
 })
+
+describe("a runner that keeps losing the refresh race", () => {
+  it.live("gives up for now with a transient error after five attempts, never parking the store", () =>
+    Effect.gen(function* () {
+      const sim = yield* Simulator.make({ accountId: "12345" })
+      const http = yield* SimServer.makeClient(sim.app)
+      const memory = yield* TokenVault.makeMemory
+      yield* memory.set(storeId, Settings.refreshTokenVaultKey, Redacted.make(yield* sim.control.grant()))
+      // Before each of this runner's writes lands, another runner (a re-authorization) has stored a newer token.
+      const vault: TokenVault.TokenVaultService = {
+        ...memory,
+        compareAndSet: (s, n, expected, next) =>
+          Effect.flatMap(sim.control.grant(), (fresh) =>
+            Effect.zipRight(memory.set(s, n, Redacted.make(fresh)), memory.compareAndSet(s, n, expected, next))
+          )
+      }
+      const { service, tokens } = yield* LightspeedSource.makeWithInternals(storeSettings("invoices"), settings()).pipe(
+        Effect.provideService(HttpClient.HttpClient, http),
+        Effect.provideService(TokenVault.TokenVault, vault)
+      )
+      const error = yield* Effect.flip(pullAll(service))
+      expect(error).toBeInstanceOf(PosSource.PosSourceError)
+      expect({ kind: error.kind, message: error.message }).toEqual({
+        kind: "transient",
+        message: `The Lightspeed refresh token of store ${storeId} kept changing under this runner (5 attempts); retrying later`
+      })
+      expect(yield* tokens.racesLost).toBe(4)
+      expect((yield* sim.control.stats).tokenRefreshes).toBe(5)
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Warning))
+  )
+})

@@ -84,6 +84,13 @@ export const make = (options: {
         Effect.logInfo(`Lightspeed store ${storeId}: ${why}; using the refresh token it stored`)
       )
 
+    /** Other runners kept rotating first: not a revoked grant, so `transient` (retried later), never `auth`. */
+    const keptChanging = (attempts: number) =>
+      new PosSource.PosSourceError({
+        kind: "transient",
+        message: `The Lightspeed refresh token of store ${storeId} kept changing under this runner (${attempts} attempts); retrying later`
+      })
+
     const doRefresh = Effect.gen(function* () {
       for (let attempt = 1; ; attempt++) {
         const read = yield* stored
@@ -97,7 +104,8 @@ export const make = (options: {
         const result = yield* Effect.either(refreshWith(presented.value))
         if (Either.isLeft(result)) {
           const e = result.left
-          if (e.reason === "invalid_grant" && attempt < maxAttempts && (yield* rotatedSince(read))) {
+          if (e.reason === "invalid_grant" && (yield* rotatedSince(read))) {
+            if (attempt >= maxAttempts) return yield* keptChanging(attempt)
             yield* lostRace("another runner used the refresh token first")
             continue
           }
@@ -111,12 +119,7 @@ export const make = (options: {
         // Persist first: the presented refresh token is already dead on Lightspeed's side. Only over the token we
         // read: if the vault moved meanwhile, the token there is newer than ours.
         if (!(yield* vault.compareAndSet(storeId, refreshTokenVaultKey, read, tokens.refreshToken))) {
-          if (attempt >= maxAttempts) {
-            return yield* new PosSource.PosSourceError({
-              kind: "transient",
-              message: `The Lightspeed refresh token of store ${storeId} kept changing under this runner (${attempt} attempts); retrying later`
-            })
-          }
+          if (attempt >= maxAttempts) return yield* keptChanging(attempt)
           yield* lostRace("another runner stored a refresh token first")
           continue
         }
