@@ -110,7 +110,11 @@ const build = (options: Options, clock: BridgeClock) =>
     const sim = yield* HeartlandSimulator.make({ token: "sim-token", accounts: ["main", "other"] })
     const client = yield* SimServer.makeClient(sim.app)
     const all = Object.values(stores).map((access) => ({ access, settings: settingsOf(access), http: client }))
-    const vault = TokenVault.TokenVault.of({ get: () => Effect.succeedNone, set: () => Effect.void })
+    const vault = TokenVault.TokenVault.of({
+      get: () => Effect.succeedNone,
+      set: () => Effect.void,
+      compareAndSet: () => Effect.succeed(true)
+    })
     const sources = new Map<string, PosSource.PosSourceService>()
     for (const s of all) {
       const adapterSettings = Schema.decodeUnknownSync(heartland.settingsSchema)(s.settings.settings)

@@ -12,7 +12,7 @@ import { TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
 import { Simulator as LightspeedSimulator } from "@posbridge/source-lightspeed/testing"
-import { Context, Duration, Effect, Option, Redacted, Ref } from "effect"
+import { Context, Duration, Effect, Redacted } from "effect"
 import type * as Config from "./Config.js"
 import type * as Stores from "./Stores.js"
 
@@ -21,13 +21,7 @@ export const lightspeedStore = "lightspeed-demo"
 export const heartlandStore = "heartland-demo"
 
 /** A TokenVault in memory: the demo's simulators forget their tokens at every start anyway. */
-export const memoryVault = Effect.map(
-  Ref.make(new Map<string, Redacted.Redacted<string>>()),
-  (ref): TokenVault.TokenVaultService => ({
-    get: (storeId, name) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(`${storeId}/${name}`))),
-    set: (storeId, name, value) => Ref.update(ref, (m) => new Map(m).set(`${storeId}/${name}`, value))
-  })
-)
+export const memoryVault = TokenVault.makeMemory
 
 export interface Demo {
   readonly stores: ReadonlyArray<Config.ResolvedStore>

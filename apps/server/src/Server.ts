@@ -211,7 +211,8 @@ export const vaultFor = (config: Config.ServerConfig) =>
       const missing = "posbridge has no encryptionKey configured, so it cannot keep POS tokens"
       const vault: TokenVault.TokenVaultService = {
         get: () => Effect.succeed(Option.none()),
-        set: () => Effect.dieMessage(missing)
+        set: () => Effect.dieMessage(missing),
+        compareAndSet: () => Effect.dieMessage(missing)
       }
       return vault
     }

@@ -56,7 +56,11 @@ const startServer = Effect.gen(function* () {
   const sim = yield* Heartland.make({ token: env.HL_TOKEN })
   yield* Heartland.seedDemo(sim.control, { seed: 3, orders: 4 })
   const client = yield* SimServer.makeClient(sim.app)
-  const vault = TokenVault.TokenVault.of({ get: () => Effect.succeedNone, set: () => Effect.void })
+  const vault = TokenVault.TokenVault.of({
+    get: () => Effect.succeedNone,
+    set: () => Effect.void,
+    compareAndSet: () => Effect.succeed(true)
+  })
   const { routes } = yield* Server.start({
     config,
     builtIns: ConfigSource.builtIns,

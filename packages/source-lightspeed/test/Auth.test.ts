@@ -125,11 +125,10 @@ describe("Lightspeed OAuth", () => {
         )
         const vault = yield* makeVault
         const logged: TokenVault.TokenVaultService = {
-          get: vault.service.get,
-          set: (storeId, name, value) =>
-            Effect.zipRight(
-              vault.service.set(storeId, name, value),
-              Effect.sync(() => log.push(`stored ${Redacted.value(value)}`))
+          ...vault.service,
+          compareAndSet: (storeId, name, expected, value) =>
+            Effect.tap(vault.service.compareAndSet(storeId, name, expected, value), (written) =>
+              Effect.sync(() => written && log.push(`stored ${Redacted.value(value)}`))
             )
         }
         const initial = yield* sim.control.grant()

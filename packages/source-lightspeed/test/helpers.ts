@@ -23,12 +23,18 @@ export interface VaultEvent {
 export const makeVault = Effect.sync(() => {
   const values = new Map<string, Redacted.Redacted<string>>()
   const events: Array<VaultEvent> = []
+  const write = (storeId: string, name: string, value: Redacted.Redacted<string>) => {
+    values.set(`${storeId}/${name}`, value)
+    events.push({ _tag: "set", name, value: Redacted.value(value) })
+  }
   const service: TokenVault.TokenVaultService = {
     get: (storeId, name) => Effect.sync(() => Option.fromNullable(values.get(`${storeId}/${name}`))),
-    set: (storeId, name, value) =>
+    set: (storeId, name, value) => Effect.sync(() => write(storeId, name, value)),
+    compareAndSet: (storeId, name, expected, next) =>
       Effect.sync(() => {
-        values.set(`${storeId}/${name}`, value)
-        events.push({ _tag: "set", name, value: Redacted.value(value) })
+        if (!TokenVault.sameValue(Option.fromNullable(values.get(`${storeId}/${name}`)), expected)) return false
+        write(storeId, name, next)
+        return true
       })
   }
   return { service, values, events, layer: Layer.succeed(TokenVault.TokenVault, service) }

@@ -10,6 +10,7 @@ import { type Effect, Layer } from "effect"
 import init from "./internal/migrations/0001_init.js"
 import laterPages from "./internal/migrations/0002_later_pages.js"
 import noticeKeys from "./internal/migrations/0003_notice_keys.js"
+import secretVersions from "./internal/migrations/0004_secret_versions.js"
 import outboxStoreDue from "./internal/migrations/0005_outbox_store_due.js"
 
 export const table = "posbridge_migrations"
@@ -18,6 +19,7 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0001_init": init,
   "0002_later_pages": laterPages,
   "0003_notice_keys": noticeKeys,
+  "0004_secret_versions": secretVersions,
   "0005_outbox_store_due": outboxStoreDue
 })
 

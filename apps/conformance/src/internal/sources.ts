@@ -1,15 +1,10 @@
 /** An adapter's PosSource built from its descriptor over a given HttpClient, with tokens kept in memory. */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { type AdapterDescriptor, PosSource, type StoreSettings, TokenVault } from "@posbridge/core"
-import { Effect, Layer, Option, Ref, type Scope } from "effect"
+import { Effect, Layer, type Scope } from "effect"
 
 /** A TokenVault in memory (a run's rotated refresh tokens live as long as the run). */
-export const memoryVault = Effect.map(Ref.make(new Map<string, unknown>()), (ref) =>
-  TokenVault.TokenVault.of({
-    get: (storeId, name) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(`${storeId}/${name}`) as never)),
-    set: (storeId, name, value) => Ref.update(ref, (m) => new Map(m).set(`${storeId}/${name}`, value))
-  })
-)
+export const memoryVault = TokenVault.makeMemory
 
 /** The store's PosSource from `descriptor`, talking through `client`; scoped like the adapter's layer. */
 export const build = (

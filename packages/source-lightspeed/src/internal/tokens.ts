@@ -2,10 +2,21 @@
  * The adapter's access token: refreshed before it expires and once on a 401. The rotated refresh token is
  * written to the TokenVault BEFORE the new access token is used: if the process dies between the two, the vault
  * holds the only refresh token that still works.
+ *
+ * Several runners may refresh one store at once (two replicas during a failover; the OAuth callback on another
+ * replica), each with its own cache but one vault. Lightspeed kills a refresh token at its first use, so:
+ * - the rotated token is stored with `compareAndSet` against the token read: a runner whose read is stale never
+ *   overwrites a newer token;
+ * - a runner that loses (its CAS fails, or Lightspeed answers `invalid_grant` for a token another runner already
+ *   used) re-reads the vault and refreshes with the token found there;
+ * - the store is parked (an `auth` error) only when Lightspeed refuses the token that is still the stored one,
+ *   re-read a few times over a few seconds so a winner between its token response and its write is waited for.
+ * Within one TokenManager a semaphore keeps two fibers from refreshing at once. It is per manager, not per
+ * process: two managers of one store in one process are two runners, and the vault alone keeps them safe.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { PosSource, type TokenVault } from "@posbridge/core"
-import { Clock, Effect, Option, Redacted, Ref, Schedule } from "effect"
+import { PosSource, TokenVault } from "@posbridge/core"
+import { Clock, Duration, Effect, Either, Option, Redacted, Ref, Schedule } from "effect"
 import * as OAuth from "../OAuth.js"
 import { authBaseUrl, type LightspeedSettings, refreshTokenVaultKey } from "../Settings.js"
 
@@ -14,10 +25,17 @@ export interface TokenManager {
   readonly current: Effect.Effect<string, PosSource.PosSourceError>
   /** The API rejected `token`: forget it so the next `current` refreshes (once, even if several callers saw it). */
   readonly invalidate: (token: string) => Effect.Effect<void>
+  /** Refresh grants this manager completed. */
   readonly refreshes: Effect.Effect<number>
+  /** Times another runner had rotated the refresh token first, so this one re-read the vault. */
+  readonly racesLost: Effect.Effect<number>
 }
 
 const earlyMillis = 60_000
+/** Refresh attempts in one `current` before giving up (each one follows a token another runner stored). */
+const maxAttempts = 5
+/** Re-reads of the vault after `invalid_grant` for the stored token, before the store is parked. */
+const settleDelays = [200, 400, 800, 1600].map(Duration.millis)
 
 export const make = (options: {
   readonly storeId: string
@@ -28,48 +46,89 @@ export const make = (options: {
   Effect.gen(function* () {
     const cached = yield* Ref.make<Option.Option<{ token: string; expiresAt: number }>>(Option.none())
     const count = yield* Ref.make(0)
+    const lost = yield* Ref.make(0)
     const lock = yield* Effect.makeSemaphore(1)
     const { storeId, settings, vault } = options
 
-    const doRefresh = Effect.gen(function* () {
-      const stored = yield* vault.get(storeId, refreshTokenVaultKey)
-      const refreshToken = Option.orElse(stored, () => Option.fromNullable(settings.refreshToken))
-      if (Option.isNone(refreshToken)) {
-        return yield* new PosSource.PosSourceError({
-          kind: "auth",
-          message: "The Lightspeed store is not connected yet (no refresh token): authorize posbridge first"
-        })
-      }
-      const tokens = yield* OAuth.refresh({
+    const stored = vault.get(storeId, refreshTokenVaultKey)
+
+    const refreshWith = (refreshToken: Redacted.Redacted<string>) =>
+      OAuth.refresh({
         authBaseUrl: authBaseUrl(settings),
         clientId: settings.clientId,
         clientSecret: settings.clientSecret,
-        refreshToken: refreshToken.value
+        refreshToken
       }).pipe(
         Effect.retry({
           while: (e) => e.reason === "transient",
           schedule: Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
         }),
         // The token endpoint is reached with the same client as the API.
-        Effect.provideService(HttpClient.HttpClient, options.http),
-        Effect.mapError(
-          (e) =>
-            new PosSource.PosSourceError({
-              kind: e.reason === "transient" ? "transient" : "auth",
-              message:
-                e.reason === "transient"
-                  ? e.message
-                  : `${e.message}. The Lightspeed connection must be authorized again.`
-            })
-        )
+        Effect.provideService(HttpClient.HttpClient, options.http)
       )
-      // Persist first: the presented refresh token is already dead on Lightspeed's side.
-      yield* vault.set(storeId, refreshTokenVaultKey, tokens.refreshToken)
-      const now = yield* Clock.currentTimeMillis
-      const token = Redacted.value(tokens.accessToken)
-      yield* Ref.set(cached, Option.some({ token, expiresAt: now + tokens.expiresIn * 1000 }))
-      yield* Ref.update(count, (n) => n + 1)
-      return token
+
+    /** Whether the vault no longer holds `read`, waiting a little for a runner that is about to store its token. */
+    const rotatedSince = (read: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function* () {
+        for (const delay of [Duration.zero, ...settleDelays]) {
+          yield* Effect.sleep(delay)
+          const now = yield* stored
+          if (Option.isSome(now) && !TokenVault.sameValue(now, read)) return true
+        }
+        return false
+      })
+
+    const lostRace = (why: string) =>
+      Effect.zipRight(
+        Ref.update(lost, (n) => n + 1),
+        Effect.logInfo(`Lightspeed store ${storeId}: ${why}; using the refresh token it stored`)
+      )
+
+    /** Other runners kept rotating first: not a revoked grant, so `transient` (retried later), never `auth`. */
+    const keptChanging = (attempts: number) =>
+      new PosSource.PosSourceError({
+        kind: "transient",
+        message: `The Lightspeed refresh token of store ${storeId} kept changing under this runner (${attempts} attempts); retrying later`
+      })
+
+    const doRefresh = Effect.gen(function* () {
+      for (let attempt = 1; ; attempt++) {
+        const read = yield* stored
+        const presented = Option.orElse(read, () => Option.fromNullable(settings.refreshToken))
+        if (Option.isNone(presented)) {
+          return yield* new PosSource.PosSourceError({
+            kind: "auth",
+            message: "The Lightspeed store is not connected yet (no refresh token): authorize posbridge first"
+          })
+        }
+        const result = yield* Effect.either(refreshWith(presented.value))
+        if (Either.isLeft(result)) {
+          const e = result.left
+          if (e.reason === "invalid_grant" && (yield* rotatedSince(read))) {
+            if (attempt >= maxAttempts) return yield* keptChanging(attempt)
+            yield* lostRace("another runner used the refresh token first")
+            continue
+          }
+          return yield* new PosSource.PosSourceError({
+            kind: e.reason === "transient" ? "transient" : "auth",
+            message:
+              e.reason === "transient" ? e.message : `${e.message}. The Lightspeed connection must be authorized again.`
+          })
+        }
+        const tokens = result.right
+        // Persist first: the presented refresh token is already dead on Lightspeed's side. Only over the token we
+        // read: if the vault moved meanwhile, the token there is newer than ours.
+        if (!(yield* vault.compareAndSet(storeId, refreshTokenVaultKey, read, tokens.refreshToken))) {
+          if (attempt >= maxAttempts) return yield* keptChanging(attempt)
+          yield* lostRace("another runner stored a refresh token first")
+          continue
+        }
+        const now = yield* Clock.currentTimeMillis
+        const token = Redacted.value(tokens.accessToken)
+        yield* Ref.set(cached, Option.some({ token, expiresAt: now + tokens.expiresIn * 1000 }))
+        yield* Ref.update(count, (n) => n + 1)
+        return token
+      }
     })
 
     const current = lock.withPermits(1)(
@@ -84,5 +143,5 @@ export const make = (options: {
     const invalidate = (token: string) =>
       Ref.update(cached, (c) => (Option.isSome(c) && c.value.token === token ? Option.none() : c))
 
-    return { current, invalidate, refreshes: Ref.get(count) }
+    return { current, invalidate, refreshes: Ref.get(count), racesLost: Ref.get(lost) }
   })

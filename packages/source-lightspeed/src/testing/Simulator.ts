@@ -73,6 +73,10 @@ export interface Stats {
   readonly unauthorized: number
   readonly tokenGrants: number
   readonly tokenRefreshes: number
+  /** Refresh grants refused (`invalid_grant`): a dead, unknown or revoked refresh token. */
+  readonly refreshRefused: number
+  /** Of those, the ones presenting a refresh token that an earlier refresh had already rotated away. */
+  readonly refreshReused: number
   readonly faultsInjected: number
   /** Drips charged to the bucket. */
   readonly costCharged: number
@@ -92,6 +96,8 @@ export interface AccountControl extends Merchant {
   readonly revokeGrant: Effect.Effect<void>
   /** Issues a refresh token directly, as if the merchant had just authorized `clientId`. */
   readonly grant: (clientId?: string) => Effect.Effect<string>
+  /** The refresh tokens Lightspeed would accept now: one per grant, the latest of its rotations. */
+  readonly liveRefreshTokens: Effect.Effect<ReadonlyArray<string>>
   /** Every save of this account's invoices and orders, oldest first. */
   readonly changes: Effect.Effect<ReadonlyArray<ChangeLog.Change>>
 }
@@ -176,6 +182,7 @@ export const make = (options: Options): Effect.Effect<Simulator> =>
       revokeAccessTokens: oauth.revokeAccessTokens(account.accountId),
       revokeGrant: oauth.revokeGrant(account.accountId),
       grant: (clientId) => oauth.grant(account.accountId, clientId),
+      liveRefreshTokens: Effect.map(now, (nowMs) => oauth.liveRefreshTokens(account.accountId, nowMs)),
       changes: Effect.sync(() => changes.entries({ account: account.accountId }))
     })
     const controls = new Map([...accounts].map(([id, a]) => [id, controlOf(a.account)]))

@@ -65,7 +65,9 @@ export const makeOAuth = (options: OAuthOptions) => {
   const accessTokens = new Map<string, Token>()
   const refreshTokens = new Map<string, Token>()
   const codes = new Map<string, PendingCode>()
-  const counts = { tokenGrants: 0, tokenRefreshes: 0 }
+  /** Refresh tokens already rotated away: presenting one again is what a runner that lost a race does. */
+  const usedRefreshTokens = new Set<string>()
+  const counts = { tokenGrants: 0, tokenRefreshes: 0, refreshRefused: 0, refreshReused: 0 }
 
   const secret = (prefix: string) =>
     `${prefix}-${Array.from({ length: 4 }, () => options.prng.nextInt(2 ** 30).toString(36)).join("")}`
@@ -145,10 +147,13 @@ export const makeOAuth = (options: OAuthOptions) => {
           const presented = form.get("refresh_token") ?? ""
           const token = refreshTokens.get(presented)
           if (token === undefined || token.revoked || token.expiresAt < nowMs || token.clientId !== client.clientId) {
+            counts.refreshRefused++
+            if (usedRefreshTokens.has(presented)) counts.refreshReused++
             return invalidGrant("The refresh token is invalid")
           }
           // Rotation: the presented refresh token dies now.
           refreshTokens.delete(presented)
+          usedRefreshTokens.add(presented)
           counts.tokenRefreshes++
           return json(issueTokens(client.clientId, token.accountId, nowMs, "employee:all"))
         }
@@ -172,6 +177,11 @@ export const makeOAuth = (options: OAuthOptions) => {
         counts.tokenGrants++
         return issueTokens(clientId, accountId, nowMs, "employee:all").refresh_token
       }),
+    /** The refresh tokens of `accountId` that would be accepted now (rotation leaves one per grant). */
+    liveRefreshTokens: (accountId: string, nowMs: number): ReadonlyArray<string> =>
+      [...refreshTokens]
+        .filter(([, t]) => t.accountId === accountId && !t.revoked && t.expiresAt >= nowMs)
+        .map(([token]) => token),
     /** Kills the access tokens of `accountId` (refresh tokens still work). */
     revokeAccessTokens: (accountId: string) =>
       Effect.sync(() => {
