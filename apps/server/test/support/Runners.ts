@@ -66,7 +66,7 @@ export type Simulator = Effect.Effect.Success<ReturnType<typeof simulator>>
 export const startRunner = (name: string, config: Config.ServerConfig, sim: Simulator) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
-    const vault = TokenVault.TokenVault.of({ get: () => Effect.succeedNone, set: () => Effect.void })
+    const vault = yield* TokenVault.makeMemory
     const services = (storeId: string) =>
       Context.make(TokenVault.TokenVault, vault).pipe(
         Context.add(
