@@ -43,7 +43,9 @@ export const sentence = (t: Target, what: string, e: unknown): string => {
   const message = typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : ""
   switch (tag) {
     case "RequestError":
-      return noServer(t)
+      return (e as { reason?: string }).reason === "InvalidUrl"
+        ? `"${t.url}" is not a server address: pass --server like http://localhost:8080.`
+        : noServer(t)
     case "Unauthorized":
       return `The server at ${t.url} refused the admin credentials of ${t.source}: ${message}`
     case "AdminDisabled":

@@ -12,10 +12,15 @@ import * as Cli from "./Cli.js"
 const sentence = (e: unknown): string | undefined => {
   if (typeof e === "string") return e
   if (typeof e !== "object" || e === null || !("_tag" in e)) return undefined
-  const error = e as { readonly _tag: string; readonly message?: string; readonly problems?: ReadonlyArray<string> }
+  const error = e as {
+    readonly _tag: string
+    readonly message?: string
+    readonly source?: string
+    readonly problems?: ReadonlyArray<string>
+  }
   switch (error._tag) {
     case "ConfigError":
-      return `The configuration ${(e as { source: string }).source} is invalid: ${(error.problems ?? []).join("; ")}.`
+      return `The configuration ${error.source} is invalid: ${(error.problems ?? []).join("; ")}.`
     case "OrderNotFound":
     case "UnknownStore":
       return error.message

@@ -36,6 +36,15 @@ const configFile = (withAdmin: boolean) => ({
  * cluster does when the owner runner does not answer.
  */
 const startAdmin = (options: { readonly withAdmin?: boolean } = {}) =>
+  Effect.flatMap(
+    // Built in the test's scope: the engine keeps running until the test ends.
+    Layer.build(
+      SyncEngine.layer({}).pipe(Layer.provideMerge(MemoryOrderStore.layer()), Layer.provideMerge(NodeFileSystem.layer))
+    ),
+    (context) => Effect.provide(serveAdmin(options), context)
+  ).pipe(Logger.withMinimumLogLevel(process.env.TEST_LOGS ? LogLevel.Debug : LogLevel.None))
+
+const serveAdmin = (options: { readonly withAdmin?: boolean }) =>
   Effect.gen(function* () {
     const file = yield* Config.decodeFile(JSON.stringify(configFile(options.withAdmin ?? true)), "admin-api.json")
     const config = yield* Config.resolve(file, "admin-api.json", env, "/tmp")
@@ -89,12 +98,7 @@ const startAdmin = (options: { readonly withAdmin?: boolean } = {}) =>
     // The POS id of a seeded order (explain and touch find an order by POS id, then by order number).
     const posId = String(seeded.orders[0]?.id)
     return { url, target, store, syncCalls, ownerDown, posId }
-  }).pipe(
-    Effect.provide(SyncEngine.layer({})),
-    Effect.provide(MemoryOrderStore.layer()),
-    Effect.provide(NodeFileSystem.layer),
-    Logger.withMinimumLogLevel(LogLevel.None)
-  )
+  })
 
 const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`
 const admin = basic("admin", env.ADMIN_PASSWORD)
