@@ -239,7 +239,6 @@ const stores = Command.make("stores").pipe(
 const sync = Command.make("sync", { config: configOption, server: serverOption, store: storeOption }, (a) =>
   Effect.gen(function* () {
     const target = yield* remote(a.config, a.server, a.store)
-    yield* Console.error(`Asking the server at ${target.url} to sync ${a.store} now (joining a run in progress)…`)
     const result = yield* AdminClient.call(target, `sync store ${a.store}`, (c) =>
       c.stores.sync({ path: { storeId: a.store } })
     )
