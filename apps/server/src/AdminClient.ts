@@ -40,7 +40,8 @@ export type Client = Effect.Effect.Success<ReturnType<typeof client>>
 /** The sentence for a failed call; `what` names the action ("sync store shop"). */
 export const sentence = (t: Target, what: string, e: unknown): string => {
   const tag = typeof e === "object" && e !== null && "_tag" in e ? String((e as { _tag: unknown })._tag) : ""
-  const message = typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : ""
+  const message =
+    typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : ""
   switch (tag) {
     case "RequestError":
       return (e as { reason?: string }).reason === "InvalidUrl"
@@ -56,8 +57,7 @@ export const sentence = (t: Target, what: string, e: unknown): string => {
     case "TimeoutException":
       return `The server at ${t.url} did not answer in time to ${what}.`
     default: {
-      const status =
-        tag === "ResponseError" ? ` (HTTP ${(e as { response: { status: number } }).response.status})` : ""
+      const status = tag === "ResponseError" ? ` (HTTP ${(e as { response: { status: number } }).response.status})` : ""
       return `The server at ${t.url} gave an answer that is not posbridge's admin API to ${what}${status}; is --server right?`
     }
   }

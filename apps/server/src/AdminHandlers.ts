@@ -180,13 +180,15 @@ export const touch = (options: Options, storeId: string, order: string) =>
 
 /** Runs the store now on its owner (joining a run in progress there). */
 export const sync = (options: Options, storeId: string) =>
-  options.syncNow(storeId).pipe(
-    Effect.mapError((e) =>
-      e._tag === "UnknownStore"
-        ? new AdminApi.NotFound({ message: e.message })
-        : new AdminApi.Unavailable({ message: e.message })
+  options
+    .syncNow(storeId)
+    .pipe(
+      Effect.mapError((e) =>
+        e._tag === "UnknownStore"
+          ? new AdminApi.NotFound({ message: e.message })
+          : new AdminApi.Unavailable({ message: e.message })
+      )
     )
-  )
 
 /**
  * Makes a dead write-back, or one that needs attention, due now with a fresh set of attempts (the order store's

@@ -58,7 +58,10 @@ export const syncNow = (options: Options) =>
  * from layers; the server's router is built before the order store is known to it), then reused.
  */
 const api = (options: Options) => {
-  const apps = new WeakMap<OrderStore.OrderStoreService, HttpApp.Default<never, HttpRouter.HttpRouter.DefaultServices>>()
+  const apps = new WeakMap<
+    OrderStore.OrderStoreService,
+    HttpApp.Default<never, HttpRouter.HttpRouter.DefaultServices>
+  >()
   return Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
     let app = apps.get(store)

@@ -195,7 +195,9 @@ const list = Command.make("list", { config: configOption, server: serverOption }
       }
     })
   )
-).pipe(Command.withDescription("each store with its POS, document kind, owner runner, last ShipStation poll and warnings"))
+).pipe(
+  Command.withDescription("each store with its POS, document kind, owner runner, last ShipStation poll and warnings")
+)
 
 const add = Command.make(
   "add",
@@ -287,7 +289,9 @@ const outboxRetry = Command.make(
         `Write-back ${item.id} of ${a.store} is due again (${item.state}, fresh attempts from ${item.nextAttemptAt}).`
       )
     })
-).pipe(Command.withDescription("deliver a dead write-back (or one needing attention) again, through the running server"))
+).pipe(
+  Command.withDescription("deliver a dead write-back (or one needing attention) again, through the running server")
+)
 
 const outbox = Command.make("outbox").pipe(
   Command.withSubcommands([outboxList, outboxRetry]),

@@ -132,7 +132,9 @@ describe("the admin API", () => {
   it.scopedLive("sync now calls the store's syncNow, through the API and the older route alike", () =>
     Effect.gen(function* () {
       const { url, target, syncCalls } = yield* startAdmin()
-      const run = yield* AdminClient.call(target, "sync store shop", (c) => c.stores.sync({ path: { storeId: "shop" } }))
+      const run = yield* AdminClient.call(target, "sync store shop", (c) =>
+        c.stores.sync({ path: { storeId: "shop" } })
+      )
       expect(run.outcome).toBe("succeeded")
       expect(run.storeId).toBe("shop")
       expect(syncCalls).toEqual(["shop"])
@@ -199,7 +201,9 @@ describe("the admin API", () => {
       ])
 
       const delivered = yield* Effect.flip(
-        AdminClient.call(target, "retry", (c) => c.stores.retry({ path: { storeId: "shop", writeBackId: fine.outboxId } }))
+        AdminClient.call(target, "retry", (c) =>
+          c.stores.retry({ path: { storeId: "shop", writeBackId: fine.outboxId } })
+        )
       )
       expect(delivered).toBe(
         `Write-back "${fine.outboxId}" of store "shop" cannot be retried now: it was delivered. Only a dead write-back or one that needs attention can.`
@@ -211,34 +215,36 @@ describe("the admin API", () => {
     })
   )
 
-  it.scopedLive("refuses without credentials (401 with WWW-Authenticate) and names an unknown store or order (404)", () =>
-    Effect.gen(function* () {
-      const { url, target } = yield* startAdmin()
-      for (const path of ["/admin/api/stores", "/admin/api/stores/shop"]) {
-        const none = yield* request(`${url}${path}`)
-        expect(none.status).toBe(401)
-        expect(none.headers.get("www-authenticate")).toBe('Basic realm="posbridge admin"')
-        const wrong = yield* request(`${url}${path}`, { authorization: basic("admin", "guess") })
-        expect(wrong.status).toBe(401)
-        expect(wrong.body).not.toContain("heartland")
-      }
-      const old = yield* request(`${url}/admin/status`)
-      expect([old.status, old.headers.get("www-authenticate")]).toEqual([401, 'Basic realm="posbridge admin"'])
+  it.scopedLive(
+    "refuses without credentials (401 with WWW-Authenticate) and names an unknown store or order (404)",
+    () =>
+      Effect.gen(function* () {
+        const { url, target } = yield* startAdmin()
+        for (const path of ["/admin/api/stores", "/admin/api/stores/shop"]) {
+          const none = yield* request(`${url}${path}`)
+          expect(none.status).toBe(401)
+          expect(none.headers.get("www-authenticate")).toBe('Basic realm="posbridge admin"')
+          const wrong = yield* request(`${url}${path}`, { authorization: basic("admin", "guess") })
+          expect(wrong.status).toBe(401)
+          expect(wrong.body).not.toContain("heartland")
+        }
+        const old = yield* request(`${url}/admin/status`)
+        expect([old.status, old.headers.get("www-authenticate")]).toEqual([401, 'Basic realm="posbridge admin"'])
 
-      const unknownStore = yield* request(`${url}/admin/api/stores/nope`, { authorization: admin })
-      expect(unknownStore.status).toBe(404)
-      expect(JSON.parse(unknownStore.body).message).toBe('There is no store "nope" on this server.')
-      const unknownOrder = yield* Effect.flip(
-        AdminClient.call(target, "explain", (c) =>
-          c.stores.explain({ path: { storeId: "shop" }, urlParams: { order: "<script>1003" } })
+        const unknownStore = yield* request(`${url}/admin/api/stores/nope`, { authorization: admin })
+        expect(unknownStore.status).toBe(404)
+        expect(JSON.parse(unknownStore.body).message).toBe('There is no store "nope" on this server.')
+        const unknownOrder = yield* Effect.flip(
+          AdminClient.call(target, "explain", (c) =>
+            c.stores.explain({ path: { storeId: "shop" }, urlParams: { order: "<script>1003" } })
+          )
         )
-      )
-      expect(unknownOrder).toBe(
-        'Store "shop" has no order "<script>1003" (looked up by POS id, then by order number).'
-      )
-      const raw = yield* request(`${url}/admin/api/stores/shop/explain?order=%3Cscript%3E`, { authorization: admin })
-      expect([raw.status, raw.headers.get("content-type")]).toEqual([404, "application/json"])
-    })
+        expect(unknownOrder).toBe(
+          'Store "shop" has no order "<script>1003" (looked up by POS id, then by order number).'
+        )
+        const raw = yield* request(`${url}/admin/api/stores/shop/explain?order=%3Cscript%3E`, { authorization: admin })
+        expect([raw.status, raw.headers.get("content-type")]).toEqual([404, "application/json"])
+      })
   )
 
   it.scopedLive("answers 403 when the configuration has no admin, and 503 when the owner does not answer", () =>
@@ -252,7 +258,9 @@ describe("the admin API", () => {
 
       const { url, target, ownerDown } = yield* startAdmin()
       yield* Ref.set(ownerDown, true)
-      const api = yield* Effect.flip(AdminClient.call(target, "sync", (c) => c.stores.sync({ path: { storeId: "shop" } })))
+      const api = yield* Effect.flip(
+        AdminClient.call(target, "sync", (c) => c.stores.sync({ path: { storeId: "shop" } }))
+      )
       expect(api).toBe('The runner that owns store "shop" did not answer; try again in a few seconds.')
       const old = yield* request(`${url}/admin/stores/shop/sync`, { method: "POST", authorization: admin })
       expect(old.status).toBe(503)

@@ -10,7 +10,9 @@ const orders = 5
 
 /** The store's document count per the server's status (admin API), once the server has it. */
 const documents = async (url: string): Promise<number | undefined> => {
-  const r = await fetch(`${url}/admin/api/stores`, { headers: { authorization: basic("admin", env.TEST_ADMIN_PASSWORD) } })
+  const r = await fetch(`${url}/admin/api/stores`, {
+    headers: { authorization: basic("admin", env.TEST_ADMIN_PASSWORD) }
+  })
   const body = (await r.json()) as { stores: ReadonlyArray<{ id: string; documents: number }> }
   return body.stores.find((s) => s.id === "shop")?.documents
 }
@@ -45,7 +47,9 @@ describe("the command line acts through a running server", () => {
       const number = first?.public_id ?? "missing"
       const touched = await runCli(["touch", ...at, "--store", "shop", "--order", number])
       expect(touched.status).toBe(0)
-      expect(touched.stdout).toMatch(new RegExp(`^Order ${number} of shop refreshed: it will be in ShipStation's next poll`))
+      expect(touched.stdout).toMatch(
+        new RegExp(`^Order ${number} of shop refreshed: it will be in ShipStation's next poll`)
+      )
       const explained = await runCli(["explain", "--config", config, "--store", "shop", "--order", number])
       expect(explained.status).toBe(0)
       expect(explained.stdout).toContain("an operator refreshed it (touch)")
