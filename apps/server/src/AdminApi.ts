@@ -209,7 +209,7 @@ export class StoresGroup extends HttpApiGroup.make("stores")
       .addError(NotFound)
       .addError(Conflict)
       .addError(Unavailable)
-      .annotate(OpenApi.Summary, "Make a dead write-back (or one needing attention) due now, with fresh attempts")
+      .annotate(OpenApi.Summary, "Make a dead, retrying or doubtful write-back due now, with fresh attempts")
   )
   .middleware(AdminAuth) {}
 

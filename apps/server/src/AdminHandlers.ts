@@ -191,27 +191,22 @@ export const sync = (options: Options, storeId: string) =>
     )
 
 /**
- * Makes a dead write-back, or one that needs attention, due now with a fresh set of attempts (the order store's
- * `resolveWriteBack`). One still retrying on its own, or delivered, is refused with a sentence saying so.
+ * Makes a dead write-back, one that needs attention or one retrying after a failure due now, with a fresh set of
+ * attempts (the order store's `resolveWriteBack`). One being delivered, or delivered, is refused with a sentence.
  */
 export const retry = (options: Options, storeId: string, id: string) =>
   Effect.gen(function* () {
     yield* runtimeOf(options, storeId)
     const store = yield* OrderStore.OrderStore
-    const open = (yield* store.outbox(storeId, ["dead", "attention"])).some((w) => w.id === id)
+    const open = (yield* store.outbox(storeId, ["dead", "attention", "pending"])).some((w) => w.id === id)
     if (open) return writeBack(yield* store.resolveWriteBack(storeId, id, "write-back"))
-    const item = (yield* store.outbox(storeId, ["pending", "in-flight", "done"])).find((w) => w.id === id)
+    const item = (yield* store.outbox(storeId, ["in-flight", "done"])).find((w) => w.id === id)
     if (!item) {
       return yield* new AdminApi.NotFound({ message: `Store "${storeId}" has no write-back "${id}".` })
     }
-    const why =
-      item.state === "done"
-        ? "it was delivered"
-        : item.state === "in-flight"
-          ? "it is being delivered right now"
-          : `it is waiting for its next attempt at ${iso(item.nextAttemptAt)}`
+    const why = item.state === "done" ? "it was delivered" : "it is being delivered right now"
     return yield* new AdminApi.Conflict({
-      message: `Write-back "${id}" of store "${storeId}" cannot be retried now: ${why}. Only a dead write-back or one that needs attention can.`
+      message: `Write-back "${id}" of store "${storeId}" cannot be retried: ${why}.`
     })
   }).pipe(Effect.catchTag("OrderStoreError", (e) => Effect.fail(storeFailed(e))))
 

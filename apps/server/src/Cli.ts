@@ -289,9 +289,7 @@ const outboxRetry = Command.make(
         `Write-back ${item.id} of ${a.store} is due again (${item.state}, fresh attempts from ${item.nextAttemptAt}).`
       )
     })
-).pipe(
-  Command.withDescription("deliver a dead write-back (or one needing attention) again, through the running server")
-)
+).pipe(Command.withDescription("deliver a dead, retrying or doubtful write-back now, through the running server"))
 
 const outbox = Command.make("outbox").pipe(
   Command.withSubcommands([outboxList, outboxRetry]),

@@ -6,7 +6,7 @@ import { MemoryOrderStore, OrderStore, TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as Heartland } from "@posbridge/source-heartland/testing"
 import { SyncEngine } from "@posbridge/sync"
-import { Context, Duration, Effect, Layer, Logger, LogLevel, Option, Ref } from "effect"
+import { Context, DateTime, Duration, Effect, Layer, Logger, LogLevel, Option, Ref } from "effect"
 import * as AdminClient from "../src/AdminClient.js"
 import * as AdminRoutes from "../src/AdminRoutes.js"
 import * as Config from "../src/Config.js"
@@ -172,7 +172,7 @@ describe("the admin API", () => {
     })
   )
 
-  it.scopedLive("retry makes a dead write-back due again and refuses one that is not dead", () =>
+  it.scopedLive("retry makes a dead or retrying write-back due now and refuses a delivered one", () =>
     Effect.gen(function* () {
       const { target, store } = yield* startAdmin()
       const notice = (trackingNumber: string) => ({
@@ -184,30 +184,50 @@ describe("the admin API", () => {
       })
       const dead = yield* store.recordShipNotice(notice("1Z-DEAD"), { key: "shop|dead", posRef: Option.some("1") })
       const fine = yield* store.recordShipNotice(notice("1Z-FINE"), { key: "shop|fine", posRef: Option.some("2") })
+      const later = yield* store.recordShipNotice(notice("1Z-LATER"), { key: "shop|later", posRef: Option.some("3") })
       yield* store.claimWriteBacks({ limit: 10, leaseFor: Duration.minutes(1) })
       yield* store.failWriteBack(dead.outboxId, "the POS said 500 ten times", Option.none())
       yield* store.completeWriteBack(fine.outboxId, "fulfilled")
+      const inAnHour = DateTime.add(yield* DateTime.now, { hours: 1 })
+      yield* store.failWriteBack(later.outboxId, "the POS said 503", Option.some(inAnHour))
+      const due = Effect.map(store.claimWriteBacks({ limit: 10, leaseFor: Duration.minutes(1) }), (items) =>
+        items.map((w) => w.id)
+      )
+      expect(yield* due).toEqual([])
 
       const detail = yield* AdminClient.call(target, "detail", (c) => c.stores.detail({ path: { storeId: "shop" } }))
       expect(detail.writeBacks.map((w) => [w.id, w.state, w.lastError])).toEqual([
-        [dead.outboxId, "dead", "the POS said 500 ten times"]
+        [dead.outboxId, "dead", "the POS said 500 ten times"],
+        [later.outboxId, "pending", "the POS said 503"]
       ])
       const retried = yield* AdminClient.call(target, "retry", (c) =>
         c.stores.retry({ path: { storeId: "shop", writeBackId: dead.outboxId } })
       )
       expect([retried.state, retried.attempts]).toEqual(["pending", 0])
-      expect((yield* store.claimWriteBacks({ limit: 10, leaseFor: Duration.minutes(1) })).map((w) => w.id)).toEqual([
-        dead.outboxId
+      const now = yield* AdminClient.call(target, "retry", (c) =>
+        c.stores.retry({ path: { storeId: "shop", writeBackId: later.outboxId } })
+      )
+      expect([now.state, now.attempts, Date.parse(now.nextAttemptAt) < DateTime.toEpochMillis(inAnHour)]).toEqual([
+        "pending",
+        0,
+        true
       ])
+      expect((yield* due).sort()).toEqual([dead.outboxId, later.outboxId].sort())
+      const busy = yield* Effect.flip(
+        AdminClient.call(target, "retry", (c) =>
+          c.stores.retry({ path: { storeId: "shop", writeBackId: dead.outboxId } })
+        )
+      )
+      expect(busy).toBe(
+        `Write-back "${dead.outboxId}" of store "shop" cannot be retried: it is being delivered right now.`
+      )
 
       const delivered = yield* Effect.flip(
         AdminClient.call(target, "retry", (c) =>
           c.stores.retry({ path: { storeId: "shop", writeBackId: fine.outboxId } })
         )
       )
-      expect(delivered).toBe(
-        `Write-back "${fine.outboxId}" of store "shop" cannot be retried now: it was delivered. Only a dead write-back or one that needs attention can.`
-      )
+      expect(delivered).toBe(`Write-back "${fine.outboxId}" of store "shop" cannot be retried: it was delivered.`)
       const unknown = yield* Effect.flip(
         AdminClient.call(target, "retry", (c) => c.stores.retry({ path: { storeId: "shop", writeBackId: "outbox-x" } }))
       )
