@@ -64,23 +64,34 @@ export const sentence = (t: Target, what: string, e: unknown): string => {
 }
 
 /**
- * Runs `f` against the server's admin API; any failure is the one sentence above. Without admin credentials in
- * the configuration nothing is sent: the server would refuse.
+ * Runs `f` against the server's admin API; any failure is the one sentence above, and so is no answer within
+ * `timeout` (none by default: a sync may be a long backfill). Without admin credentials in the configuration
+ * nothing is sent: the server would refuse.
  */
-export const call = <A, E>(t: Target, what: string, f: (client: Client) => Effect.Effect<A, E>) =>
+export const call = <A, E>(
+  t: Target,
+  what: string,
+  f: (client: Client) => Effect.Effect<A, E>,
+  timeout?: Duration.DurationInput
+) =>
   Effect.gen(function* () {
     if (t.admin === undefined) {
       return yield* Effect.fail(
         `${t.source} has no admin credentials, so the command line cannot ask the server to ${what}: add "admin" to the configuration.`
       )
     }
-    return yield* Effect.flatMap(client(t), f).pipe(Effect.mapError((e) => sentence(t, what, e)))
+    const answer = Effect.flatMap(client(t), f).pipe(Effect.mapError((e) => sentence(t, what, e)))
+    return yield* timeout === undefined
+      ? answer
+      : Effect.timeoutFail(answer, {
+          duration: timeout,
+          onTimeout: () => sentence(t, what, { _tag: "TimeoutException" })
+        })
   }).pipe(Effect.provide(FetchHttpClient.layer))
 
 /** The owner of each store per the server's status, or None when no server answers within `timeout`. */
 export const owners = (t: Target, timeout: Duration.DurationInput = Duration.seconds(3)) =>
-  call(t, "list the stores", (c) => c.stores.list()).pipe(
-    Effect.timeout(timeout),
+  call(t, "list the stores", (c) => c.stores.list(), timeout).pipe(
     Effect.map((list) => new Map(list.stores.map((s) => [s.id, s.owner] as const))),
     Effect.option
   )

@@ -121,6 +121,9 @@ const configuredStore = (config: Option.Option<string>, storeId: string, inDemo:
     return { entry, vault }
   })
 
+/** How long a quick action (touch, retry) waits for the server; a sync waits for its run however long. */
+const quick = Duration.seconds(30)
+
 /** The configuration (or the demo's) and the running server it names, for a command that acts through it. */
 const remote = (config: Option.Option<string>, server: Option.Option<string>, storeId: string) =>
   Effect.gen(function* () {
@@ -135,8 +138,11 @@ const touch = Command.make(
   (a) =>
     Effect.gen(function* () {
       const target = yield* remote(a.config, a.server, a.store)
-      const touched = yield* AdminClient.call(target, `refresh order ${Echo.quoted(a.order)} of ${a.store}`, (c) =>
-        c.stores.touch({ path: { storeId: a.store }, payload: { order: a.order } })
+      const touched = yield* AdminClient.call(
+        target,
+        `refresh order ${Echo.quoted(a.order)} of ${a.store}`,
+        (c) => c.stores.touch({ path: { storeId: a.store }, payload: { order: a.order } }),
+        quick
       )
       yield* Console.log(
         `Order ${Echo.safe(touched.orderNumber)} of ${a.store} refreshed: it will be in ShipStation's next poll (stamp ${touched.stamp}).`
@@ -164,6 +170,7 @@ const list = Command.make("list", { config: configOption, server: serverOption }
       const store = yield* OrderStore.OrderStore
       // The owner runner is known only to a running server: asked once, "—" when none answers.
       const owners = yield* AdminClient.owners(AdminClient.target(m.config, a.server))
+      const noOwners = m.config.admin ? "— (no server answers)" : "— (no admin credentials to ask the server with)"
       if (m._tag === "Demo") yield* Console.log("(demo mode: the demo stores, as the last demo run left them)\n")
       for (const problem of m.config.storeProblems) yield* Console.log(`! not started: ${problem}`)
       for (const s of m.config.stores) {
@@ -185,7 +192,7 @@ const list = Command.make("list", { config: configOption, server: serverOption }
           [
             `${s.id}`,
             `  POS: ${s.adapter}, sends ${s.documentKind}, ShipStation URL /shipstation/${s.id}`,
-            `  owner: ${Option.match(owners, { onNone: () => "— (no server answers)", onSome: (o) => o.get(s.id) ?? "—" })}`,
+            `  owner: ${Option.match(owners, { onNone: () => noOwners, onSome: (o) => o.get(s.id) ?? "—" })}`,
             `  last ShipStation poll: ${lastPoll}`,
             `  documents: ${stats.documents}, waiting for a poll: ${stats.waitingForPoll}, held back: ${stats.held}`,
             `  ship notices: ${stats.outbox.pending + stats.outbox["in-flight"]} to write back, ${stats.outbox.done} done, ${stats.outbox.dead} failed, ${stats.outbox.attention} need attention`,
@@ -282,8 +289,11 @@ const outboxRetry = Command.make(
   (a) =>
     Effect.gen(function* () {
       const target = yield* remote(a.config, a.server, a.store)
-      const item = yield* AdminClient.call(target, `retry write-back ${Echo.quoted(a.item)} of ${a.store}`, (c) =>
-        c.stores.retry({ path: { storeId: a.store, writeBackId: a.item } })
+      const item = yield* AdminClient.call(
+        target,
+        `retry write-back ${Echo.quoted(a.item)} of ${a.store}`,
+        (c) => c.stores.retry({ path: { storeId: a.store, writeBackId: a.item } }),
+        quick
       )
       yield* Console.log(
         `Write-back ${item.id} of ${a.store} is due again (${item.state}, fresh attempts from ${item.nextAttemptAt}).`

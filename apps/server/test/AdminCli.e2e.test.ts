@@ -1,10 +1,12 @@
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { OrderStore, StoreId } from "@posbridge/core"
 import { freePort } from "@posbridge/e2e/Processes"
 import { basic, env, runCli, startServer, tempConfig } from "@posbridge/e2e/ServerProcess"
 import { heartlandSimulator } from "@posbridge/e2e/Simulators"
-import { Effect } from "effect"
+import { SqliteStore } from "@posbridge/store-sql"
+import { Effect, Option } from "effect"
 
 const orders = 5
 
@@ -26,7 +28,7 @@ const oneSentence = (text: string) => {
 }
 
 describe("the command line acts through a running server", () => {
-  it("sync, touch and stores list reach the server's admin API; with no server they say so in one sentence", async () => {
+  it("sync, touch, outbox retry and stores list reach the server's admin API; with no server they say so in one sentence", async () => {
     const sim = await heartlandSimulator({ orders, token: "hl-token", seed: 2 })
     const { dir, config } = tempConfig("admin-cli", [
       { id: "shop", simulatorUrl: sim.url, token: "hl-token", syncIntervalSeconds: 3600 }
@@ -53,6 +55,29 @@ describe("the command line acts through a running server", () => {
       const explained = await runCli(["explain", "--config", config, "--store", "shop", "--order", number])
       expect(explained.status).toBe(0)
       expect(explained.stdout).toContain("an operator refreshed it (touch)")
+
+      // A ship notice an operator must decide on (never claimed by the server's worker until then).
+      const doubtful = await Effect.runPromise(
+        Effect.gen(function* () {
+          const store = yield* OrderStore.OrderStore
+          return yield* store.recordShipNotice(
+            {
+              storeId: StoreId.StoreId.make("shop"),
+              orderNumber: number,
+              carrier: "UPS",
+              trackingNumber: "1Z-A | 1Z-B",
+              items: [],
+              problems: [{ severity: "attention", message: "2 <TrackingNumber> elements" }]
+            },
+            { key: "shop|doubtful", posRef: Option.some(String(first?.id)) }
+          )
+        }).pipe(Effect.provide(SqliteStore.layer({ filename: join(dir, "posbridge.sqlite") })))
+      )
+      const outbox = await runCli(["outbox", "list", "--config", config, "--store", "shop"])
+      expect(outbox.stdout.trim()).toBe(`${doubtful.outboxId}  attention, 0 attempt(s), order ${first?.id}`)
+      const retried = await runCli(["outbox", "retry", ...at, "--store", "shop", "--item", doubtful.outboxId])
+      expect(retried.status, retried.all).toBe(0)
+      expect(retried.stdout).toMatch(new RegExp(`^Write-back ${doubtful.outboxId} of shop is due again \\(pending, `))
 
       const listed = await runCli(["stores", "list", ...at])
       expect(listed.status).toBe(0)
