@@ -1,115 +1,81 @@
-/** The operator's routes under `/admin`, behind the admin's HTTP Basic credentials: store status and "sync now". */
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { OrderStore, type StoreDirectory } from "@posbridge/core"
-import { Credentials } from "@posbridge/shipstation"
-import { type StoreEntity, SyncStatus } from "@posbridge/sync"
-import { DateTime, Effect, Option, type Redacted, Ref } from "effect"
+/**
+ * The operator's routes under `/admin`, behind the admin's HTTP Basic credentials: the typed admin API under
+ * `/admin/api` (OpenAPI document at `/admin/api/openapi.json`) and the older plain routes `GET /admin/status`
+ * and `POST /admin/stores/:storeId/sync`, which answer with the same operations (`AdminHandlers`).
+ */
+import { type HttpApp, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { OrderStore } from "@posbridge/core"
+import { SyncStatus } from "@posbridge/sync"
+import { Effect, Option } from "effect"
+import * as AdminHandlers from "./AdminHandlers.js"
 import { plainText as text } from "./internal/plainText.js"
-import * as Stores from "./Stores.js"
 
-export interface AdminCredentials {
-  readonly username: string
-  readonly password: Redacted.Redacted<string>
-}
+export type AdminCredentials = AdminHandlers.AdminCredentials
+export type SyncNow = AdminHandlers.SyncNow
+export type OwnerOf = AdminHandlers.OwnerOf
+export type Options = AdminHandlers.Options
 
 /** Rejects the request unless it carries the admin's HTTP Basic credentials. */
 export const requireAdmin = (admin: AdminCredentials | undefined) =>
   Effect.gen(function* () {
-    if (!admin) return Option.some(text(403, "Admin actions are disabled: set admin credentials in the configuration."))
     const request = yield* HttpServerRequest.HttpServerRequest
-    const denied = Credentials.verify(admin, request.headers.authorization, new URLSearchParams())
-    return denied
-      ? Option.some(
-          HttpServerResponse.text("Admin credentials are required.\n", {
+    const denied = AdminHandlers.authorize(admin, request.headers.authorization)
+    if (denied === undefined) return Option.none()
+    return Option.some(
+      denied._tag === "AdminDisabled"
+        ? text(403, denied.message)
+        : HttpServerResponse.text(`${denied.message}\n`, {
             status: 401,
-            headers: { "www-authenticate": 'Basic realm="posbridge admin"' }
+            headers: { "www-authenticate": AdminHandlers.realm }
           })
-        )
-      : Option.none()
+    )
   })
 
-/** "Sync now" on the store's owner, from any replica. */
-export type SyncNow = (
-  storeId: string
-) => Effect.Effect<SyncStatus.RunResult, StoreDirectory.UnknownStore | StoreEntity.OwnerUnavailable>
-
-/** `host:port` of the runner that owns the store; None when not known or not assigned yet. */
-export type OwnerOf = (storeId: string) => Effect.Effect<Option.Option<string>>
-
 /**
- * `GET /admin/status`: each store's state and warnings as JSON, read-only. Warnings are the settings and adapter
- * warnings of the running store plus the ShipStation clock check's; no setting, credential or token is shown.
+ * `GET /admin/status`: each store's state, owner and warnings as JSON, read-only. Warnings are the settings and
+ * adapter warnings of the running store plus the ShipStation clock check's; no setting, credential or token is shown.
  */
-export const status = (options: {
-  readonly admin: AdminCredentials | undefined
-  readonly stores: Ref.Ref<ReadonlyMap<string, Stores.StoreRuntime>>
-  readonly clockWarnings: Ref.Ref<ReadonlyMap<string, string>>
-  readonly ownerOf: OwnerOf
-}) =>
+export const status = (options: Options) =>
   Effect.gen(function* () {
     const denied = yield* requireAdmin(options.admin)
     if (Option.isSome(denied)) return denied.value
-    const store = yield* OrderStore.OrderStore
-    const clock = yield* Ref.get(options.clockWarnings)
-    const iso = (d: DateTime.DateTime) => DateTime.formatIso(d)
-    const stores = yield* Effect.forEach((yield* Ref.get(options.stores)).values(), (s) =>
-      Effect.gen(function* () {
-        const id = s.settings.id
-        const st = yield* store.stats(id)
-        const owner = yield* options.ownerOf(id)
-        const clockMessage = clock.get(id)
-        const warnings = [
-          ...s.warnings,
-          ...(clockMessage === undefined ? [] : [{ code: "shipstation-clock", message: clockMessage }])
-        ].map((w) => ({ code: w.code, message: Stores.scrub(w.message, s.secrets) }))
-        return {
-          id,
-          adapter: s.settings.adapter,
-          documentKind: s.settings.documentKind,
-          warnings,
-          lastPoll: Option.match(st.lastPoll, {
-            onNone: () => null,
-            onSome: (p) => ({
-              at: iso(p.at),
-              window: { start: iso(p.window.start), end: iso(p.window.end) },
-              page: p.page,
-              pages: p.pages,
-              count: p.count
-            })
-          }),
-          documents: st.documents,
-          waitingForPoll: st.waitingForPoll,
-          held: st.held,
-          outbox: st.outbox,
-          owner: Option.getOrNull(owner)
-        }
-      })
-    )
-    return yield* HttpServerResponse.json({ stores })
+    return yield* HttpServerResponse.json({ stores: yield* AdminHandlers.statuses(options) })
   })
 
 /** `POST /admin/stores/:storeId/sync`: runs the store now (joining a run in progress) and answers its result. */
-export const syncNow = (options: { readonly admin: AdminCredentials | undefined; readonly syncNow: SyncNow }) =>
+export const syncNow = (options: Options) =>
   Effect.gen(function* () {
     const denied = yield* requireAdmin(options.admin)
     if (Option.isSome(denied)) return denied.value
     const { storeId = "" } = yield* HttpRouter.params
-    const result = yield* options.syncNow(storeId).pipe(Effect.either)
-    if (result._tag === "Left") {
-      const status = result.left._tag === "UnknownStore" ? 404 : 503
-      return HttpServerResponse.text(`${result.left.message}\n`, { status })
-    }
+    const result = yield* AdminHandlers.sync(options, storeId).pipe(Effect.either)
+    if (result._tag === "Left") return text(result.left._tag === "NotFound" ? 404 : 503, result.left.message)
     return yield* HttpServerResponse.json(SyncStatus.encodeRunResult(result.right))
   })
 
-export const router = (options: {
-  readonly admin: AdminCredentials | undefined
-  readonly stores: Ref.Ref<ReadonlyMap<string, Stores.StoreRuntime>>
-  readonly clockWarnings: Ref.Ref<ReadonlyMap<string, string>>
-  readonly syncNow: SyncNow
-  readonly ownerOf: OwnerOf
-}) =>
+/**
+ * The typed admin API, built on its first request over the order store the server provides (an HttpApi is built
+ * from layers; the server's router is built before the order store is known to it), then reused.
+ */
+const api = (options: Options) => {
+  const apps = new WeakMap<
+    OrderStore.OrderStoreService,
+    HttpApp.Default<never, HttpRouter.HttpRouter.DefaultServices>
+  >()
+  return Effect.gen(function* () {
+    const store = yield* OrderStore.OrderStore
+    let app = apps.get(store)
+    if (app === undefined) {
+      app = yield* AdminHandlers.makeApp(options, store)
+      apps.set(store, app)
+    }
+    return yield* app
+  })
+}
+
+export const router = (options: Options) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/admin/status", status(options)),
-    HttpRouter.post("/admin/stores/:storeId/sync", syncNow(options))
+    HttpRouter.post("/admin/stores/:storeId/sync", syncNow(options)),
+    HttpRouter.all("/admin/api/*", api(options))
   )

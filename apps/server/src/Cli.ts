@@ -1,10 +1,16 @@
-/** The `posbridge` command line: serve, demo, touch, explain, stores list, sync, simulate. */
+/**
+ * The `posbridge` command line: serve, demo, touch, explain, stores list/add, sync, outbox list/retry, simulate.
+ * Commands that act (sync, touch, outbox retry) go through a running server's admin API; read-only ones
+ * (explain, stores list, outbox list) read the database directly.
+ */
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { OrderStore, OrderWindow, TokenVault } from "@posbridge/core"
+import { Echo, OrderStore, OrderWindow, TokenVault } from "@posbridge/core"
 import { ClockCheck } from "@posbridge/shipstation"
-import { AdapterRegistry, SyncEngine } from "@posbridge/sync"
-import { Console, DateTime, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
+import { AdapterRegistry } from "@posbridge/sync"
+import { Console, DateTime, Duration, Effect, Option } from "effect"
+import * as AdminClient from "./AdminClient.js"
+import * as AdminHandlers from "./AdminHandlers.js"
 import * as ConfigSource from "./ConfigSource.js"
 import * as Demo from "./Demo.js"
 import * as Explain from "./Explain.js"
@@ -21,6 +27,10 @@ const configOption = Options.file("config").pipe(
 )
 const storeOption = Options.text("store").pipe(Options.withDescription("store id"))
 const orderOption = Options.text("order").pipe(Options.withDescription("POS id or order number"))
+const serverOption = Options.text("server").pipe(
+  Options.withDescription("the running server to act through (default: http://localhost:<the configuration's port>)"),
+  Options.optional
+)
 
 /** Removes the demo database so the demo's data matches its freshly seeded simulators. */
 const resetDemoDatabase = (file: string) =>
@@ -111,18 +121,38 @@ const configuredStore = (config: Option.Option<string>, storeId: string, inDemo:
     return { entry, vault }
   })
 
-const touch = Command.make("touch", { config: configOption, store: storeOption, order: orderOption }, (a) =>
-  withStore(a.config, (m) =>
+/** How long a quick action (touch, retry) waits for the server; a sync waits for its run however long. */
+const quick = Duration.seconds(30)
+
+/** The configuration (or the demo's) and the running server it names, for a command that acts through it. */
+const remote = (config: Option.Option<string>, server: Option.Option<string>, storeId: string) =>
+  Effect.gen(function* () {
+    const m = yield* ConfigSource.mode(config)
+    yield* knownStore(m, storeId)
+    return AdminClient.target(m.config, server)
+  })
+
+const touch = Command.make(
+  "touch",
+  { config: configOption, server: serverOption, store: storeOption, order: orderOption },
+  (a) =>
     Effect.gen(function* () {
-      yield* knownStore(m, a.store)
-      const store = yield* OrderStore.OrderStore
-      const touched = yield* store.touch(a.store, a.order)
+      const target = yield* remote(a.config, a.server, a.store)
+      const touched = yield* AdminClient.call(
+        target,
+        `refresh order ${Echo.quoted(a.order)} of ${a.store}`,
+        (c) => c.stores.touch({ path: { storeId: a.store }, payload: { order: a.order } }),
+        quick
+      )
       yield* Console.log(
-        `Order ${touched.order.orderNumber} of ${a.store} refreshed: it will be in ShipStation's next poll (stamp ${DateTime.formatIso(touched.stamp)}).`
+        `Order ${Echo.safe(touched.orderNumber)} of ${a.store} refreshed: it will be in ShipStation's next poll (stamp ${touched.stamp}).`
       )
     })
+).pipe(
+  Command.withDescription(
+    "refresh an order so ShipStation's next poll picks it up (bridge-side re-save), through the running server"
   )
-).pipe(Command.withDescription("refresh an order so ShipStation's next poll picks it up (bridge-side re-save)"))
+)
 
 const explain = Command.make("explain", { config: configOption, store: storeOption, order: orderOption }, (a) =>
   withStore(a.config, (m) =>
@@ -134,10 +164,13 @@ const explain = Command.make("explain", { config: configOption, store: storeOpti
   )
 ).pipe(Command.withDescription("show why an order is where it is: ingests, stamps, polls, ship notices"))
 
-const list = Command.make("list", { config: configOption }, (a) =>
+const list = Command.make("list", { config: configOption, server: serverOption }, (a) =>
   withStore(a.config, (m) =>
     Effect.gen(function* () {
       const store = yield* OrderStore.OrderStore
+      // The owner runner is known only to a running server: asked once, "—" when none answers.
+      const owners = yield* AdminClient.owners(AdminClient.target(m.config, a.server))
+      const noOwners = m.config.admin ? "— (no server answers)" : "— (no admin credentials to ask the server with)"
       if (m._tag === "Demo") yield* Console.log("(demo mode: the demo stores, as the last demo run left them)\n")
       for (const problem of m.config.storeProblems) yield* Console.log(`! not started: ${problem}`)
       for (const s of m.config.stores) {
@@ -159,6 +192,7 @@ const list = Command.make("list", { config: configOption }, (a) =>
           [
             `${s.id}`,
             `  POS: ${s.adapter}, sends ${s.documentKind}, ShipStation URL /shipstation/${s.id}`,
+            `  owner: ${Option.match(owners, { onNone: () => noOwners, onSome: (o) => o.get(s.id) ?? "—" })}`,
             `  last ShipStation poll: ${lastPoll}`,
             `  documents: ${stats.documents}, waiting for a poll: ${stats.waitingForPoll}, held back: ${stats.held}`,
             `  ship notices: ${stats.outbox.pending + stats.outbox["in-flight"]} to write back, ${stats.outbox.done} done, ${stats.outbox.dead} failed, ${stats.outbox.attention} need attention`,
@@ -168,7 +202,9 @@ const list = Command.make("list", { config: configOption }, (a) =>
       }
     })
   )
-).pipe(Command.withDescription("each store with its POS, document kind, last ShipStation poll and warnings"))
+).pipe(
+  Command.withDescription("each store with its POS, document kind, owner runner, last ShipStation poll and warnings")
+)
 
 const add = Command.make(
   "add",
@@ -209,68 +245,69 @@ const stores = Command.make("stores").pipe(
   Command.withDescription("configured stores")
 )
 
-const bar = (fraction: number, width = 24) => {
-  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width)
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`
-}
-
-const sync = Command.make("sync", { config: configOption, store: storeOption }, (a) =>
+const sync = Command.make("sync", { config: configOption, server: serverOption, store: storeOption }, (a) =>
   Effect.gen(function* () {
-    const { entry, vault } = yield* configuredStore(
-      a.config,
-      a.store,
-      "Demo stores sync inside the running demo server every 10 seconds (or: curl -u admin:demo -X POST http://localhost:8080/admin/stores/STORE/sync)."
+    const target = yield* remote(a.config, a.server, a.store)
+    const result = yield* AdminClient.call(target, `sync store ${a.store}`, (c) =>
+      c.stores.sync({ path: { storeId: a.store } })
     )
-    const registry = yield* Stores.make
-    const applied = yield* Stores.apply(registry, [entry], {
-      builtIns: ConfigSource.builtIns,
-      services: ConfigSource.liveServices(vault)
-    })
-    const runtime = applied.started[0]
-    if (!runtime) return yield* Effect.fail(`Store "${a.store}" could not start; see the errors above.`)
-    const engine = yield* SyncEngine.SyncEngine
-    yield* engine.setStores([
-      {
-        settings: runtime.settings,
-        source: runtime.source,
-        lookbackDays: entry.lookbackDays,
-        intervalMillis: 86_400_000
-      }
-    ])
-    const progress = yield* engine.progress(a.store).pipe(
-      Stream.runForEach((p) =>
-        Effect.sync(() => {
-          const total = Option.getOrUndefined(p.total) ?? p.seen + (Option.getOrUndefined(p.backlog) ?? 0)
-          const eta = Option.match(p.etaMillis, { onNone: () => "?", onSome: (ms) => `${Math.ceil(ms / 1000)}s` })
-          process.stderr.write(
-            `\r${bar(total > 0 ? p.seen / total : p.done ? 1 : 0)} ${p.seen} docs, ${p.pages} pages, ${p.docsPerSecond.toFixed(0)} docs/s, ETA ${eta}   `
-          )
-        })
-      ),
-      Effect.fork
-    )
-    const result = yield* engine.syncNow(a.store)
-    yield* Effect.sleep(Duration.millis(50))
-    yield* Fiber.interrupt(progress)
-    process.stderr.write("\n")
+    const error = Option.match(result.error, { onNone: () => "", onSome: (e) => `: ${e.message}` })
     yield* Console.log(
-      `${a.store}: ${result.outcome}, ${result.documents} documents in ${result.pages} pages${Option.match(result.error, { onNone: () => "", onSome: (e) => ` — ${e.message}` })}`
+      `${a.store}: ${result.outcome}, ${result.documents} documents in ${result.pages} pages (run ${result.run} on the server)`
     )
-    if (result.outcome !== "succeeded") return yield* Effect.fail(`sync of ${a.store} did not succeed`)
-  }).pipe(
-    Effect.scoped,
-    Effect.provide(
-      Layer.unwrapEffect(
-        Effect.map(ConfigSource.mode(a.config), (m) =>
-          SyncEngine.layer({}).pipe(Layer.provideMerge(Server.orderStoreLayer(m.config)))
-        )
-      )
-    )
+    if (result.outcome !== "succeeded") return yield* Effect.fail(`The sync of ${a.store} ${result.outcome}${error}.`)
+  })
+).pipe(Command.withDescription("pull one store from its POS now, on the running server that owns it"))
+
+const itemLine = (w: OrderStore.OutboxItem) =>
+  [
+    `${w.id}  ${w.state === "pending" ? "retrying" : w.state}, ${w.attempts} attempt(s)`,
+    Option.match(w.posRef, { onNone: () => "", onSome: (r) => `, order ${Echo.safe(r)}` }),
+    Option.match(w.lastError, { onNone: () => "", onSome: (e) => `, last error: ${Echo.safe(e, 200)}` })
+  ].join("")
+
+const outboxList = Command.make("list", { config: configOption, store: storeOption }, (a) =>
+  withStore(a.config, (m) =>
+    Effect.gen(function* () {
+      yield* knownStore(m, a.store)
+      const store = yield* OrderStore.OrderStore
+      const items = (yield* store.outbox(a.store, ["dead", "attention", "pending"])).filter(AdminHandlers.actionable)
+      if (items.length === 0) return yield* Console.log(`${a.store}: no dead, retrying or doubtful write-backs.`)
+      for (const w of items) yield* Console.log(itemLine(w))
+    })
   )
-).pipe(Command.withDescription("pull one store from its POS now, with a progress bar"))
+).pipe(Command.withDescription("the write-backs an operator may act on: dead, retrying, needing attention"))
+
+const outboxRetry = Command.make(
+  "retry",
+  {
+    config: configOption,
+    server: serverOption,
+    store: storeOption,
+    item: Options.text("item").pipe(Options.withDescription("the write-back's id (see `posbridge outbox list`)"))
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const target = yield* remote(a.config, a.server, a.store)
+      const item = yield* AdminClient.call(
+        target,
+        `retry write-back ${Echo.quoted(a.item)} of ${a.store}`,
+        (c) => c.stores.retry({ path: { storeId: a.store, writeBackId: a.item } }),
+        quick
+      )
+      yield* Console.log(
+        `Write-back ${item.id} of ${a.store} is due again (${item.state}, fresh attempts from ${item.nextAttemptAt}).`
+      )
+    })
+).pipe(Command.withDescription("deliver a dead, retrying or doubtful write-back now, through the running server"))
+
+const outbox = Command.make("outbox").pipe(
+  Command.withSubcommands([outboxList, outboxRetry]),
+  Command.withDescription("ship-notice write-backs to the POS")
+)
 
 export const command = Command.make("posbridge").pipe(
-  Command.withSubcommands([serve, demo, touch, explain, stores, sync, Simulate.command]),
+  Command.withSubcommands([serve, demo, touch, explain, stores, sync, outbox, Simulate.command]),
   Command.withDescription("posbridge: POS ↔ ShipStation Custom Store bridge")
 )
 

@@ -1,6 +1,7 @@
 /** Renders an order's explanation as a terminal timeline: why the order is where it is. */
 import { Echo, type OrderStore, OrderWindow } from "@posbridge/core"
 import { DateTime, Option } from "effect"
+import type * as AdminApi from "./AdminApi.js"
 
 const at = (t: DateTime.Utc) =>
   DateTime.formatIso(t)
@@ -13,37 +14,30 @@ const reasonText: Record<string, string> = {
   touched: "an operator refreshed it (touch)"
 }
 
-export const render = (ex: OrderStore.Explanation): string => {
-  const o = ex.current.order
-  const lines: Array<string> = []
-  lines.push(`Order ${o.orderNumber} (POS id ${o.posRef}, ${o.kind}) in store ${ex.storeId}`)
-  lines.push(
-    `  status ${o.status}, total ${o.orderTotal}${o.currency ? ` ${o.currency}` : ""}, ${o.lines.length} line(s)`
-  )
-  lines.push(`  POS modified ${at(o.posModifiedAt)}; export stamp (LastModified) ${at(ex.current.stamp)}`)
-  if (ex.current.heldReasons.length > 0) {
-    lines.push("  HELD BACK from ShipStation:")
-    for (const r of ex.current.heldReasons) lines.push(`    - ${r}`)
-  }
-  lines.push("", "Timeline:")
-  const events: Array<[DateTime.Utc, string]> = []
+export type EventKind = AdminApi.TimelineEvent["kind"]
+
+/** The order's events, oldest first: the same lines `posbridge explain` prints and the admin API answers. */
+export const timeline = (ex: OrderStore.Explanation): ReadonlyArray<readonly [DateTime.Utc, EventKind, string]> => {
+  const events: Array<[DateTime.Utc, EventKind, string]> = []
   for (const e of ex.history) {
     switch (e._tag) {
       case "Inserted":
-        events.push([e.at, `ingested (POS modified ${at(e.posModifiedAt)}), stamped ${at(e.stamp)}`])
+        events.push([e.at, "ingested", `ingested (POS modified ${at(e.posModifiedAt)}), stamped ${at(e.stamp)}`])
         break
       case "Restamped":
         events.push([
           e.at,
+          "restamped",
           `restamped to ${at(e.stamp)}: ${reasonText[e.reason ?? ""] ?? e.reason} (POS modified ${at(e.posModifiedAt)})`
         ])
         break
       case "HeldBack":
-        events.push([e.at, `held back from export: ${e.reasons.join("; ")}`])
+        events.push([e.at, "held", `held back from export: ${e.reasons.join("; ")}`])
         break
       case "Exported":
         events.push([
           e.at,
+          "exported",
           `sent to ShipStation: window ${OrderWindow.toString(e.window)}, page ${e.page} of ${e.pages}`
         ])
         break
@@ -52,11 +46,13 @@ export const render = (ex: OrderStore.Explanation): string => {
   for (const n of ex.shipNotices) {
     events.push([
       n.receivedAt,
+      "ship-notice",
       `ship notice received: ${Echo.safe(n.notice.carrier)} ${Echo.safe(n.notice.trackingNumber, 80)}${n.notice.items.length ? ` (${n.notice.items.length} item line(s))` : " (whole order)"}`
     ])
     for (const p of n.notice.problems ?? []) {
       events.push([
         n.receivedAt,
+        "problem",
         p.severity === "attention"
           ? `  NEEDS ATTENTION (not written back until an operator decides): ${Echo.safe(p.message, 300)}`
           : `  note: ${Echo.safe(p.message, 300)}`
@@ -72,15 +68,56 @@ export const render = (ex: OrderStore.Explanation): string => {
           : w.state === "dead"
             ? `write-back FAILED for good after ${w.attempts} attempt(s): ${Option.getOrElse(w.lastError, () => "")}`
             : `write-back ${w.state}, ${w.attempts} attempt(s)${Option.match(w.lastError, { onNone: () => "", onSome: (e) => `, last error: ${e}` })}; next attempt ${at(w.nextAttemptAt)}`
-    events.push([w.updatedAt, detail])
+    events.push([w.updatedAt, "write-back", detail])
   }
+  // A stable sort: events of one instant keep the order above (a notice before its problems).
   events.sort((a, b) => DateTime.toEpochMillis(a[0]) - DateTime.toEpochMillis(b[0]))
-  for (const [t, text] of events) lines.push(`  ${at(t)}  ${text}`)
-  if (!ex.history.some((e) => e._tag === "Exported")) {
+  return events
+}
+
+const exported = (ex: OrderStore.Explanation) => ex.history.some((e) => e._tag === "Exported")
+
+export const render = (ex: OrderStore.Explanation): string => {
+  const o = ex.current.order
+  const lines: Array<string> = []
+  lines.push(`Order ${o.orderNumber} (POS id ${o.posRef}, ${o.kind}) in store ${ex.storeId}`)
+  lines.push(
+    `  status ${o.status}, total ${o.orderTotal}${o.currency ? ` ${o.currency}` : ""}, ${o.lines.length} line(s)`
+  )
+  lines.push(`  POS modified ${at(o.posModifiedAt)}; export stamp (LastModified) ${at(ex.current.stamp)}`)
+  if (ex.current.heldReasons.length > 0) {
+    lines.push("  HELD BACK from ShipStation:")
+    for (const r of ex.current.heldReasons) lines.push(`    - ${r}`)
+  }
+  lines.push("", "Timeline:")
+  for (const [t, , text] of timeline(ex)) lines.push(`  ${at(t)}  ${text}`)
+  if (!exported(ex)) {
     lines.push(
       "",
       `Not yet sent to ShipStation: it will be in the first poll whose window includes ${at(ex.current.stamp)}.`
     )
   }
   return lines.join("\n")
+}
+
+/** The explanation as the admin API answers it. */
+export const toApi = (ex: OrderStore.Explanation): AdminApi.Explanation => {
+  const o = ex.current.order
+  return {
+    storeId: ex.storeId,
+    order: {
+      posRef: o.posRef,
+      orderNumber: o.orderNumber,
+      kind: o.kind,
+      status: o.status,
+      orderTotal: o.orderTotal,
+      currency: o.currency ?? null,
+      lines: o.lines.length,
+      posModifiedAt: DateTime.formatIso(o.posModifiedAt)
+    },
+    stamp: DateTime.formatIso(ex.current.stamp),
+    heldReasons: ex.current.heldReasons,
+    exported: exported(ex),
+    timeline: timeline(ex).map(([t, kind, text]) => ({ at: DateTime.formatIso(t), kind, text: text.trim() }))
+  }
 }

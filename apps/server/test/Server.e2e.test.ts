@@ -170,12 +170,18 @@ describe("the server as a process", () => {
     expect(list.stdout).toContain("WARNING: Heartland invoices cannot be re-saved")
   }, 120_000)
 
-  it("syncs one store from the command line with a progress bar", async () => {
-    const { dir, config } = tempConfig("cli-sync", stores("shop"))
-    const r = await runCli(["sync", "--store", "shop", "--config", config])
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toContain("shop: succeeded, 30 documents")
-    expect(r.stderr).toMatch(/\[#+\.*\] \d+ docs, \d+ pages/)
+  it("syncs one store from the command line, through the running server", async () => {
+    const { dir, config } = tempConfig("cli-sync", [
+      { id: "shop", simulatorUrl: sim.url, token: "hl-token", syncIntervalSeconds: 3600 }
+    ])
+    const server = await startServer(config, await freePort())
+    try {
+      const r = await runCli(["sync", "--store", "shop", "--config", config, "--server", server.url])
+      expect(r.status, r.stderr).toBe(0)
+      expect(r.stdout).toContain("shop: succeeded, 30 documents")
+    } finally {
+      await server.kill("SIGTERM")
+    }
     const stored = await readStore(join(dir, "posbridge.sqlite"), (store) => store.stats("shop"))
     expect(stored.documents).toBe(30)
   }, 120_000)

@@ -232,7 +232,9 @@ export interface OrderStoreService {
   ) => Effect.Effect<ReadonlyArray<OutboxItem>, OrderStoreError>
   /**
    * The operator's decision on an item that needs attention or is dead: `write-back` makes it due now (a fresh
-   * set of attempts), `dismiss` closes it without writing anything. Other states are refused with a sentence.
+   * set of attempts), `dismiss` closes it without writing anything. A pending item (retrying after a failed
+   * attempt) may be made due now with `write-back`. Other states, or an item claimed meanwhile, are refused
+   * with a sentence.
    */
   readonly resolveWriteBack: (
     storeId: string,
@@ -344,18 +346,20 @@ export const initialState = (notice: ShipNotice): OutboxState => (needsAttention
 
 /**
  * An operator's decision applied to an item (pure; both stores persist the result). Only items waiting for a
- * person (`attention`, `dead`) can be decided; anything else is already on its way or finished.
+ * person (`attention`, `dead`) can be decided, and a pending one (retrying) written back now; anything else is
+ * already on its way or finished.
  */
 export const resolved = (
   item: OutboxItem,
   decision: WriteBackDecision,
   at: DateTime.Utc
 ): Either.Either<OutboxItem, OrderStoreError> => {
-  if (item.state !== "attention" && item.state !== "dead") {
+  const retryNow = item.state === "pending" && decision === "write-back"
+  if (item.state !== "attention" && item.state !== "dead" && !retryNow) {
     return Either.left(
       new OrderStoreError({
         operation: "resolveWriteBack",
-        message: `write-back ${item.id} is ${item.state}: only one that needs attention or is dead can be decided`
+        message: `write-back ${item.id} is ${item.state}: only one that needs attention or is dead can be decided (one retrying can be written back now)`
       })
     )
   }

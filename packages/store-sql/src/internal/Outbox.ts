@@ -209,9 +209,16 @@ export const make = (
       const row = yield* one({ storeId, id })
       if (Option.isNone(row)) return yield* OrderStore.noOutboxItem(id)
       const next = yield* OrderStore.resolved(toOutbox(row.value), decision, DateTime.unsafeMake(at))
-      yield* sql`UPDATE pb_outbox SET state = ${next.state}, attempts = ${next.attempts},
+      // Only if still in the state decided on: on PostgreSQL a worker may claim a pending item meanwhile.
+      const updated = yield* sql`UPDATE pb_outbox SET state = ${next.state}, attempts = ${next.attempts},
         next_attempt_ms = ${millis(next.nextAttemptAt)}, result = ${Option.getOrNull(next.result)}, updated_ms = ${at}
-        WHERE outbox_id = ${id}`
+        WHERE outbox_id = ${id} AND state = ${row.value.state} RETURNING outbox_id`
+      if (updated.length === 0) {
+        return yield* new OrderStore.OrderStoreError({
+          operation: "resolveWriteBack",
+          message: `write-back ${id} changed meanwhile (it is being delivered): look again`
+        })
+      }
       return next
     },
     (effect) => sql.withTransaction(effect),

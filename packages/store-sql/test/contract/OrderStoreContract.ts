@@ -4,7 +4,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { OrderStore, OrderWindow } from "@posbridge/core"
-import { Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
+import { DateTime, Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
 import { doc, freshDay, minute, ms, storeId, utc } from "../support/Fixtures.js"
 
 const window = (startMs: number, endMs: number): OrderWindow.OrderWindow => OrderWindow.make(utc(startMs), utc(endMs))
@@ -559,6 +559,29 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
         expect(again.message).toMatch(/is done/)
         const elsewhere = yield* Effect.flip(store.resolveWriteBack(`${s}-other`, a.outboxId, "dismiss"))
         expect(elsewhere._tag).toBe("OrderStoreError")
+      })
+    )
+
+    it.effect("a write-back retrying after a failure can be made due now by an operator, not dismissed", () =>
+      Effect.gen(function* () {
+        const { store, s } = yield* fresh()
+        const claim = Effect.map(store.claimWriteBacks({ limit: 1000, leaseFor: Duration.minutes(5) }), (items) =>
+          items.filter((o) => o.storeId === s)
+        )
+        const a = yield* store.recordShipNotice(notice(s, "R1"), { key: `${s}|R1`, posRef: Option.some("1") })
+        expect((yield* claim).map((o) => o.id)).toEqual([a.outboxId])
+        const later = DateTime.add(yield* DateTime.now, { hours: 1 })
+        yield* store.failWriteBack(a.outboxId, "the POS answered 503", Option.some(later))
+        expect(yield* claim).toEqual([])
+
+        const refused = yield* Effect.flip(store.resolveWriteBack(s, a.outboxId, "dismiss"))
+        expect(refused.message).toMatch(/is pending/)
+        const now = yield* store.resolveWriteBack(s, a.outboxId, "write-back")
+        expect([now.state, now.attempts]).toEqual(["pending", 0])
+        expect((yield* claim).map((o) => o.id)).toEqual([a.outboxId])
+        // Claimed again (in flight): an operator's retry is refused, the delivery under way is left alone.
+        const busy = yield* Effect.flip(store.resolveWriteBack(s, a.outboxId, "write-back"))
+        expect(busy.message).toMatch(/is in-flight/)
       })
     )
 
