@@ -4,7 +4,7 @@
  * against any running posbridge server (`--url`). Each returns its problems; an empty list is a pass.
  */
 import { Effect } from "effect"
-import * as SS from "./ShipStationClient.js"
+import { ShipStationClient as SS } from "@posbridge/pos-testkit"
 
 const minute = 60_000
 

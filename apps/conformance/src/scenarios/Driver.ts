@@ -10,9 +10,8 @@
  */
 import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
-import * as PosOracle from "../PosOracle.js"
+import { PosOracle, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import type * as ProtocolChecks from "../ProtocolChecks.js"
-import * as SS from "../ShipStationClient.js"
 
 export const minute = PosOracle.minute
 export const floorMinute = PosOracle.floorMinute
