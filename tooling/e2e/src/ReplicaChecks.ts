@@ -4,22 +4,12 @@
  * orders as the POS API serves them, with the tracking lines write-backs left) and ShipStation's side over HTTP
  * (pos-testkit `ShipStationClient`). Each check answers a list of problems, one readable sentence each.
  */
-import { ShipStationClient as SS } from "@posbridge/pos-testkit"
+import { type ChangeLog, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import type { RunningSimulatorProcess } from "./SimulatorProcess.js"
 import type { ReplicaSet, Store, StoreStatus } from "./Replicas.js"
 
-interface Change {
-  readonly seq: number
-  readonly account: string
-  readonly kind: string
-  readonly ref: string
-  readonly version: number
-  readonly at: number
-  readonly posModifiedAt: number
-  readonly what: string
-  readonly unshippable?: string
-}
+type Change = ChangeLog.Change
 
 interface PullView {
   readonly id: number

@@ -35,7 +35,7 @@ export interface Options {
   readonly activity?: boolean | undefined
   /** A pull idle this long counts as abandoned (a killed runner's). Default 3. */
   readonly pullIdleSeconds?: number | undefined
-  /** How long a replica may take to answer /readyz. Default 90 s. */
+  /** How long a replica (or a simulator) may take to answer. Default 90 s. */
   readonly readyTimeoutMs?: number | undefined
 }
 
@@ -123,13 +123,15 @@ export const start = async (options: Options = {}): Promise<ReplicaSet> => {
         adapter: "heartland",
         accounts: Math.max(1, options.heartlandStores ?? 30),
         activity: options.activity ?? false,
-        pullIdleSeconds
+        pullIdleSeconds,
+        readyTimeoutMs: options.readyTimeoutMs ?? 90_000
       }),
       startSimulator({
         adapter: "lightspeed",
         accounts: Math.max(1, options.lightspeedStores ?? 30),
         activity: options.activity ?? false,
-        pullIdleSeconds
+        pullIdleSeconds,
+        readyTimeoutMs: options.readyTimeoutMs ?? 90_000
       })
     ])
     cleanups.push(
