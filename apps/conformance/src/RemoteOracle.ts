@@ -13,7 +13,13 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { DocumentKind } from "@posbridge/core"
-import { type ChangeLog, PosOracle, type PosSimulator, ShipStationClient as SS, SimControl } from "@posbridge/pos-testkit"
+import {
+  type ChangeLog,
+  PosOracle,
+  type PosSimulator,
+  SimControl,
+  ShipStationClient as SS
+} from "@posbridge/pos-testkit"
 import { Clock, Duration, Effect } from "effect"
 import type * as ProtocolChecks from "./ProtocolChecks.js"
 

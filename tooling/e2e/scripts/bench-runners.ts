@@ -12,8 +12,8 @@
  */
 import * as Postgres from "../src/Postgres.js"
 import { rssBytes, tcpPortsOf } from "../src/Processes.js"
-import * as Replicas from "../src/Replicas.js"
 import * as Checks from "../src/ReplicaChecks.js"
+import * as Replicas from "../src/Replicas.js"
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -73,7 +73,10 @@ const measure = async (runners: number): Promise<Figures> => {
         rssMax[r.index] = Math.max(rssMax[r.index]!, rss)
         rssLast[r.index] = rss
         const ports = tcpPortsOf(pid)
-        conns[r.index] = Math.max(conns[r.index]!, rows.filter((c) => c.client_port !== null && ports.has(c.client_port)).length)
+        conns[r.index] = Math.max(
+          conns[r.index]!,
+          rows.filter((c) => c.client_port !== null && ports.has(c.client_port)).length
+        )
       }
       await sleep(5000)
     }
@@ -115,7 +118,10 @@ const main = async () => {
   const rows: Array<[string, ...Array<string>]> = [
     ["", ...results.map((r) => `${r.runners} runner(s)`)],
     ["stores", ...results.map(() => String(stores))],
-    ["stores owned per runner", ...results.map((r) => (r.owned.some((n) => n > 0) ? r.owned.join(" / ") : "not shown"))],
+    [
+      "stores owned per runner",
+      ...results.map((r) => (r.owned.some((n) => n > 0) ? r.owned.join(" / ") : "not shown"))
+    ],
     ["all synced after start", ...results.map((r) => s(r.syncedIn))],
     ["RSS per runner, max (MB)", ...results.map((r) => r.rssMaxMb.join(" / "))],
     ["RSS per runner, last (MB)", ...results.map((r) => r.rssLastMb.join(" / "))],

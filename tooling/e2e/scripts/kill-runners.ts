@@ -11,8 +11,8 @@
  * without the configuration's `cluster` section (a server from before issue 15).
  */
 import * as Failover from "../src/Failover.js"
-import * as Replicas from "../src/Replicas.js"
 import * as Checks from "../src/ReplicaChecks.js"
+import * as Replicas from "../src/Replicas.js"
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`)

@@ -10,8 +10,8 @@
  */
 import { PosOracle, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
-import * as Replicas from "../src/Replicas.js"
 import * as Checks from "../src/ReplicaChecks.js"
+import * as Replicas from "../src/Replicas.js"
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`)

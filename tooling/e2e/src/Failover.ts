@@ -6,8 +6,8 @@
  * kill:runners` ten or more.
  */
 import * as Notices from "./Notices.js"
-import type { ReplicaSet, Store } from "./Replicas.js"
 import * as Checks from "./ReplicaChecks.js"
+import type { ReplicaSet, Store } from "./Replicas.js"
 
 export interface Round {
   readonly victim: number

@@ -6,8 +6,8 @@
  */
 import { ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
-import type { ReplicaSet, Store } from "./Replicas.js"
 import { changes } from "./ReplicaChecks.js"
+import type { ReplicaSet, Store } from "./Replicas.js"
 
 export interface Sent {
   readonly store: Store
@@ -34,7 +34,10 @@ export const stream = async (set: ReplicaSet, options: { readonly perSecond: num
   const stores = set.stores.filter((s) => s.adapter === "heartland")
   const log = (await changes(set.heartland)).changes
   const orders = new Map(
-    stores.map((s) => [s.id, [...new Set(log.filter((c) => c.account === s.account && c.kind === "orders").map((c) => c.ref))]])
+    stores.map((s) => [
+      s.id,
+      [...new Set(log.filter((c) => c.account === s.account && c.kind === "orders").map((c) => c.ref))]
+    ])
   )
   const sent: Array<Sent> = []
   const acknowledged: Array<Sent> = []
@@ -63,7 +66,10 @@ export const stream = async (set: ReplicaSet, options: { readonly perSecond: num
     ).catch(() => undefined)
     if (answer === undefined) cutOff++
     else if (answer.status === 200) acknowledged.push(notice)
-    else refused.push(`${notice.tracking} to ${store.id} via replica ${replica.index}: ${answer.status} ${answer.body.trim()}`)
+    else
+      refused.push(
+        `${notice.tracking} to ${store.id} via replica ${replica.index}: ${answer.status} ${answer.body.trim()}`
+      )
   }
   const loop = (async () => {
     while (!stopped) {
@@ -91,7 +97,8 @@ const written = async (set: ReplicaSet, notices: ReadonlyArray<Sent>) => {
     const r = await fetch(`${set.heartland.url}/${n.store.account}/api/sales/orders/${n.order}`, {
       headers: { authorization: `Bearer ${set.heartlandToken}` }
     })
-    if (!r.ok) throw new Error(`the Heartland simulator did not serve order ${n.order} of ${n.store.account}: ${r.status}`)
+    if (!r.ok)
+      throw new Error(`the Heartland simulator did not serve order ${n.order} of ${n.store.account}: ${r.status}`)
     const doc = (await r.json()) as { custom?: Record<string, unknown> }
     const text = String(doc.custom?.shipstation_tracking ?? "")
     for (const t of text.match(/1Z[A-Z0-9]+/g) ?? []) counts.set(t, (counts.get(t) ?? 0) + 1)
@@ -113,7 +120,8 @@ export const problems = async (set: ReplicaSet, tally: Tally, timeoutMs: number)
   const found: Array<string> = [...tally.refused.map((r) => `notice refused: ${r}`)]
   for (const n of tally.acknowledged) {
     const c = counts.get(n.tracking) ?? 0
-    if (c !== 1) found.push(`notice ${n.tracking} (order ${n.order} of ${n.store.id}) answered 200, at the POS ${c} times`)
+    if (c !== 1)
+      found.push(`notice ${n.tracking} (order ${n.order} of ${n.store.id}) answered 200, at the POS ${c} times`)
   }
   const acked = new Set(tally.acknowledged.map((n) => n.tracking))
   for (const n of tally.sent) {

@@ -6,8 +6,8 @@
  */
 import { type ChangeLog, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
-import type { RunningSimulatorProcess } from "./SimulatorProcess.js"
 import type { ReplicaSet, Store, StoreStatus } from "./Replicas.js"
+import type { RunningSimulatorProcess } from "./SimulatorProcess.js"
 
 type Change = ChangeLog.Change
 
@@ -175,7 +175,10 @@ export const minute = 60_000
 const floorMinute = (ms: number) => ms - (ms % minute)
 
 /** A window that holds every document stamped since `since`: from an hour before it to two minutes from now. */
-export const windowSince = (since: number) => ({ start: floorMinute(since) - 60 * minute, end: floorMinute(Date.now()) + 2 * minute })
+export const windowSince = (since: number) => ({
+  start: floorMinute(since) - 60 * minute,
+  end: floorMinute(Date.now()) + 2 * minute
+})
 
 /**
  * ShipStation polls every store with page 1 from one replica and every later page from the next one: each poll
@@ -206,8 +209,10 @@ export const crossReplicaPolls = async (set: ReplicaSet, window: { readonly star
     const expected = pos.get(store.id)?.shippable ?? new Set<string>()
     const missing = [...expected].filter((ref) => !served.has(ref))
     const extra = [...served].filter((ref) => !expected.has(ref))
-    if (missing.length > 0) problems.push(`${label}: ${missing.length} document(s) of the POS never served: ${missing.slice(0, 5)}`)
-    if (extra.length > 0) problems.push(`${label}: served ${extra.length} document(s) the POS does not hold: ${extra.slice(0, 5)}`)
+    if (missing.length > 0)
+      problems.push(`${label}: ${missing.length} document(s) of the POS never served: ${missing.slice(0, 5)}`)
+    if (extra.length > 0)
+      problems.push(`${label}: served ${extra.length} document(s) the POS does not hold: ${extra.slice(0, 5)}`)
   }
   return { problems, crossed }
 }

@@ -8,7 +8,7 @@
  * a server from before issue 15 refuses it, so the harness can still run against one (every replica then syncs
  * every store, which the checks in `ReplicaChecks` catch).
  */
-import { writeFileSync } from "node:fs"
+import { rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Postgres from "./Postgres.js"
 import { freePort, tempDir, waitFor } from "./Processes.js"
@@ -179,9 +179,17 @@ export const start = async (options: Options = {}): Promise<ReplicaSet> => {
       perPage: options.heartlandPerPage ?? 5
     })
     const heartlandToken = Object.entries(secrets).find(([k]) => k.startsWith("SIM_HEARTLAND_APITOKEN_"))?.[1] ?? ""
-    await add(lightspeed, "lightspeed", "invoices", options.lightspeedStores ?? 30, ["clientSecret", "refreshToken"], {})
+    await add(
+      lightspeed,
+      "lightspeed",
+      "invoices",
+      options.lightspeedStores ?? 30,
+      ["clientSecret", "refreshToken"],
+      {}
+    )
 
     const dir = tempDir("replicas")
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }))
     const config = join(dir, "config.json")
     writeFileSync(
       config,

@@ -8,9 +8,10 @@
  *     and newer than what ShipStation had of that order before, given contiguous or overlapping windows, a final
  *     sync and a final catch-up poll.
  */
+
+import { PosOracle, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
-import { PosOracle, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import type * as ProtocolChecks from "../ProtocolChecks.js"
 
 export const minute = PosOracle.minute
