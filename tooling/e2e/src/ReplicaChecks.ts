@@ -182,8 +182,8 @@ export const windowSince = (since: number) => ({
 
 /**
  * ShipStation polls every store with page 1 from one replica and every later page from the next one: each poll
- * answers 200 on every page, the same `pages` everywhere, and every shippable document of the store's POS account
- * exactly once. Answers the problems and how many polls spanned two replicas.
+ * answers 200 on every page, the same `pages` everywhere, every shippable document of the store's POS account
+ * exactly once and nothing the account does not hold. Answers the problems and how many polls spanned two replicas.
  */
 export const crossReplicaPolls = async (set: ReplicaSet, window: { readonly start: number; readonly end: number }) => {
   const problems: Array<string> = []
@@ -206,9 +206,10 @@ export const crossReplicaPolls = async (set: ReplicaSet, window: { readonly star
     if (result.pages > 1 && first !== next) crossed++
     problems.push(...SS.pagingProblems(label, result))
     const served = new Set(result.orders.map((o) => o.posRef))
-    const expected = pos.get(store.id)?.shippable ?? new Set<string>()
-    const missing = [...expected].filter((ref) => !served.has(ref))
-    const extra = [...served].filter((ref) => !expected.has(ref))
+    // Every document the POS can ship must be served; one it flags unshippable may be repaired and served too.
+    const expected = pos.get(store.id) ?? { all: new Set<string>(), shippable: new Set<string>() }
+    const missing = [...expected.shippable].filter((ref) => !served.has(ref))
+    const extra = [...served].filter((ref) => !expected.all.has(ref))
     if (missing.length > 0)
       problems.push(`${label}: ${missing.length} document(s) of the POS never served: ${missing.slice(0, 5)}`)
     if (extra.length > 0)
