@@ -55,7 +55,7 @@ await withPostgres("three replicas on one PostgreSQL, 60 stores", () => {
       `3 replicas, ${set.stores.length} stores${set.cluster ? "" : " (no cluster section)"}: owned per replica ${JSON.stringify(Object.fromEntries(owners.owned))}, ${polls.crossed} polls spanned two replicas, ${problems.length} problem(s)`
     )
     expect(shown(problems)).toEqual([])
-  }, 240_000)
+  }, 420_000)
 
   it("a runner killed with SIGKILL (a different one each round) hands its stores to the others within 60 s, losing nothing", async () => {
     const rounds: Array<Failover.Round> = []
