@@ -184,4 +184,7 @@ declare global {
     new (body?: BodyInit | null, init?: ResponseInit): Response
     json(data: unknown, init?: ResponseInit): Response
   }
+
+  /** pos-testkit's ShipStation client speaks plain HTTP to a server under test. */
+  function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
 }

@@ -24,13 +24,12 @@ import {
   type StoreSettings,
   TokenVault
 } from "@posbridge/core"
-import { type ChangeLog, SimClock, SimServer } from "@posbridge/pos-testkit"
+import { type ChangeLog, PosOracle, SimClock, SimServer } from "@posbridge/pos-testkit"
 import { ShipStationRoutes } from "@posbridge/shipstation"
 import { adapter as heartland } from "@posbridge/source-heartland"
 import { Simulator as HeartlandSimulator } from "@posbridge/source-heartland/testing"
 import { OutboxWorker } from "@posbridge/sync"
 import { Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
-import * as PosOracle from "./PosOracle.js"
 
 /**
  * A deliberate bug, to show the checks catch it: `stamp` stamps with the POS modified time, `offset` pages by

@@ -3,8 +3,9 @@
  * Custom Store protocol to a server over HTTP, so they run against the in-process bridge (as scenarios) and
  * against any running posbridge server (`--url`). Each returns its problems; an empty list is a pass.
  */
+
+import { ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
-import * as SS from "./ShipStationClient.js"
 
 const minute = 60_000
 

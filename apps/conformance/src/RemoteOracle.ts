@@ -13,11 +13,15 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { DocumentKind } from "@posbridge/core"
-import { type ChangeLog, type PosSimulator, SimControl } from "@posbridge/pos-testkit"
+import {
+  type ChangeLog,
+  PosOracle,
+  type PosSimulator,
+  SimControl,
+  ShipStationClient as SS
+} from "@posbridge/pos-testkit"
 import { Clock, Duration, Effect } from "effect"
-import * as PosOracle from "./PosOracle.js"
 import type * as ProtocolChecks from "./ProtocolChecks.js"
-import * as SS from "./ShipStationClient.js"
 
 export interface Options {
   readonly url: string

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ChangeLog } from "@posbridge/pos-testkit"
+import { ChangeLog, PosOracle } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import * as Conformance from "../src/Conformance.js"
-import * as PosOracle from "../src/PosOracle.js"
 import * as Soak from "../src/Soak.js"
 import * as Scenarios from "../src/scenarios/Scenarios.js"
 

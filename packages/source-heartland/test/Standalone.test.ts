@@ -91,4 +91,20 @@ describe("the standalone Heartland simulator", () => {
       expect(pos.pulls.stats(yield* pos.now, "1001").feeds).toEqual([])
     })
   )
+
+  it.live("stores of two accounts walking at the same time are one pull each, not an overlap", () =>
+    Effect.gen(function* () {
+      const pos = yield* standalone(2)
+      const a = yield* storeOn(pos, "1000", 5)
+      const b = yield* storeOn(pos, "1001", 5)
+      // Their pages interleave: one account's requests must not end the other's walk.
+      yield* Effect.all([collect(a), collect(b)], { concurrency: 2 })
+      const now = yield* pos.now
+      for (const account of ["1000", "1001"]) {
+        const stats = pos.pulls.stats(now, account)
+        expect(stats).toMatchObject({ maxInFlight: 1, overlaps: 0 })
+        expect(stats.feeds[0]?.recent.map((p) => [p.outcome, p.pages])).toEqual([["finished", 10]])
+      }
+    })
+  )
 })

@@ -3,7 +3,7 @@
  * temporary directories and polling until something holds.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -37,18 +37,22 @@ export interface Output {
   readonly all: () => string
 }
 
-/** Collects a child's stdout and stderr as they arrive. */
+/** Output kept per stream: the latest 4 MiB (a server logging for minutes must not fill this process). */
+const keep = 4 * 1024 * 1024
+const tail = (text: string) => (text.length > keep ? text.slice(text.length - keep) : text)
+
+/** Collects a child's stdout and stderr as they arrive (the latest 4 MiB of each). */
 export const capture = (child: ChildProcess): Output => {
   let stdout = ""
   let stderr = ""
   let all = ""
   child.stdout?.on("data", (d) => {
-    stdout += d
-    all += d
+    stdout = tail(stdout + d)
+    all = tail(all + d)
   })
   child.stderr?.on("data", (d) => {
-    stderr += d
-    all += d
+    stderr = tail(stderr + d)
+    all = tail(all + d)
   })
   return { stdout: () => stdout, stderr: () => stderr, all: () => all }
 }
@@ -78,4 +82,56 @@ export const runNode = async (
   const status = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
   clearTimeout(timer)
   return { status, stdout: output.stdout(), stderr: output.stderr(), all: output.all() }
+}
+
+/** A process's resident memory in bytes (Linux `/proc`); undefined once it has gone. */
+export const rssBytes = (pid: number): number | undefined => {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
+    return m ? Number(m[1]) * 1024 : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The local ports of a process's TCP sockets (Linux `/proc`): its socket inodes from `/proc/PID/fd`, their ports
+ * from `/proc/net/tcp{,6}`. With `pg_stat_activity.client_port` it says which process holds which connection.
+ */
+export const tcpPortsOf = (pid: number): ReadonlySet<number> => {
+  const inodes = new Set<string>()
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkOr(`/proc/${pid}/fd/${fd}`))
+      if (m) inodes.add(m[1]!)
+    }
+  } catch {
+    return new Set()
+  }
+  const ports = new Set<number>()
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = ""
+    try {
+      text = readFileSync(table, "utf8")
+    } catch {
+      continue
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/)
+      const local = cols[1]
+      const inode = cols[9]
+      if (local !== undefined && inode !== undefined && inodes.has(inode)) {
+        ports.add(Number.parseInt(local.split(":").at(-1) ?? "0", 16))
+      }
+    }
+  }
+  return ports
+}
+
+const readlinkOr = (path: string) => {
+  try {
+    return readlinkSync(path)
+  } catch {
+    return ""
+  }
 }

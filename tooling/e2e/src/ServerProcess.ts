@@ -70,15 +70,25 @@ export const tempConfig = (prefix: string, stores: ReadonlyArray<StoreConfig>) =
 export interface RunningServer {
   readonly url: string
   readonly child: ChildProcess
+  /** Its operating-system process id (RSS, its database connections). */
+  readonly pid: number
   readonly output: () => string
   readonly kill: (signal?: NodeJS.Signals) => Promise<void>
 }
 
-/** Starts `posbridge serve --config file` and waits until /readyz answers 200. */
-export const startServer = async (configFile: string, port: number, timeoutMs = 60_000): Promise<RunningServer> => {
+/**
+ * Starts `posbridge serve --config file` and waits until /readyz answers 200. `environment` adds to `env` (a
+ * replica's own runner port, secrets the configuration names).
+ */
+export const startServer = async (
+  configFile: string,
+  port: number,
+  timeoutMs = 60_000,
+  environment: Readonly<Record<string, string>> = {}
+): Promise<RunningServer> => {
   const child = spawn(process.execPath, [await serverEntry(), "serve", "--config", configFile], {
     cwd: serverDir,
-    env: { ...process.env, ...env, PORT: String(port), INIT_CWD: serverDir },
+    env: { ...process.env, ...env, ...environment, PORT: String(port), INIT_CWD: serverDir },
     stdio: ["ignore", "pipe", "pipe"]
   })
   const out = capture(child)
@@ -100,6 +110,7 @@ export const startServer = async (configFile: string, port: number, timeoutMs = 
   return {
     url,
     child,
+    pid: child.pid ?? -1,
     output: out.all,
     kill: async (signal = "SIGKILL") => {
       if (child.exitCode === null) child.kill(signal)

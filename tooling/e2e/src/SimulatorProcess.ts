@@ -21,6 +21,8 @@ export const startSimulator = async (options: {
   /** The demo's background merchant activity (default off: only the control API changes anything). */
   readonly activity?: boolean
   readonly pullIdleSeconds?: number
+  /** How long it may take to seed its accounts and answer. Default 30 s. */
+  readonly readyTimeoutMs?: number
 }): Promise<RunningSimulatorProcess> => {
   const port = await freePort()
   const args = ["simulate", options.adapter, "--port", String(port), "--accounts", String(options.accounts ?? 1)]
@@ -30,11 +32,15 @@ export const startSimulator = async (options: {
   const out = capture(child)
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   const url = `http://127.0.0.1:${port}`
-  const described = await waitFor(`the ${options.adapter} simulator`, async () => {
-    if (child.exitCode !== null) return { exited: child.exitCode, accounts: [] }
-    const r = await fetch(`${url}/control`)
-    return r.ok ? ((await r.json()) as { exited?: number; accounts: ReadonlyArray<string> }) : undefined
-  }).catch((e: Error) => {
+  const described = await waitFor(
+    `the ${options.adapter} simulator`,
+    async () => {
+      if (child.exitCode !== null) return { exited: child.exitCode, accounts: [] }
+      const r = await fetch(`${url}/control`)
+      return r.ok ? ((await r.json()) as { exited?: number; accounts: ReadonlyArray<string> }) : undefined
+    },
+    options.readyTimeoutMs
+  ).catch((e: Error) => {
     child.kill("SIGKILL")
     throw new Error(`${e.message}:\n${out.all()}`)
   })

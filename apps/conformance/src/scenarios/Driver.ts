@@ -8,11 +8,11 @@
  *     and newer than what ShipStation had of that order before, given contiguous or overlapping windows, a final
  *     sync and a final catch-up poll.
  */
+
+import { PosOracle, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
-import * as PosOracle from "../PosOracle.js"
 import type * as ProtocolChecks from "../ProtocolChecks.js"
-import * as SS from "../ShipStationClient.js"
 
 export const minute = PosOracle.minute
 export const floorMinute = PosOracle.floorMinute

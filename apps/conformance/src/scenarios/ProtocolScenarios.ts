@@ -2,11 +2,12 @@
  * How ShipStation speaks: credentials in the query string, Pacific time instead of UTC, and the protocol checks
  * of src/ProtocolChecks.ts, which need no control and so also run against a running server with `--url`.
  */
+
+import { ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { ClockCheck } from "@posbridge/shipstation"
 import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
 import * as ProtocolChecks from "../ProtocolChecks.js"
-import * as SS from "../ShipStationClient.js"
 import { advance, creds, expect, floorMinute, minute, ssNow, sync, syncThenPoll } from "./Driver.js"
 import { addOrder, addOrders, setup } from "./PosFixtures.js"
 import { controlled, overHttp, type Scenario } from "./Scenario.js"

@@ -1,7 +1,8 @@
 /** Ship notices for an order ShipStation has exported: retries, concurrent copies, split orders, partial shipments. */
+
+import { ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import * as Bridge from "../Bridge.js"
-import * as SS from "../ShipStationClient.js"
 import { creds, type Driver, expect } from "./Driver.js"
 import { polledOrder } from "./PosFixtures.js"
 import { controlled, type Scenario } from "./Scenario.js"

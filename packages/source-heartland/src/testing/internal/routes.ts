@@ -52,6 +52,7 @@ export interface RoutesOptions {
 
 /** Where a pull of a list stands after a page: what the adapter's next request looks like if it continues. */
 interface Walk {
+  readonly account: string
   readonly feed: string
   readonly page: number
   /** The `updated_at` `$gt` bound of the page. */
@@ -83,7 +84,10 @@ const makeWalks = (pulls: Pulls.Monitor) => {
     const perPage = Math.max(1, Number(url.searchParams.get("per_page") ?? "20") || 20)
     const after = updatedAfter(url)
     const open = pulls.open(accountId, feed, now)
-    for (const [id, w] of walks) if (w.feed === feed && !open.some((p) => p.id === id)) walks.delete(id)
+    // Only this account's walks can have ended here: another account's open pulls are not in `open`.
+    for (const [id, w] of walks) {
+      if (w.account === accountId && w.feed === feed && !open.some((p) => p.id === id)) walks.delete(id)
+    }
     const continued = open.find((p) => {
       const w = walks.get(p.id)
       if (w === undefined) return false
@@ -97,7 +101,13 @@ const makeWalks = (pulls: Pulls.Monitor) => {
       pulls.finish(pull, now)
       walks.delete(pull.id)
     } else {
-      walks.set(pull.id, { feed, page, after, latest: typeof last === "string" ? Date.parse(last) : undefined })
+      walks.set(pull.id, {
+        account: accountId,
+        feed,
+        page,
+        after,
+        latest: typeof last === "string" ? Date.parse(last) : undefined
+      })
     }
   }
 }

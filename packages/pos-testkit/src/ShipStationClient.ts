@@ -72,6 +72,11 @@ export interface PollOptions {
   readonly betweenPages?: ((page: number) => Effect.Effect<void>) | undefined
   /** Raw date strings instead of formatted instants (malformed-date cases). */
   readonly rawDates?: { readonly start: string; readonly end: string } | undefined
+  /**
+   * The server that answers page `n` (default: `baseUrl` for every page): replicas behind a load balancer, page 1
+   * from one and later pages from another.
+   */
+  readonly baseUrlFor?: ((page: number) => string) | undefined
 }
 
 const authorize = (credentials: Credentials, auth: "basic" | "query", params: URLSearchParams) => {
@@ -89,7 +94,7 @@ export const request = (url: string, init: RequestInit = {}) =>
     return { status: response.status, body: await response.text() }
   })
 
-/** One poll: page 1, then pages 2..N as page 1 announced. */
+/** One poll: page 1, then pages 2..N as page 1 announced; a request that gets no answer dies (`request`). */
 export const poll = (
   baseUrl: string,
   storeId: string,
@@ -110,7 +115,8 @@ export const poll = (
         page: String(page)
       })
       const headers = authorize(credentials, options.auth ?? "basic", params)
-      last = yield* request(`${baseUrl}/shipstation/${storeId}?${params}`, { headers })
+      const server = options.baseUrlFor?.(page) ?? baseUrl
+      last = yield* request(`${server}/shipstation/${storeId}?${params}`, { headers })
       if (last.status !== 200) return { status: last.status, pages: 0, orders, pageCounts, body: last.body }
       const parsed = parseOrders(last.body, page)
       pageCounts.push(parsed.pages)

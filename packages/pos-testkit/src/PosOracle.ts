@@ -9,7 +9,7 @@
  * slots each POS change in before the first event after it (the bridge clock may stand still, so times cannot
  * order them); against a running server (`--url`) the positions are wall-clock times.
  */
-import type { ChangeLog } from "@posbridge/pos-testkit"
+import type * as ChangeLog from "./ChangeLog.js"
 
 export const minute = 60_000
 export const floorMinute = (ms: number) => ms - (ms % minute)
