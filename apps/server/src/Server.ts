@@ -86,6 +86,10 @@ export const start = (options: ServerOptions) =>
       maxAttempts: options.config.outbox.maxAttempts,
       initialBackoff: options.config.outbox.initialBackoff,
       maxBackoff: options.config.outbox.maxBackoff,
+      // Only the store's owner runs its loop, one delivery at a time, so the lease matters only when a runner dies
+      // mid-delivery: the new owner takes the item again once it ends. A minute is four times a slow Lightspeed
+      // write-back (~15 s) and keeps a failover from holding a notice back for five.
+      leaseFor: Duration.minutes(1),
       wakeups
     }
     yield* Layer.build(
