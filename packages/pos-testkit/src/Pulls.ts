@@ -36,6 +36,13 @@ export const FeedStats = Schema.Struct({
   /** Starts of pulls that found another pull of the feed open: how many, and the first 50 with the ids open then. */
   overlapCount: Schema.Int,
   overlaps: Schema.Array(Schema.Struct({ at: Schema.Number, pulls: Schema.Array(Schema.Int) })),
+  /**
+   * Pulls that asked for a page (or were answered their last one) after a later pull of the feed had started: two
+   * walks whose requests interleave, in flight together for certain. A start that found another pull open counts
+   * in `overlapCount` even when that pull's client had gone away (killed, or its runner lost the store) and it
+   * had not yet been idle for `idleMillis`; it counts here only if the older pull went on.
+   */
+  interleavedCount: Schema.Int,
   /** The latest pulls (up to 20), oldest first. */
   recent: Schema.Array(PullView)
 })
@@ -46,6 +53,7 @@ export const Stats = Schema.Struct({
   /** The most pulls of one feed ever open at once, over every feed. */
   maxInFlight: Schema.Int,
   overlaps: Schema.Int,
+  interleaved: Schema.Int,
   feeds: Schema.Array(FeedStats)
 })
 export type Stats = typeof Stats.Type
@@ -61,6 +69,8 @@ export interface Pull {
   pages: number
   outcome: PullView["outcome"]
   readonly concurrent: number
+  /** It went on after a later pull of its feed had started. */
+  interleaved: boolean
 }
 
 export interface Monitor {
@@ -83,6 +93,7 @@ interface Feed {
   maxInFlight: number
   overlapCount: number
   overlaps: Array<{ readonly at: number; readonly pulls: ReadonlyArray<number> }>
+  interleavedCount: number
   live: Array<Pull>
   recent: Array<Pull>
 }
@@ -100,7 +111,17 @@ export const make = (options: { readonly idleMillis?: number | undefined } = {})
     const key = `${account}\u0000${feed}`
     let f = feeds.get(key)
     if (f === undefined) {
-      f = { account, feed, pulls: 0, maxInFlight: 0, overlapCount: 0, overlaps: [], live: [], recent: [] }
+      f = {
+        account,
+        feed,
+        pulls: 0,
+        maxInFlight: 0,
+        overlapCount: 0,
+        overlaps: [],
+        interleavedCount: 0,
+        live: [],
+        recent: []
+      }
       feeds.set(key, f)
     }
     return f
@@ -115,6 +136,18 @@ export const make = (options: { readonly idleMillis?: number | undefined } = {})
       }
     }
     f.live = f.live.filter((p) => p.outcome === "open")
+  }
+
+  /** `pull` is active at `now`: if a later pull of its feed has started since it began, the two interleave. */
+  const active = (pull: Pull, now: number) => {
+    pull.lastAt = now
+    if (pull.interleaved) return
+    const f = feedOf(pull.account, pull.feed)
+    const later = (q: Pull) => q.id > pull.id && q.startedAt <= now
+    if (f.live.some(later) || f.recent.some(later)) {
+      pull.interleaved = true
+      f.interleavedCount++
+    }
   }
 
   const view = (p: Pull): PullView => ({
@@ -143,7 +176,8 @@ export const make = (options: { readonly idleMillis?: number | undefined } = {})
         endedAt: undefined,
         pages: 1,
         outcome: "open",
-        concurrent: f.live.length + 1
+        concurrent: f.live.length + 1,
+        interleaved: false
       }
       if (f.live.length > 0) {
         f.overlapCount++
@@ -158,11 +192,11 @@ export const make = (options: { readonly idleMillis?: number | undefined } = {})
       return pull
     },
     page: (pull, now) => {
-      pull.lastAt = now
+      active(pull, now)
       pull.pages++
     },
     finish: (pull, now) => {
-      pull.lastAt = now
+      active(pull, now)
       if (pull.outcome === "open") {
         pull.outcome = "finished"
         pull.endedAt = now
@@ -180,6 +214,7 @@ export const make = (options: { readonly idleMillis?: number | undefined } = {})
         idleMillis,
         maxInFlight: list.reduce((m, f) => Math.max(m, f.maxInFlight), 0),
         overlaps: list.reduce((n, f) => n + f.overlapCount, 0),
+        interleaved: list.reduce((n, f) => n + f.interleavedCount, 0),
         feeds: list.map((f) => ({
           account: f.account,
           feed: f.feed,
@@ -188,6 +223,7 @@ export const make = (options: { readonly idleMillis?: number | undefined } = {})
           maxInFlight: f.maxInFlight,
           overlapCount: f.overlapCount,
           overlaps: f.overlaps,
+          interleavedCount: f.interleavedCount,
           recent: f.recent.map(view)
         }))
       }

@@ -22,6 +22,29 @@ describe("Pulls", () => {
     expect(c.concurrent).toBe(2)
   })
 
+  it("pulls whose pages interleave are counted as interleaved; a stopped pull followed by a new one is only an overlap", () => {
+    const pulls = Pulls.make({ idleMillis: 10_000 })
+    // A runner lost the store and stopped its pull after one page; the new owner starts within the idle time.
+    const stopped = pulls.start("1000", "orders", 0)
+    const next = pulls.start("1000", "orders", 1_000)
+    pulls.page(next, 1_100)
+    pulls.finish(next, 1_200)
+    expect(pulls.stats(1_300)).toMatchObject({ overlaps: 1, interleaved: 0 })
+    expect(stopped.interleaved).toBe(false)
+    // Two runners really walking one feed together: the older one asks for a page after the newer one started.
+    const a = pulls.start("1001", "orders", 2_000)
+    const b = pulls.start("1001", "orders", 2_100)
+    pulls.page(b, 2_150)
+    pulls.page(a, 2_200)
+    pulls.page(a, 2_300)
+    pulls.finish(b, 2_400)
+    const stats = pulls.stats(2_500, "1001")
+    expect(stats).toMatchObject({ overlaps: 1, interleaved: 1 })
+    expect(stats.feeds[0]).toMatchObject({ interleavedCount: 1 })
+    expect(a.interleaved).toBe(true)
+    expect(b.interleaved).toBe(false)
+  })
+
   it("a pull idle longer than idleMillis is abandoned and no longer in flight", () => {
     const pulls = Pulls.make({ idleMillis: 1_000 })
     const killed = pulls.start("1000", "sales", 0)

@@ -15,6 +15,8 @@ export interface Round {
   readonly stores: number
   /** Kill → the last of its stores completed a pull elsewhere; undefined when some never did within the bound. */
   readonly failoverMs: number | undefined
+  /** Starts so far that found a stopped pull of the store not yet idle (see `ReplicaChecks.handovers`). */
+  readonly handovers: number
   readonly notices: {
     readonly sent: number
     readonly acknowledged: number
@@ -67,11 +69,13 @@ export const round = async (set: ReplicaSet, victim: number, options: Options): 
   problems.push(...delivered.problems)
   problems.push(...(await Checks.settle(set, 60_000)))
   problems.push(...(await Checks.overlapProblems(set)))
+  const handovers = await Checks.handovers(set)
   if (tally.acknowledged.length === 0) problems.push("no ship notice was answered 200: nothing was checked")
   return {
     victim,
     stores: stores.length,
     failoverMs,
+    handovers,
     notices: {
       sent: tally.sent.length,
       acknowledged: tally.acknowledged.length,
@@ -83,4 +87,4 @@ export const round = async (set: ReplicaSet, victim: number, options: Options): 
 }
 
 export const describeRound = (r: Round) =>
-  `replica ${r.victim} killed owning ${r.stores} store(s): failover ${r.failoverMs === undefined ? "not complete" : Checks.seconds(r.failoverMs)}; notices ${r.notices.sent} sent, ${r.notices.acknowledged} answered 200, ${r.notices.cutOff} cut off, ${r.notices.written} at the POS exactly once; ${r.problems.length} problem(s)`
+  `replica ${r.victim} killed owning ${r.stores} store(s): failover ${r.failoverMs === undefined ? "not complete" : Checks.seconds(r.failoverMs)}; notices ${r.notices.sent} sent, ${r.notices.acknowledged} answered 200, ${r.notices.cutOff} cut off, ${r.notices.written} at the POS exactly once; ${r.handovers} handover(s) so far (a pull started while a stopped one was not yet idle); ${r.problems.length} problem(s)`
