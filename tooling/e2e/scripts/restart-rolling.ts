@@ -8,6 +8,9 @@
  *
  *   pnpm restart:rolling [--stores 60] [--poll-seconds 10] [--settle-seconds 10]
  */
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { PosOracle, ShipStationClient as SS } from "@posbridge/pos-testkit"
 import { Effect } from "effect"
 import * as Checks from "../src/ReplicaChecks.js"
@@ -148,6 +151,12 @@ const main = async () => {
     )
     problems.push(...(await Checks.overlapProblems(set)))
   } finally {
+    if (problems.length > 0) {
+      // The replicas' logs, to find out why (which runner pulled what, when shards moved).
+      const dir = mkdtempSync(join(tmpdir(), "posbridge-rolling-"))
+      for (const r of set.replicas) writeFileSync(join(dir, `replica-${r.index}.log`), r.output())
+      console.log(`replica logs in ${dir}`)
+    }
     await set.close()
   }
   const missed = problems.filter((p) => p.startsWith("missed version")).length
