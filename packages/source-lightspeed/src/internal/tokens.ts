@@ -16,7 +16,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { PosSource, TokenVault } from "@posbridge/core"
-import { Clock, Duration, Effect, Either, Option, Redacted, Ref, Schedule } from "effect"
+import { Clock, Duration, Effect, Either, Fiber, Option, Redacted, Ref, Schedule } from "effect"
 import * as OAuth from "../OAuth.js"
 import { authBaseUrl, type LightspeedSettings, refreshTokenVaultKey } from "../Settings.js"
 
@@ -52,19 +52,40 @@ export const make = (options: {
 
     const stored = vault.get(storeId, refreshTokenVaultKey)
 
-    const refreshWith = (refreshToken: Redacted.Redacted<string>) =>
-      OAuth.refresh({
-        authBaseUrl: authBaseUrl(settings),
-        clientId: settings.clientId,
-        clientSecret: settings.clientSecret,
-        refreshToken
-      }).pipe(
+    /**
+     * One refresh grant and the compare-and-set of the token it returns, never separated: once Lightspeed answers,
+     * the presented token is dead, so a runner stopped in between (its store moved to another runner, a graceful
+     * shutdown) would lose the only live token and park the store. The pair runs in a fiber of its own (its
+     * 30 s request timeout still works) that the caller waits for without being interruptible.
+     */
+    const rotateOnce = (refreshToken: Redacted.Redacted<string>, read: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkDaemon(
+          OAuth.refresh({
+            authBaseUrl: authBaseUrl(settings),
+            clientId: settings.clientId,
+            clientSecret: settings.clientSecret,
+            refreshToken
+          }).pipe(
+            // The token endpoint is reached with the same client as the API.
+            Effect.provideService(HttpClient.HttpClient, options.http),
+            Effect.flatMap((tokens) =>
+              Effect.map(vault.compareAndSet(storeId, refreshTokenVaultKey, read, tokens.refreshToken), (stored) => ({
+                tokens,
+                stored
+              }))
+            )
+          )
+        )
+        return yield* Effect.uninterruptible(Fiber.join(fiber))
+      })
+
+    const refreshWith = (refreshToken: Redacted.Redacted<string>, read: Option.Option<Redacted.Redacted<string>>) =>
+      rotateOnce(refreshToken, read).pipe(
         Effect.retry({
           while: (e) => e.reason === "transient",
           schedule: Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
-        }),
-        // The token endpoint is reached with the same client as the API.
-        Effect.provideService(HttpClient.HttpClient, options.http)
+        })
       )
 
     /** Whether the vault no longer holds `read`, waiting a little for a runner that is about to store its token. */
@@ -101,7 +122,7 @@ export const make = (options: {
             message: "The Lightspeed store is not connected yet (no refresh token): authorize posbridge first"
           })
         }
-        const result = yield* Effect.either(refreshWith(presented.value))
+        const result = yield* Effect.either(refreshWith(presented.value, read))
         if (Either.isLeft(result)) {
           const e = result.left
           if (e.reason === "invalid_grant" && (yield* rotatedSince(read))) {
@@ -115,10 +136,10 @@ export const make = (options: {
               e.reason === "transient" ? e.message : `${e.message}. The Lightspeed connection must be authorized again.`
           })
         }
-        const tokens = result.right
-        // Persist first: the presented refresh token is already dead on Lightspeed's side. Only over the token we
-        // read: if the vault moved meanwhile, the token there is newer than ours.
-        if (!(yield* vault.compareAndSet(storeId, refreshTokenVaultKey, read, tokens.refreshToken))) {
+        // Persisted before use (in `rotateOnce`), only over the token we read: if the vault moved meanwhile, the
+        // token there is newer than ours.
+        const { tokens, stored: won } = result.right
+        if (!won) {
           if (attempt >= maxAttempts) return yield* keptChanging(attempt)
           yield* lostRace("another runner stored a refresh token first")
           continue
