@@ -88,7 +88,10 @@ const makeWalks = (pulls: Pulls.Monitor) => {
     for (const [id, w] of walks) {
       if (w.account === accountId && w.feed === feed && !open.some((p) => p.id === id)) walks.delete(id)
     }
-    const continued = open.find((p) => {
+    // The newest walk the request continues: two runners that read from the same cursor send the same requests, and
+    // a handover (the old runner stopped mid-walk, the new owner starting over) must not make the stopped walk look
+    // as if it went on. Two walks really in flight together still interleave whichever is matched.
+    const continued = [...open].reverse().find((p) => {
       const w = walks.get(p.id)
       if (w === undefined) return false
       if (page === w.page + 1 && after === w.after) return true
