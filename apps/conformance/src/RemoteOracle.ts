@@ -117,17 +117,7 @@ export const run = (
     const all = (yield* control.changes({ account, kind })).changes
     const versions = all
       .filter((c) => isNew(c) && c.seq > start && c.at <= cutoff)
-      .map(
-        (c): PosOracle.Version => ({
-          storeId: store.id,
-          posRef: c.ref,
-          at: c.at,
-          why: PosOracle.describe(c),
-          position: c.at,
-          servableFrom: c.at,
-          unshippable: c.unshippable
-        })
-      )
+      .map((c) => PosOracle.remoteVersion(store.id, c))
     if (versions.length === 0) problems.push("the POS changed nothing during the run: nothing was checked")
     problems.push(...PosOracle.missedVersions(versions, served, { held: new Set(), polled: new Set([store.id]) }))
     return problems

@@ -107,6 +107,20 @@ export const describe = (change: ChangeLog.Change): string => {
 }
 
 /**
+ * The version a logged change makes, judged by a client that reads the POS over HTTP (no sync log of its own):
+ * servable from the moment the POS saved it, ordered by that moment.
+ */
+export const remoteVersion = (storeId: string, change: ChangeLog.Change): Version => ({
+  storeId,
+  posRef: change.ref,
+  at: change.at,
+  why: describe(change),
+  position: change.at,
+  servableFrom: change.at,
+  unshippable: change.unshippable
+})
+
+/**
  * Reads changes in log order and says which are new versions: a save is one when the POS reports it modified later
  * than the version before it; a save reported no later is one no client can tell from the last (nor can posbridge:
  * its refresh rule takes it for an older version).

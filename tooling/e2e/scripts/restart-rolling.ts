@@ -130,15 +130,7 @@ const main = async () => {
         const fresh = isNew(c)
         const store = set.stores.find((s) => s.simulator === sim && s.account === c.account && s.kind === c.kind)
         if (!fresh || store === undefined || c.seq <= (firstSeq.get(sim) ?? 0) || c.at > cutoff) continue
-        versions.push({
-          storeId: store.id,
-          posRef: c.ref,
-          at: c.at,
-          why: PosOracle.describe(c),
-          position: c.at,
-          servableFrom: c.at,
-          unshippable: c.unshippable
-        })
+        versions.push(PosOracle.remoteVersion(store.id, c))
       }
     }
     versions = versions.sort((a, b) => a.position - b.position)
