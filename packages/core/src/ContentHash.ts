@@ -5,13 +5,39 @@
  */
 import * as Order from "./Order.js"
 
+/** JSON text of object keys, kept: the same few dozen keys are written for every order. */
+const keyTexts = new Map<string, string>()
+const keyText = (k: string): string => {
+  let t = keyTexts.get(k)
+  if (t === undefined) {
+    t = JSON.stringify(k)
+    if (keyTexts.size < 1024) keyTexts.set(k, t)
+  }
+  return t
+}
+
+/**
+ * JSON with object keys sorted (UTF-16 code unit order) and `undefined` members left out, written in one pass
+ * with plain loops: the `entries`/`filter`/`sort`/`map`/`join` version allocated several arrays per object.
+ */
 const canonical = (value: unknown): string => {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`
+  if (Array.isArray(value)) {
+    let out = "["
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonical(value[i])
+    return `${out}]`
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  let out = "{"
+  let first = true
+  for (const k of keys) {
+    const v = record[k]
+    if (v === undefined) continue
+    out += (first ? "" : ",") + keyText(k) + ":" + canonical(v)
+    first = false
+  }
+  return `${out}}`
 }
 
 /**
@@ -33,8 +59,11 @@ const hash64 = (text: string): string => {
   return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0")
 }
 
-export const ofOrder = (order: Order.Order): string => {
-  const { posModifiedAt: _ignored, ...content } = Order.encode(order)
+export const ofOrder = (order: Order.Order): string => ofEncoded(Order.toJson(order))
+
+/** `ofOrder` of the order whose JSON form (`Order.toJson`, `Order.encode`) is given. */
+export const ofEncoded = (encoded: Order.OrderEncoded): string => {
+  const { posModifiedAt: _ignored, ...content } = encoded
   return hash64(canonical(content))
 }
 

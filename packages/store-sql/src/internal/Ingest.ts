@@ -50,7 +50,9 @@ export const make = (
       const writes = new Map<string, Record<string, string | number>>()
       const events: Array<HistoryInsert> = []
       for (const doc of batch) {
-        const contentHash = ContentHash.ofOrder(doc.order)
+        // One JSON form per document, for both the hash and the stored text.
+        const encoded = Order.toJson(doc.order)
+        const contentHash = ContentHash.ofEncoded(encoded)
         const decision = RefreshRule.decide(
           Option.fromNullable(known.get(doc.order.posRef)),
           { _tag: "Document", document: doc, contentHash },
@@ -65,7 +67,7 @@ export const make = (
             pos_ref: posRef,
             kind: doc.order.kind,
             order_number: doc.order.orderNumber,
-            order_json: JSON.stringify(Order.encode(doc.order)),
+            order_json: JSON.stringify(encoded),
             pos_modified_ms: millis(posModifiedAt),
             content_hash: contentHash,
             stamp_ms: millis(decision.stamp),
