@@ -65,7 +65,7 @@ export const make = (
     const sql = yield* SqlClient.SqlClient
     const d = Dialect.of(sql)
     const documents = Documents.make(sql, options)
-    const history = yield* HistoryBuffer.make(sql, options)
+    const history = yield* HistoryBuffer.make(sql, d, options)
     return {
       ...Ingest.make(sql, d, documents, history, options),
       ...ExportPages.make(sql, d, documents, history, options),

@@ -11,6 +11,8 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
+import type * as Dialect from "./Dialect.js"
+import * as GroupCommit from "./GroupCommit.js"
 import type { HistoryInsert, PollInsert } from "./Rows.js"
 import { chunks } from "./Sql.js"
 
@@ -19,7 +21,11 @@ export interface Options {
   readonly historyBufferRows?: number | undefined
 }
 
-export const make = (sql: SqlClient.SqlClient, options: Options): Effect.Effect<HistoryBuffer, never, Scope.Scope> =>
+export const make = (
+  sql: SqlClient.SqlClient,
+  d: Dialect.Dialect,
+  options: Options
+): Effect.Effect<HistoryBuffer, never, Scope.Scope> =>
   Effect.gen(function* () {
     const insertHistory = (rows: ReadonlyArray<HistoryInsert>) =>
       Effect.forEach(chunks(rows), (chunk) => sql`INSERT INTO pb_history ${sql.insert(chunk)}`, { discard: true })
@@ -53,7 +59,7 @@ export const make = (sql: SqlClient.SqlClient, options: Options): Effect.Effect<
         return Effect.logWarning(`dropped ${excess} buffered export history rows: the database refuses writes`)
       })
 
-    const writeTransaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+    const drainingTransaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         let taken: Taken | undefined
         return sql
@@ -68,6 +74,10 @@ export const make = (sql: SqlClient.SqlClient, options: Options): Effect.Effect<
           )
           .pipe(Effect.onError(() => (taken === undefined ? Effect.void : restorePending(taken))))
       })
+
+    // On SQLite, concurrent writers share one commit (see GroupCommit); PostgreSQL commits connections apart.
+    const writeTransaction: GroupCommit.Transaction =
+      d.name === "sqlite" ? yield* GroupCommit.make(sql, drainingTransaction) : drainingTransaction
 
     const flush = Effect.suspend(() => (pendingRows() === 0 ? Effect.void : writeTransaction(Effect.void)))
     let flushing = false
@@ -89,8 +99,11 @@ export const make = (sql: SqlClient.SqlClient, options: Options): Effect.Effect<
         return Effect.asVoid(Effect.forkIn(flushInBackground, scope))
       })
     // Finalizers run last-added first: the timer stops, then whatever is buffered is written.
+    // Not through the group: its leader runs in the scope being closed.
     yield* Effect.addFinalizer(() =>
-      flush.pipe(Effect.catchAllCause((cause) => Effect.logWarning("export history lost at shutdown", cause)))
+      Effect.suspend(() => (pendingRows() === 0 ? Effect.void : drainingTransaction(Effect.void))).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("export history lost at shutdown", cause))
+      )
     )
     // The timer runs on the wall clock whatever Clock the store is given: domain time (a TestClock jumping a
     // day ahead) must not replay every 250 ms tick, and flushing is about real elapsed time anyway.
