@@ -41,7 +41,14 @@ const storeKeys = new Set(["store", "storeId"])
 
 const escape = (s: string) => Echo.safe(s, Number.POSITIVE_INFINITY)
 
-const text = (u: unknown): string => (typeof u === "string" ? u : Inspectable.toStringUnknown(u, 0))
+/** A plain Error (no `toJSON` of its own, unlike Effect's tagged errors) shows its name and message. */
+const plainError = (u: unknown): u is Error => u instanceof Error && !("toJSON" in u)
+
+const text = (u: unknown): string =>
+  typeof u === "string" ? u : plainError(u) ? `${u.name}: ${u.message}` : Inspectable.toStringUnknown(u, 0)
+
+const json = (u: unknown): unknown =>
+  typeof u === "string" ? u : plainError(u) ? { name: u.name, message: u.message } : Inspectable.toJSON(u)
 
 /** The pieces of an entry both formats are made of. */
 const entry = (options: Logger.Logger.Options<unknown>) => {
@@ -71,8 +78,8 @@ const entry = (options: Logger.Logger.Options<unknown>) => {
 
 /** A logfmt value: bare when it is one plain word, else quoted; escaped either way. */
 const value = (u: unknown): string => {
-  const s = escape(text(u))
-  return /^[^\s"=\\]+$/.test(s) ? s : `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`
+  const s = text(u)
+  return /^[^\s"=\\]+$/.test(s) && escape(s) === s ? s : `"${escape(s.replace(/["\\]/g, (c) => `\\${c}`))}"`
 }
 
 /** `[2026-12-03T16:11:51.146Z] INFO (#13): message store=shop key=value` */
@@ -92,7 +99,7 @@ const reserved = new Set(["time", "level", "fiber", "message", "store", "traceId
 /** `{"time":"…","level":"INFO","message":"…","store":"shop","traceId":"…","spanId":"…",…annotations}` */
 export const jsonLogger: Logger.Logger<unknown, string> = Logger.make((options) => {
   const e = entry(options)
-  const structured = e.messages.map((m) => (typeof m === "string" ? m : Inspectable.toJSON(m)))
+  const structured = e.messages.map(json)
   const out: Record<string, unknown> = {
     time: e.time,
     level: e.level,
@@ -104,7 +111,7 @@ export const jsonLogger: Logger.Logger<unknown, string> = Logger.make((options) 
     out.traceId = e.span.value.traceId
     out.spanId = e.span.value.spanId
   }
-  for (const [key, v] of e.annotations) out[reserved.has(key) ? `annotation.${key}` : key] = Inspectable.toJSON(v)
+  for (const [key, v] of e.annotations) out[reserved.has(key) ? `annotation.${key}` : key] = json(v)
   if (e.logSpans.length > 0) out.spans = Object.fromEntries(e.logSpans)
   if (e.cause !== undefined) out.cause = e.cause
   return Inspectable.stringifyCircular(out)
