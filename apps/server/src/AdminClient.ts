@@ -4,7 +4,7 @@
  * Every failure becomes one sentence for the operator, failed as a string (the CLI prints it and exits 1).
  */
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Duration, Effect, Option, Predicate, Redacted } from "effect"
 import * as AdminApi from "./AdminApi.js"
 import type * as Config from "./Config.js"
 
@@ -39,12 +39,12 @@ export type Client = Effect.Effect.Success<ReturnType<typeof client>>
 
 /** The sentence for a failed call; `what` names the action ("sync store shop"). */
 export const sentence = (t: Target, what: string, e: unknown): string => {
-  const tag = typeof e === "object" && e !== null && "_tag" in e ? String((e as { _tag: unknown })._tag) : ""
-  const message =
-    typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : ""
+  const field = (name: string): unknown => (Predicate.hasProperty(e, name) ? e[name] : undefined)
+  const tag = String(field("_tag") ?? "")
+  const message = String(field("message") ?? "")
   switch (tag) {
     case "RequestError":
-      return (e as { reason?: string }).reason === "InvalidUrl"
+      return field("reason") === "InvalidUrl"
         ? `"${t.url}" is not a server address: pass --server like http://localhost:8080.`
         : noServer(t)
     case "Unauthorized":
@@ -57,7 +57,9 @@ export const sentence = (t: Target, what: string, e: unknown): string => {
     case "TimeoutException":
       return `The server at ${t.url} did not answer in time to ${what}.`
     default: {
-      const status = tag === "ResponseError" ? ` (HTTP ${(e as { response: { status: number } }).response.status})` : ""
+      const response = field("response")
+      const status =
+        tag === "ResponseError" && Predicate.hasProperty(response, "status") ? ` (HTTP ${String(response.status)})` : ""
       return `The server at ${t.url} gave an answer that is not posbridge's admin API to ${what}${status}; is --server right?`
     }
   }

@@ -11,6 +11,7 @@ import { AdapterRegistry } from "@posbridge/sync"
 import { Console, DateTime, Duration, Effect, Option } from "effect"
 import * as AdminClient from "./AdminClient.js"
 import * as AdminHandlers from "./AdminHandlers.js"
+import * as CliFailure from "./CliFailure.js"
 import * as ConfigSource from "./ConfigSource.js"
 import * as Demo from "./Demo.js"
 import * as Explain from "./Explain.js"
@@ -45,18 +46,21 @@ const runDemo = Effect.gen(function* () {
   const config = ConfigSource.demoConfig(demo.stores)
   if (config.database.engine === "sqlite") yield* resetDemoDatabase(config.database.file)
   const url = `http://localhost:${config.port}`
-  yield* Effect.logInfo(
-    [
-      "posbridge demo mode (no configuration file found)",
-      `  database: SQLite at ${config.database.engine === "sqlite" ? config.database.file : ""} (recreated at every demo start)`,
-      `  stores: ${Demo.lightspeedStore} (Lightspeed, invoices) and ${Demo.heartlandStore} (Heartland, orders), fed by simulators`,
-      `  ShipStation username "${Demo.credentials.username}", password "${Demo.credentials.password}"; admin "admin" / "demo"`,
-      `  listening on ${url}; try:`,
-      `  curl -u demo:demo "${url}/shipstation/${Demo.lightspeedStore}?action=export&start_date=01/01/2020+00:00&end_date=12/31/2099+00:00"`
-    ].join("\n")
-  )
+  // One entry per line: a log entry is never more than one line (see Logging).
+  for (const line of [
+    "posbridge demo mode (no configuration file found)",
+    `  database: SQLite at ${config.database.engine === "sqlite" ? config.database.file : ""} (recreated at every demo start)`,
+    `  stores: ${Demo.lightspeedStore} (Lightspeed, invoices) and ${Demo.heartlandStore} (Heartland, orders), fed by simulators`,
+    `  ShipStation username "${Demo.credentials.username}", password "${Demo.credentials.password}"; admin "admin" / "demo"`,
+    `  listening on ${url}; try:`,
+    `  curl -u demo:demo "${url}/shipstation/${Demo.lightspeedStore}?action=export&start_date=01/01/2020+00:00&end_date=12/31/2099+00:00"`
+  ]) {
+    yield* Effect.logInfo(line)
+  }
   yield* Effect.forkScoped(demo.activity)
-  yield* Server.serve({ config, builtIns: ConfigSource.builtIns, services: demo.services })
+  yield* Server.serve({ config, builtIns: ConfigSource.builtIns, services: demo.services }).pipe(
+    CliFailure.aboutDatabase(config.database)
+  )
 }).pipe(Effect.scoped)
 
 const serveConfigured = (path: string, config: import("./Config.js").ServerConfig) =>
@@ -71,7 +75,7 @@ const serveConfigured = (path: string, config: import("./Config.js").ServerConfi
       services: ConfigSource.liveServices(vault),
       reload: { path, interval: Duration.seconds(5), env: process.env }
     })
-  }).pipe(Effect.scoped)
+  }).pipe(Effect.scoped, CliFailure.aboutDatabase(config.database))
 
 const serve = Command.make("serve", { config: configOption }, ({ config }) =>
   Effect.gen(function* () {
@@ -96,7 +100,10 @@ const withStore = <A, E, R>(config: Option.Option<string>, f: (m: ConfigSource.M
         return yield* Effect.fail(`The demo has not run yet (no ${file}): start it with \`pnpm start\` first.`)
       }
     }
-    return yield* f(m).pipe(Effect.provide(Server.orderStoreLayer(m.config)))
+    return yield* f(m).pipe(
+      Effect.provide(Server.orderStoreLayer(m.config)),
+      CliFailure.aboutDatabase(m.config.database)
+    )
   })
 
 /** The configured store `storeId`, or the sentence saying which stores there are. */
@@ -117,7 +124,7 @@ const configuredStore = (config: Option.Option<string>, storeId: string, inDemo:
     const m = yield* ConfigSource.mode(config)
     if (m._tag === "Demo") return yield* Effect.fail(inDemo)
     const entry = yield* findStore(m, storeId)
-    const vault = yield* Server.vaultFor(m.config)
+    const vault = yield* Server.vaultFor(m.config).pipe(CliFailure.aboutDatabase(m.config.database))
     return { entry, vault }
   })
 

@@ -79,14 +79,15 @@ export const command = Command.make(
         Effect.mapError((e) => `The ${sim.displayName} simulator cannot listen on ${o.host}:${o.port}: ${e.message}`)
       )
       const [kind = "orders"] = sim.kinds
-      yield* Effect.logInfo(
-        [
-          `posbridge ${sim.adapterId} simulator: ${sim.accounts.length} account(s) ${range(sim.accounts)} on ${baseUrl}`,
-          `  ${o.noActivity ? "no background activity" : "the demo's merchant activity runs on every account"}`,
-          `  control API: ${baseUrl}/control (change log ${baseUrl}/control/changes, pulls ${baseUrl}/control/pulls)`,
-          `  a store's settings: curl "${baseUrl}/control/accounts/${sim.accounts[0]}/settings?kind=${kind}"`
-        ].join("\n")
-      )
+      // One entry per line: a log entry is never more than one line (see Logging).
+      for (const line of [
+        `posbridge ${sim.adapterId} simulator: ${sim.accounts.length} account(s) ${range(sim.accounts)} on ${baseUrl}`,
+        `  ${o.noActivity ? "no background activity" : "the demo's merchant activity runs on every account"}`,
+        `  control API: ${baseUrl}/control (change log ${baseUrl}/control/changes, pulls ${baseUrl}/control/pulls)`,
+        `  a store's settings: curl "${baseUrl}/control/accounts/${sim.accounts[0]}/settings?kind=${kind}"`
+      ]) {
+        yield* Effect.logInfo(line)
+      }
       if (!o.noActivity) yield* Effect.forkScoped(sim.activity)
       return yield* Effect.never
     }).pipe(Effect.scoped)

@@ -1,52 +1,43 @@
 /**
  * The server's one entry point: `pnpm posbridge …` runs it with the arguments given, `pnpm start` with `serve`.
- * An expected failure (a sentence for the operator, or an error this module knows the sentence of) is printed
- * alone with exit code 1; anything else is a defect, reported by `runMain` with its trace.
+ * An expected failure is printed as its one sentence (see `CliFailure`) with exit code 1; a wrong argument
+ * has already been explained by @effect/cli (exit 1 too); anything else is a defect, printed with its trace.
+ * Logs are one line per entry, in the format `LOG_FORMAT` names (see `Logging`).
  */
 import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Cause, Effect, Either, Option } from "effect"
 import * as Cli from "./Cli.js"
+import * as CliFailure from "./CliFailure.js"
+import * as Logging from "./Logging.js"
 
-/** The one sentence of an expected failure, or undefined for a defect. */
-const sentence = (e: unknown): string | undefined => {
-  if (typeof e === "string") return e
-  if (typeof e !== "object" || e === null || !("_tag" in e)) return undefined
-  const error = e as {
-    readonly _tag: string
-    readonly message?: string
-    readonly source?: string
-    readonly problems?: ReadonlyArray<string>
-  }
-  switch (error._tag) {
-    case "ConfigError":
-      return `The configuration ${error.source} is invalid: ${(error.problems ?? []).join("; ")}.`
-    case "OrderNotFound":
-    case "UnknownStore":
-      return error.message
-    case "OrderStoreError":
-    case "SqlError":
-      return `The database did not answer: ${error.message}`
-    default:
-      return undefined
-  }
-}
+const exit1 = Effect.sync(() => {
+  process.exitCode = 1
+})
+const fail = (text: string) =>
+  Effect.zipRight(
+    Effect.sync(() => process.stderr.write(`${text}\n`)),
+    exit1
+  )
 
-Cli.run(process.argv).pipe(
-  Effect.catchIf(ValidationError.isValidationError, () =>
+const main = Effect.gen(function* () {
+  const format = yield* Either.match(Logging.formatFromEnv(process.env), {
+    onLeft: (sentence) => Effect.fail(sentence),
+    onRight: Effect.succeed
+  })
+  return yield* Cli.run(process.argv).pipe(Effect.provide(Logging.layer(format)))
+})
+
+main.pipe(
+  Effect.catchAllCause((cause) => {
     // @effect/cli has already printed what was wrong with the arguments and the usage.
-    Effect.sync(() => {
-      process.exitCode = 1
+    if (Option.exists(Cause.failureOption(cause), ValidationError.isValidationError)) return exit1
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+    return Option.match(CliFailure.sentence(cause), {
+      onSome: fail,
+      onNone: () => fail(`posbridge failed unexpectedly (a defect, please report it):\n${Cause.pretty(cause)}`)
     })
-  ),
-  Effect.catchIf(
-    (e) => sentence(e) !== undefined,
-    (e) =>
-      Effect.sync(() => {
-        process.stderr.write(`${sentence(e)}\n`)
-        process.exitCode = 1
-      })
-  ),
+  }),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: false })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )
