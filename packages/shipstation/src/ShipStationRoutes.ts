@@ -142,7 +142,7 @@ const exportOrders = (
     for (const { order, reasons, isNew } of result.held) {
       if (!isNew) continue
       yield* Effect.logWarning("order held back from ShipStation").pipe(
-        Effect.annotateLogs({ posRef: order.order.posRef, reasons: reasons.join("; ") })
+        Effect.annotateLogs({ posRef: Echo.safe(order.order.posRef), reasons: Echo.safe(reasons.join("; "), 300) })
       )
     }
     const held = result.held.length
@@ -153,7 +153,10 @@ const exportOrders = (
         served.push({ order: checked.order, stamp: stored.stamp })
         if (debug && checked.repairs.length > 0) {
           yield* Effect.logDebug("order repaired for ShipStation").pipe(
-            Effect.annotateLogs({ posRef: stored.order.posRef, repairs: checked.repairs.join("; ") })
+            Effect.annotateLogs({
+              posRef: Echo.safe(stored.order.posRef),
+              repairs: Echo.safe(checked.repairs.join("; "), 300)
+            })
           )
         }
       }
@@ -247,9 +250,11 @@ export const handle = (options: Options = {}) => {
     if (refused !== undefined) return unauthorized(refused)
     const action = ExportQuery.decodeAction(query)
     if (Either.isLeft(action)) return plain(400, action.left.sentence)
-    return yield* action.right === "export"
-      ? exportOrders(memo, storeId, settings.value, query)
-      : shipNotify(storeId, request, query, limit)
+    return yield* (
+      action.right === "export"
+        ? exportOrders(memo, storeId, settings.value, query)
+        : shipNotify(storeId, request, query, limit)
+    ).pipe(Effect.annotateLogs({ store: storeId }))
   }).pipe(
     Effect.catchTags({
       BodyTooLarge: (e) => Effect.succeed(plain(413, e.message)),
