@@ -9,11 +9,15 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import * as Dialect from "./Dialect.js"
 
 export const pruneHistory = (sql: SqlClient.SqlClient, before: number) =>
   Effect.gen(function* () {
-    yield* sql`DELETE FROM pb_exported_refs WHERE history_seq IN
-      (SELECT seq FROM pb_history WHERE at_ms < ${before} AND event = 'ExportedPage')`
+    const d = Dialect.of(sql)
+    // Found by their page rows' own lists, through the primary key: the table has no index on history_seq.
+    yield* sql`DELETE FROM pb_exported_refs WHERE (store_id, pos_ref, history_seq) IN
+      (SELECT h.store_id, j.value, h.seq FROM pb_history h, ${d.listedRefs(sql`h.detail`)}
+        WHERE h.at_ms < ${before} AND h.event = 'ExportedPage')`
     yield* sql`DELETE FROM pb_history WHERE at_ms < ${before} AND NOT (
       event IN ('Inserted', 'Restamped') AND seq = (SELECT MAX(h.seq) FROM pb_history h
         WHERE h.store_id = pb_history.store_id AND h.pos_ref = pb_history.pos_ref

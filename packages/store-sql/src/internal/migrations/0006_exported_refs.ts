@@ -9,8 +9,9 @@ import * as Dialect from "../Dialect.js"
  * (store, POS id) → the page rows' `seq`, written in the same statement batch as the page row.
  *
  * Rows written before this migration are backfilled here from their detail, so `explain` needs no fallback.
- * `history_seq` has its own index for pruning: the refs of page rows past the history retention go with them.
- * On SQLite the table is WITHOUT ROWID: its primary key is the table, one b-tree fewer to write per page.
+ * It has no other index: pruning finds the refs of page rows past the history retention by expanding those rows'
+ * lists again (primary-key lookups), so a page writes one b-tree entry per POS id. On SQLite the table is
+ * WITHOUT ROWID: its primary key is the table.
  */
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -21,7 +22,6 @@ export default Effect.gen(function* () {
     history_seq ${d.millis} NOT NULL,
     PRIMARY KEY (store_id, pos_ref, history_seq)
   ) ${d.name === "sqlite" ? sql.literal("WITHOUT ROWID") : sql.literal("")}`
-  yield* sql`CREATE INDEX pb_exported_refs_seq ON pb_exported_refs (history_seq)`
   yield* sql`INSERT INTO pb_exported_refs (store_id, pos_ref, history_seq)
     SELECT DISTINCT h.store_id, j.value, h.seq FROM pb_history h, ${d.listedRefs(sql`h.detail`)}
     WHERE h.event = 'ExportedPage'`
