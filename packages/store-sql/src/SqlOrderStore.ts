@@ -70,7 +70,7 @@ export const make = (
     return {
       ...Ingest.make(sql, d, documents, history, options),
       ...ExportPages.make(sql, d, documents, history, options),
-      ...Inspect.make(sql, documents, history),
+      ...Inspect.make(sql, d, documents, history),
       ...Outbox.make(sql, d)
     }
   })

@@ -27,6 +27,8 @@ export interface Dialect {
    * row's), its column `value`; none when there is no such array.
    */
   readonly listedRefs: (detail: Fragment) => Fragment
+  /** The JSON text `detail` without its `refs` member (what `explain` shows of a page needs no POS id list). */
+  readonly withoutRefs: (detail: Fragment) => Fragment
 }
 
 export const of = (sql: SqlClient): Dialect =>
@@ -38,7 +40,8 @@ export const of = (sql: SqlClient): Dialect =>
       millis: sql.literal("BIGINT"),
       lockRow: sql.literal("FOR UPDATE"),
       claimLock: sql.literal("FOR UPDATE SKIP LOCKED"),
-      listedRefs: (detail) => sql`jsonb_array_elements_text((${detail})::jsonb -> 'refs') AS j (value)`
+      listedRefs: (detail) => sql`jsonb_array_elements_text((${detail})::jsonb -> 'refs') AS j (value)`,
+      withoutRefs: (detail) => sql`((${detail})::jsonb - 'refs')::text`
     }),
     orElse: (): Dialect => ({
       name: "sqlite",
@@ -47,7 +50,8 @@ export const of = (sql: SqlClient): Dialect =>
       millis: sql.literal("INTEGER"),
       lockRow: sql.literal(""),
       claimLock: sql.literal(""),
-      listedRefs: (detail) => sql`json_each(${detail}, '$.refs') AS j`
+      listedRefs: (detail) => sql`json_each(${detail}, '$.refs') AS j`,
+      withoutRefs: (detail) => sql`json_remove(${detail}, '$.refs')`
     })
   })
 

@@ -6,6 +6,7 @@
 import { type SqlClient, SqlSchema } from "@effect/sql"
 import { OrderStore } from "@posbridge/core"
 import { DateTime, Effect, Option, Schema } from "effect"
+import type * as Dialect from "./Dialect.js"
 import type { Documents } from "./Documents.js"
 import type { HistoryBuffer } from "./HistoryBuffer.js"
 import {
@@ -29,6 +30,7 @@ import { wrap } from "./Sql.js"
 const OrderRequest = Schema.Struct({ storeId: Schema.String, posRef: Schema.String })
 const pageColumns = historyColumns
   .split(", ")
+  .filter((column) => column !== "detail")
   .map((column) => `h.${column}`)
   .join(", ")
 
@@ -38,6 +40,7 @@ const StoreOutboxCountRow = Schema.extend(OutboxCountRow, Schema.Struct({ store_
 
 export const make = (
   sql: SqlClient.SqlClient,
+  d: Dialect.Dialect,
   documents: Documents,
   history: HistoryBuffer
 ): Pick<OrderStore.OrderStoreService, "find" | "explain" | "polls" | "stats" | "statsAll"> => {
@@ -55,7 +58,9 @@ export const make = (
   const pageHistory = SqlSchema.findAll({
     Request: OrderRequest,
     Result: HistoryRow,
-    execute: ({ storeId, posRef }) => sql`SELECT ${sql.literal(pageColumns)}
+    // The page rows' POS id lists stay in the database: an order exported by a thousand pages would otherwise
+    // decode a hundred thousand POS ids to show its thousand `Exported` events.
+    execute: ({ storeId, posRef }) => sql`SELECT ${sql.literal(pageColumns)}, ${d.withoutRefs(sql`h.detail`)} AS detail
       FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq
       WHERE r.store_id = ${storeId} AND r.pos_ref = ${posRef} ORDER BY r.history_seq`
   })
