@@ -62,6 +62,11 @@ export const ConfigFile = Schema.Struct({
   admin: Schema.optionalWith(Schema.Struct({ username: Schema.String, password: SecretRef }), { exact: true }),
   /** Key for tokens stored at rest (e.g. Lightspeed refresh tokens). */
   encryptionKey: Schema.optionalWith(SecretRef, { exact: true }),
+  /**
+   * Days of export history and poll log kept (default 30); older entries are pruned every 10 minutes. Current
+   * documents, each one's latest ingest event, ship notices and write-backs are kept whatever their age.
+   */
+  historyRetentionDays: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 3650)), { exact: true }),
   outbox: Schema.optionalWith(
     Schema.Struct({
       maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { exact: true }),
@@ -181,6 +186,8 @@ export interface ServerConfig {
     | { readonly engine: "postgres"; readonly url: Redacted.Redacted<string> }
   readonly admin: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined
   readonly encryptionKey: Redacted.Redacted<string> | undefined
+  /** How long export history and the poll log are kept (`historyRetentionDays`). */
+  readonly historyRetention: Duration.Duration
   readonly outbox: {
     readonly maxAttempts: number
     readonly initialBackoff: Duration.Duration
@@ -299,6 +306,7 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
       database,
       admin: file.admin && adminPassword ? { username: file.admin.username, password: adminPassword } : undefined,
       encryptionKey,
+      historyRetention: Duration.days(file.historyRetentionDays ?? 30),
       outbox: {
         maxAttempts: file.outbox?.maxAttempts ?? 10,
         initialBackoff: Duration.seconds(file.outbox?.initialBackoffSeconds ?? 30),

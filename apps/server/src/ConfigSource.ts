@@ -49,6 +49,7 @@ export const demoConfig = (stores: ReadonlyArray<Config.ResolvedStore>): Config.
     database: { engine: "sqlite", file: `${dataDir}/demo.sqlite` },
     admin: { username: "admin", password: Demo.adminPassword },
     encryptionKey: undefined,
+    historyRetention: Duration.days(30),
     outbox: { maxAttempts: 10, initialBackoff: Duration.seconds(30), maxBackoff: Duration.hours(6) },
     cluster: Config.defaultCluster,
     stores,

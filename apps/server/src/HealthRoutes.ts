@@ -13,9 +13,13 @@ export const metrics = Effect.gen(function* () {
   const out: Array<string> = []
   const metric = (name: string, help: string, type: "gauge" | "counter") =>
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-  const stats = yield* Effect.forEach(yield* directory.list, (s) =>
-    Effect.map(store.stats(s.id), (st) => [s.id, st] as const)
-  )
+  const ids = (yield* directory.list).map((s) => s.id)
+  // One fixed set of statements for all stores, not one round of queries per store per scrape.
+  const all = yield* store.statsAll(ids)
+  const stats = ids.flatMap((id) => {
+    const st = all.get(id)
+    return st === undefined ? [] : [[id, st] as const]
+  })
   metric("posbridge_documents", "POS documents held for ShipStation.", "gauge")
   for (const [id, st] of stats) out.push(`posbridge_documents{store="${escapeLabel(id)}"} ${st.documents}`)
   metric("posbridge_waiting_for_poll", "Document versions no ShipStation poll has covered yet.", "gauge")

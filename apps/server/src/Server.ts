@@ -33,10 +33,11 @@ export interface ServerOptions {
   readonly clockCheckInterval?: Duration.Duration | undefined
 }
 
+/** The order store the configuration names. `start` prunes it every 10 minutes, history on `historyRetention`. */
 export const orderStoreLayer = (config: Config.ServerConfig): Layer.Layer<OrderStore.OrderStore, unknown> =>
   config.database.engine === "sqlite"
-    ? SqliteStore.layer({ filename: config.database.file })
-    : PgStore.layer({ url: config.database.url })
+    ? SqliteStore.layer({ filename: config.database.file, historyRetention: config.historyRetention })
+    : PgStore.layer({ url: config.database.url, historyRetention: config.historyRetention })
 
 /**
  * What `start` runs on: the order store, the sync engine running only the stores this runner owns, and this
@@ -144,7 +145,7 @@ export const start = (options: ServerOptions) =>
     }).pipe(Effect.repeat(Schedule.spaced(options.clockCheckInterval ?? Duration.minutes(1))), Effect.forkScoped)
 
     yield* store.pruneSnapshots.pipe(
-      Effect.catchAll((e) => Effect.logWarning("snapshot pruning failed", e)),
+      Effect.catchAll((e) => Effect.logWarning("pruning snapshots and old history failed", e)),
       Effect.repeat(Schedule.spaced(Duration.minutes(10))),
       Effect.forkScoped
     )

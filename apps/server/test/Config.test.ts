@@ -102,6 +102,19 @@ describe("configuration", () => {
   })
 })
 
+describe("configuration: history retention", () => {
+  const env = { SS_PASSWORD: "pw", HL_TOKEN: "t" }
+
+  it("keeps export history and the poll log 30 days unless historyRetentionDays says otherwise", async () => {
+    const byDefault = Either.getOrThrow(await resolve({ stores: [store()] }, env))
+    expect(Duration.toHours(byDefault.historyRetention)).toBe(30 * 24)
+    const set = Either.getOrThrow(await resolve({ historyRetentionDays: 90, stores: [store()] }, env))
+    expect(Duration.toHours(set.historyRetention)).toBe(90 * 24)
+    const refused = Config.decodeFile(JSON.stringify({ historyRetentionDays: 0, stores: [] }), "test.json")
+    expect(Either.isLeft(refused) && refused.left.message).toContain("historyRetentionDays:")
+  })
+})
+
 describe("configuration: the cluster section", () => {
   const env = { SS_PASSWORD: "pw", HL_TOKEN: "t" }
 

@@ -193,6 +193,13 @@ export interface OrderStoreService {
   readonly polls: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<PollRecord>, OrderStoreError>
   readonly stats: (storeId: string) => Effect.Effect<OrderStats, OrderStoreError>
   /**
+   * `stats` of each of `storeIds` (an unknown store has the empty figures `stats` gives it), read at one
+   * instant with a fixed number of statements however many stores there are: what `/metrics` scrapes.
+   */
+  readonly statsAll: (
+    storeIds: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyMap<string, OrderStats>, OrderStoreError>
+  /**
    * Stores a ship notice and its outbox item in one transaction, durably, before returning. The same
    * idempotency key twice stores once and reports `Duplicate`. A notice that needs attention gets an outbox item
    * in state `attention`, which is not written back until `resolveWriteBack`.
@@ -241,7 +248,10 @@ export interface OrderStoreService {
     id: string,
     decision: WriteBackDecision
   ) => Effect.Effect<OutboxItem, OrderStoreError>
-  /** Drops expired snapshots; returns how many. History is kept. */
+  /**
+   * Drops expired snapshots; returns how many. History is kept, unless a store on a database is given a
+   * `historyRetention` (store-sql): then history and the poll log older than it go too.
+   */
   readonly pruneSnapshots: Effect.Effect<number, OrderStoreError>
 }
 

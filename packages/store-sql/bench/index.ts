@@ -1,8 +1,12 @@
 /**
  * Benchmark (not a test): ingest N documents and serve export pages of 100 from a store holding them, on
- * SQLite and PostgreSQL, next to a baseline measured in the same run: the raw driver (better-sqlite3 / pg)
- * doing the same inserts and page selects with no posbridge logic (no rule, no hashing, no history, no
- * snapshot, no poll log).
+ * SQLite and PostgreSQL, next to a baseline measured in the same run: the raw driver (better-sqlite3 / pg) doing
+ * the same work with no posbridge logic (`raw.ts`: the same rows per ingest batch, the same snapshot frozen by
+ * page 1, later pages looked up by position in it).
+ *
+ * Batch k is stamped at minute 2k (the store's Clock is set per batch), so windows of known size exist: page 1 is
+ * measured on the whole store (one window of N members) and, several times, on 1,000-member windows (two
+ * batches), which is what one poll's page 1 freezes in a store that has served for a while.
  *
  *   pnpm --filter @posbridge/store-sql bench          # N = 100,000
  *   POSBRIDGE_BENCH_N=5000 pnpm --filter @posbridge/store-sql bench
@@ -13,12 +17,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { Order, OrderStore, OrderWindow, type SourceDocument } from "@posbridge/core"
-import Database from "better-sqlite3"
-import { DateTime, Effect, type Layer, Option } from "effect"
+import { Clock, DateTime, Effect, type Layer, Option } from "effect"
 import pg from "pg"
 import * as PgStore from "../src/PgStore.js"
 import * as SqliteStore from "../src/SqliteStore.js"
 import { doc } from "../test/support/Fixtures.js"
+import * as Raw from "./raw.js"
 
 const N = Number(process.env.POSBRIDGE_BENCH_N ?? 100_000)
 const engines = (process.env.POSBRIDGE_BENCH_ENGINES ?? "sqlite,pg").split(",")
@@ -26,11 +30,20 @@ const pgServer = process.env.POSBRIDGE_TEST_PG ?? "postgres://postgres@127.0.0.1
 const batchSize = 500
 const pageSize = 100
 const samples = 200
+const firstPageSamples = 9
 const storeId = "bench"
+const minute = 60_000
+const base = Date.UTC(2026, 0, 1)
+const batches = Math.ceil(N / batchSize)
+/** Batch k's stamp. */
+const stampOf = (k: number) => base + 2 * k * minute
+/** After every stamp: when pages are served. */
+const servedAt = stampOf(batches + 10)
 
 interface Result {
   readonly docsPerSecond: number
   readonly firstPageMs: number
+  readonly firstPageSmallP50: number
   readonly p50: number
   readonly p99: number
 }
@@ -46,21 +59,58 @@ const documents: ReadonlyArray<SourceDocument.SourceDocument> = Array.from({ len
 const pagesTotal = Math.ceil(N / pageSize)
 // The same random pages (2..last) for posbridge and the baseline.
 const samplePages = Array.from({ length: samples }, () => 2 + Math.floor(Math.random() * Math.max(1, pagesTotal - 1)))
+/** Batches k (k, k + 1 make a 1,000-member window) spread over the store, the same for both. */
+const smallWindows = Array.from({ length: firstPageSamples }, (_, j) =>
+  Math.min(batches - 2, Math.floor(((j + 0.5) * (batches - 1)) / firstPageSamples))
+)
+/** Window [stamp k, stamp k+1]: its exclusive end (`OrderWindow.endExclusive`) is a minute after stamp k+1. */
+const smallWindow = (k: number) => ({ start: stampOf(k), end: stampOf(k + 1) })
+const wholeWindow = { start: stampOf(0), end: stampOf(batches - 1) }
+
+/** Wall-clock sleeps and timers, and a time that the bench sets: the stamps and the serving time. */
+const benchClock = (() => {
+  const wall = Clock.make()
+  let now = base
+  const clock: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: () => now,
+    currentTimeMillis: Effect.sync(() => now),
+    unsafeCurrentTimeNanos: () => BigInt(now) * 1_000_000n,
+    currentTimeNanos: Effect.sync(() => BigInt(now) * 1_000_000n),
+    sleep: (d) => wall.sleep(d)
+  }
+  const set = (ms: number) => {
+    now = ms
+  }
+  return { clock, set }
+})()
+
+const orderWindow = (w: { start: number; end: number }) =>
+  OrderWindow.make(DateTime.unsafeMake(w.start), DateTime.unsafeMake(w.end))
 
 const runPosbridge = (layer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
   Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
-    const t0 = performance.now()
-    for (let i = 0; i < N; i += batchSize) {
+    let ingestMs = 0
+    for (let k = 0; k < batches; k++) {
+      benchClock.set(stampOf(k))
+      const t0 = performance.now()
       yield* store.ingest(
         { id: storeId, kind: "invoices" },
-        documents.slice(i, i + batchSize),
-        Option.some(String(i + batchSize))
+        documents.slice(k * batchSize, (k + 1) * batchSize),
+        Option.some(String((k + 1) * batchSize))
       )
+      ingestMs += performance.now() - t0
     }
-    const ingestMs = performance.now() - t0
-    const now = yield* DateTime.now
-    const window = OrderWindow.make(DateTime.subtract(now, { hours: 1 }), now)
+    benchClock.set(servedAt)
+    const smallLatencies: Array<number> = []
+    for (const k of smallWindows) {
+      const f0 = performance.now()
+      const first = yield* store.exportPage({ storeId, window: orderWindow(smallWindow(k)), page: 1, pageSize })
+      smallLatencies.push(performance.now() - f0)
+      if (first.total !== 2 * batchSize) throw new Error(`expected ${2 * batchSize} in the window, got ${first.total}`)
+    }
+    const window = orderWindow(wholeWindow)
     const f0 = performance.now()
     const first = yield* store.exportPage({ storeId, window, page: 1, pageSize })
     const firstPageMs = performance.now() - f0
@@ -75,14 +125,15 @@ const runPosbridge = (layer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
     const result: Result = {
       docsPerSecond: N / (ingestMs / 1000),
       firstPageMs,
+      firstPageSmallP50: percentile(smallLatencies, 50),
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99)
     }
     return result
-  }).pipe(Effect.provide(layer), Effect.scoped)
+  }).pipe(Effect.provide(layer), Effect.scoped, Effect.withClock(benchClock.clock))
 
 /** The rows posbridge stores, pre-rendered: the baseline pays only for the engine. */
-const rows = documents.map((d) => ({
+const rows: ReadonlyArray<Raw.RawRow> = documents.map((d) => ({
   pos_ref: d.order.posRef,
   kind: d.order.kind,
   order_number: d.order.orderNumber,
@@ -91,84 +142,43 @@ const rows = documents.map((d) => ({
   hash: "0000000000000000"
 }))
 
-const baselineSqlite = (filename: string): Result => {
-  const db = new Database(filename)
-  db.pragma("journal_mode = WAL")
-  db.pragma("synchronous = FULL")
-  db.exec(`CREATE TABLE docs (store_id TEXT NOT NULL, pos_ref TEXT NOT NULL, kind TEXT NOT NULL,
-    order_number TEXT NOT NULL, order_json TEXT NOT NULL, pos_modified_ms INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    stamp_ms INTEGER NOT NULL, PRIMARY KEY (store_id, pos_ref));
-    CREATE INDEX docs_stamp ON docs (store_id, stamp_ms, pos_ref)`)
-  const insert = db.prepare("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-  const batch = db.transaction((slice: typeof rows, stamp: number) => {
-    for (const r of slice)
-      insert.run(storeId, r.pos_ref, r.kind, r.order_number, r.order_json, r.modified, r.hash, stamp)
-  })
-  const t0 = performance.now()
-  for (let i = 0; i < N; i += batchSize) batch(rows.slice(i, i + batchSize), Date.now())
-  const ingestMs = performance.now() - t0
-  const select = db.prepare(
-    "SELECT * FROM docs WHERE store_id = ? AND stamp_ms >= ? AND stamp_ms < ? ORDER BY stamp_ms, pos_ref LIMIT ? OFFSET ?"
-  )
-  const page = (n: number) => select.all(storeId, 0, Date.now() + 60_000, pageSize, (n - 1) * pageSize)
-  const f0 = performance.now()
-  page(1)
-  const firstPageMs = performance.now() - f0
-  const latencies = samplePages.map((n) => {
-    const p0 = performance.now()
-    page(n)
-    return performance.now() - p0
-  })
-  db.close()
-  return {
-    docsPerSecond: N / (ingestMs / 1000),
-    firstPageMs,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99)
-  }
-}
-
-const baselinePg = async (url: string): Promise<Result> => {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  await client.query(`CREATE TABLE docs (store_id TEXT COLLATE "C" NOT NULL, pos_ref TEXT COLLATE "C" NOT NULL,
-    kind TEXT NOT NULL, order_number TEXT NOT NULL, order_json TEXT NOT NULL, pos_modified_ms BIGINT NOT NULL,
-    content_hash TEXT NOT NULL, stamp_ms BIGINT NOT NULL, PRIMARY KEY (store_id, pos_ref))`)
-  await client.query("CREATE INDEX docs_stamp ON docs (store_id, stamp_ms, pos_ref)")
-  const t0 = performance.now()
-  for (let i = 0; i < N; i += batchSize) {
-    const slice = rows.slice(i, i + batchSize)
-    const stamp = Date.now()
-    const params: Array<unknown> = []
-    const values = slice.map((r, j) => {
-      params.push(storeId, r.pos_ref, r.kind, r.order_number, r.order_json, r.modified, r.hash, stamp)
-      return `(${Array.from({ length: 8 }, (_, k) => `$${j * 8 + k + 1}`).join(", ")})`
-    })
-    await client.query("BEGIN")
-    await client.query(`INSERT INTO docs VALUES ${values.join(", ")}`, params)
-    await client.query("COMMIT")
-  }
-  const ingestMs = performance.now() - t0
-  const page = (n: number) =>
-    client.query(
-      "SELECT * FROM docs WHERE store_id = $1 AND stamp_ms >= $2 AND stamp_ms < $3 ORDER BY stamp_ms, pos_ref LIMIT $4 OFFSET $5",
-      [storeId, 0, Date.now() + 60_000, pageSize, (n - 1) * pageSize]
-    )
-  const f0 = performance.now()
-  await page(1)
-  const firstPageMs = performance.now() - f0
-  const latencies: Array<number> = []
-  for (const n of samplePages) {
-    const p0 = performance.now()
-    await page(n)
-    latencies.push(performance.now() - p0)
-  }
-  await client.end()
-  return {
-    docsPerSecond: N / (ingestMs / 1000),
-    firstPageMs,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99)
+const runRaw = async (raw: Raw.RawStore): Promise<Result> => {
+  try {
+    let ingestMs = 0
+    for (let k = 0; k < batches; k++) {
+      const t0 = performance.now()
+      await raw.ingest(rows.slice(k * batchSize, (k + 1) * batchSize), stampOf(k), String((k + 1) * batchSize))
+      ingestMs += performance.now() - t0
+    }
+    const exclusive = (w: { start: number; end: number }) => ({ start: w.start, endExclusive: w.end + minute })
+    const smallLatencies: Array<number> = []
+    for (const k of smallWindows) {
+      const f0 = performance.now()
+      const first = await raw.firstPage(exclusive(smallWindow(k)), servedAt, pageSize)
+      smallLatencies.push(performance.now() - f0)
+      if (first.total !== 2 * batchSize) throw new Error(`raw: expected ${2 * batchSize}, got ${first.total}`)
+    }
+    const window = exclusive(wholeWindow)
+    const f0 = performance.now()
+    const first = await raw.firstPage(window, servedAt, pageSize)
+    const firstPageMs = performance.now() - f0
+    if (first.total !== N) throw new Error(`raw: expected ${N} documents in the window, got ${first.total}`)
+    const latencies: Array<number> = []
+    for (const page of samplePages) {
+      const p0 = performance.now()
+      const served = await raw.laterPage(window, servedAt, page, pageSize)
+      latencies.push(performance.now() - p0)
+      if (served === 0) throw new Error(`raw: page ${page} was not served`)
+    }
+    return {
+      docsPerSecond: N / (ingestMs / 1000),
+      firstPageMs,
+      firstPageSmallP50: percentile(smallLatencies, 50),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99)
+    }
+  } finally {
+    await raw.close()
   }
 }
 
@@ -184,20 +194,15 @@ const admin = async (statement: string) => {
 
 const report = (engine: string, posbridge: Result, baseline: Result) => {
   const f = (n: number, digits = 1) => n.toFixed(digits).padStart(10)
+  const row = (label: string, a: number, b: number, digits = 1) =>
+    console.log(`${label.padEnd(34)}${f(a, digits)}  ${f(b, digits)}  ${f(a / b, 2)}`)
   console.log(`\n${engine}: ${N.toLocaleString("en-US")} documents, batches of ${batchSize}, pages of ${pageSize}`)
-  console.log(`                        posbridge    baseline    ratio (posbridge / baseline)`)
-  console.log(
-    `ingest documents/s    ${f(posbridge.docsPerSecond, 0)}  ${f(baseline.docsPerSecond, 0)}  ${f(posbridge.docsPerSecond / baseline.docsPerSecond, 2)}`
-  )
-  console.log(
-    `page 1 ms (snapshot)  ${f(posbridge.firstPageMs)}  ${f(baseline.firstPageMs)}  ${f(posbridge.firstPageMs / baseline.firstPageMs, 2)}`
-  )
-  console.log(
-    `page p50 ms           ${f(posbridge.p50, 2)}  ${f(baseline.p50, 2)}  ${f(posbridge.p50 / baseline.p50, 2)}`
-  )
-  console.log(
-    `page p99 ms           ${f(posbridge.p99, 2)}  ${f(baseline.p99, 2)}  ${f(posbridge.p99 / baseline.p99, 2)}`
-  )
+  console.log(`${"".padEnd(34)} posbridge  raw (same work)  ratio (posbridge / raw)`)
+  row("ingest documents/s", posbridge.docsPerSecond, baseline.docsPerSecond, 0)
+  row(`page 1 ms, ${N.toLocaleString("en-US")}-member window`, posbridge.firstPageMs, baseline.firstPageMs)
+  row(`page 1 p50 ms, 1,000-member (${firstPageSamples}×)`, posbridge.firstPageSmallP50, baseline.firstPageSmallP50, 2)
+  row(`later page p50 ms (${samples}×)`, posbridge.p50, baseline.p50, 2)
+  row("later page p99 ms", posbridge.p99, baseline.p99, 2)
 }
 
 const main = async () => {
@@ -207,7 +212,7 @@ const main = async () => {
       const posbridge = await Effect.runPromise(
         runPosbridge(SqliteStore.layer({ filename: path.join(dir, "store.db") }))
       )
-      const baseline = baselineSqlite(path.join(dir, "baseline.db"))
+      const baseline = await runRaw(Raw.sqlite(path.join(dir, "baseline.db"), storeId))
       report("SQLite (WAL, synchronous=FULL)", posbridge, baseline)
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
@@ -218,7 +223,7 @@ const main = async () => {
     await admin(`CREATE DATABASE ${name}`)
     try {
       const posbridge = await Effect.runPromise(runPosbridge(PgStore.layer({ url: `${pgServer}/${name}` })))
-      const baseline = await baselinePg(`${pgServer}/${name}`)
+      const baseline = await runRaw(await Raw.postgres(`${pgServer}/${name}`, storeId))
       report("PostgreSQL", posbridge, baseline)
     } finally {
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)

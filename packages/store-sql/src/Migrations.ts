@@ -12,6 +12,7 @@ import laterPages from "./internal/migrations/0002_later_pages.js"
 import noticeKeys from "./internal/migrations/0003_notice_keys.js"
 import secretVersions from "./internal/migrations/0004_secret_versions.js"
 import outboxStoreDue from "./internal/migrations/0005_outbox_store_due.js"
+import exportedRefs from "./internal/migrations/0006_exported_refs.js"
 
 export const table = "posbridge_migrations"
 
@@ -20,7 +21,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0002_later_pages": laterPages,
   "0003_notice_keys": noticeKeys,
   "0004_secret_versions": secretVersions,
-  "0005_outbox_store_due": outboxStoreDue
+  "0005_outbox_store_due": outboxStoreDue,
+  "0006_exported_refs": exportedRefs
 })
 
 /** Runs pending migrations; returns the ones it applied as (id, name). */

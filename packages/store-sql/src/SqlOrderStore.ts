@@ -32,8 +32,9 @@ import * as Outbox from "./internal/Outbox.js"
 
 export interface Options extends OrderStore.Options {
   /**
-   * How long document history and the poll log are kept; older entries are dropped by `pruneSnapshots`.
-   * Unset (the default): kept forever. Current documents are never dropped.
+   * How long document history and the poll log are kept; older entries are dropped by `pruneSnapshots`
+   * (`internal/Retention.ts` says what goes). Unset (the default): kept forever. Current documents, each
+   * one's latest ingest or restamp event, ship notices and the outbox are never dropped.
    */
   readonly historyRetention?: Duration.DurationInput | undefined
   /**

@@ -257,6 +257,12 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
         }
       })
 
+    const statsAll: OrderStoreService["statsAll"] = (storeIds) =>
+      Effect.map(
+        Effect.forEach(storeIds, (storeId) => Effect.map(stats(storeId), (st) => [storeId, st] as const)),
+        (entries) => new Map(entries)
+      )
+
     const pruneSnapshots: OrderStoreService["pruneSnapshots"] = serialized(
       Effect.gen(function* () {
         const at = yield* DateTime.now
@@ -282,6 +288,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
       explain,
       polls,
       stats,
+      statsAll,
       pruneSnapshots,
       ...outbox.service
     }

@@ -22,8 +22,13 @@ export interface Dialect {
   readonly lockRow: Fragment
   /** Appended to the outbox claim: replicas skip items another replica is claiming right now. */
   readonly claimLock: Fragment
-  /** True when the text `column` contains `needle` literally (no pattern characters, unlike LIKE). */
-  readonly contains: (column: Fragment, needle: string) => Fragment
+  /**
+   * A FROM item of one row per POS id listed in the `refs` array of the JSON text `detail` (an ExportedPage
+   * row's), its column `value`; none when there is no such array.
+   */
+  readonly listedRefs: (detail: Fragment) => Fragment
+  /** The JSON text `detail` without its `refs` member (what `explain` shows of a page needs no POS id list). */
+  readonly withoutRefs: (detail: Fragment) => Fragment
 }
 
 export const of = (sql: SqlClient): Dialect =>
@@ -35,7 +40,8 @@ export const of = (sql: SqlClient): Dialect =>
       millis: sql.literal("BIGINT"),
       lockRow: sql.literal("FOR UPDATE"),
       claimLock: sql.literal("FOR UPDATE SKIP LOCKED"),
-      contains: (column, needle) => sql`strpos(${column}, ${needle}) > 0`
+      listedRefs: (detail) => sql`jsonb_array_elements_text((${detail})::jsonb -> 'refs') AS j (value)`,
+      withoutRefs: (detail) => sql`((${detail})::jsonb - 'refs')::text`
     }),
     orElse: (): Dialect => ({
       name: "sqlite",
@@ -44,7 +50,8 @@ export const of = (sql: SqlClient): Dialect =>
       millis: sql.literal("INTEGER"),
       lockRow: sql.literal(""),
       claimLock: sql.literal(""),
-      contains: (column, needle) => sql`instr(${column}, ${needle}) > 0`
+      listedRefs: (detail) => sql`json_each(${detail}, '$.refs') AS j`,
+      withoutRefs: (detail) => sql`json_remove(${detail}, '$.refs')`
     })
   })
 

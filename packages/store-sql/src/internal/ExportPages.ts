@@ -19,6 +19,7 @@ import type * as Dialect from "./Dialect.js"
 import type { Documents } from "./Documents.js"
 import type { HistoryBuffer } from "./HistoryBuffer.js"
 import * as PageCache from "./PageCache.js"
+import { pruneHistory } from "./Retention.js"
 import {
   DocumentRow,
   documentColumns,
@@ -328,8 +329,7 @@ export const make = (
     }
     if (retention !== undefined) {
       const before = at - Duration.toMillis(retention)
-      yield* sql`DELETE FROM pb_history WHERE at_ms < ${before}`
-      yield* sql`DELETE FROM pb_polls WHERE at_ms < ${before}`
+      yield* pruneHistory(sql, before)
     }
     return expired.length
   }).pipe(history.writeTransaction, wrap("pruneSnapshots"), Effect.withSpan("SqlOrderStore.pruneSnapshots"))

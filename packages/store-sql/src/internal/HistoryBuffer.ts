@@ -10,11 +10,13 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Schedule, Schema, type Scope } from "effect"
 import type * as Dialect from "./Dialect.js"
 import * as GroupCommit from "./GroupCommit.js"
-import type { HistoryInsert, PollInsert } from "./Rows.js"
+import { type HistoryInsert, Int, type PollInsert } from "./Rows.js"
 import { chunks } from "./Sql.js"
+
+const decodeSeqs = Schema.decodeUnknown(Schema.Array(Schema.Struct({ seq: Int })))
 
 export interface Options {
   readonly historyFlushInterval?: Duration.DurationInput | undefined
@@ -27,8 +29,24 @@ export const make = (
   options: Options
 ): Effect.Effect<HistoryBuffer, never, Scope.Scope> =>
   Effect.gen(function* () {
+    /**
+     * A chunk holding export pages also indexes their POS ids in `pb_exported_refs` (migration 0006): the
+     * database expands the page rows it just wrote (their `seq` returned), one more statement per chunk,
+     * not per page or per order.
+     */
+    const insertChunk = (chunk: ReadonlyArray<HistoryInsert>) =>
+      chunk.some((row) => row.event === "ExportedPage")
+        ? Effect.gen(function* () {
+            const returned = yield* sql`INSERT INTO pb_history ${sql.insert(chunk)} RETURNING seq`
+            // The database's own identity column: a row it returned that is not a number is a bug, not data.
+            const written = yield* Effect.orDie(decodeSeqs(returned))
+            yield* sql`INSERT INTO pb_exported_refs (store_id, pos_ref, history_seq)
+              SELECT h.store_id, j.value, h.seq FROM pb_history h, ${d.listedRefs(sql`h.detail`)}
+              WHERE h.seq IN ${sql.in(written.map((row) => row.seq))} AND h.event = 'ExportedPage'`
+          })
+        : sql`INSERT INTO pb_history ${sql.insert(chunk)}`
     const insertHistory = (rows: ReadonlyArray<HistoryInsert>) =>
-      Effect.forEach(chunks(rows), (chunk) => sql`INSERT INTO pb_history ${sql.insert(chunk)}`, { discard: true })
+      Effect.forEach(chunks(rows), insertChunk, { discard: true })
     const insertPolls = (rows: ReadonlyArray<PollInsert>) =>
       Effect.forEach(chunks(rows), (chunk) => sql`INSERT INTO pb_polls ${sql.insert(chunk)}`, { discard: true })
 

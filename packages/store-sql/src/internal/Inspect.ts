@@ -1,10 +1,11 @@
 /**
  * What the operator reads: `find`, `explain` (an order's history, ship notices and write-backs), the poll
- * log and `stats`. History still in the write-behind buffer is written first, so they show every page served.
+ * log, `stats` and `statsAll`. History still in the write-behind buffer is written first, so they show every
+ * page served.
  */
 import { type SqlClient, SqlSchema } from "@effect/sql"
 import { OrderStore } from "@posbridge/core"
-import { Effect, Option, Schema } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
 import type * as Dialect from "./Dialect.js"
 import type { Documents } from "./Documents.js"
 import type { HistoryBuffer } from "./HistoryBuffer.js"
@@ -12,7 +13,7 @@ import {
   DocumentCountsRow,
   HistoryRow,
   historyColumns,
-  listsRef,
+  Int,
   millis,
   NoticeRow,
   OutboxCountRow,
@@ -27,13 +28,22 @@ import {
 import { wrap } from "./Sql.js"
 
 const OrderRequest = Schema.Struct({ storeId: Schema.String, posRef: Schema.String })
+const pageColumns = historyColumns
+  .split(", ")
+  .filter((column) => column !== "detail")
+  .map((column) => `h.${column}`)
+  .join(", ")
+
+const StoreWatermarkRow = Schema.Struct({ store_id: Schema.String, watermark_ms: Schema.NullOr(Int) })
+const StoreDocumentCountsRow = Schema.extend(DocumentCountsRow, Schema.Struct({ store_id: Schema.String }))
+const StoreOutboxCountRow = Schema.extend(OutboxCountRow, Schema.Struct({ store_id: Schema.String }))
 
 export const make = (
   sql: SqlClient.SqlClient,
   d: Dialect.Dialect,
   documents: Documents,
   history: HistoryBuffer
-): Pick<OrderStore.OrderStoreService, "find" | "explain" | "polls" | "stats"> => {
+): Pick<OrderStore.OrderStoreService, "find" | "explain" | "polls" | "stats" | "statsAll"> => {
   const find = Effect.fn("SqlOrderStore.find")(function* (storeId: string, order: string) {
     return yield* documents.lookup(storeId, order)
   }, wrap("find"))
@@ -44,13 +54,15 @@ export const make = (
     execute: ({ storeId, posRef }) => sql`SELECT ${sql.literal(historyColumns)} FROM pb_history
       WHERE store_id = ${storeId} AND pos_ref = ${posRef} ORDER BY seq`
   })
-  /** The store's page rows whose POS id list mentions this one: a text match, confirmed once decoded. */
+  /** The store's page rows that listed this POS id, through their index `pb_exported_refs` (migration 0006). */
   const pageHistory = SqlSchema.findAll({
     Request: OrderRequest,
     Result: HistoryRow,
-    execute: ({ storeId, posRef }) => sql`SELECT ${sql.literal(historyColumns)} FROM pb_history
-      WHERE store_id = ${storeId} AND pos_ref = '' AND event = 'ExportedPage'
-        AND ${d.contains(sql`detail`, JSON.stringify(posRef))} ORDER BY seq`
+    // The page rows' POS id lists stay in the database: an order exported by a thousand pages would otherwise
+    // decode a hundred thousand POS ids to show its thousand `Exported` events.
+    execute: ({ storeId, posRef }) => sql`SELECT ${sql.literal(pageColumns)}, ${d.withoutRefs(sql`h.detail`)} AS detail
+      FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq
+      WHERE r.store_id = ${storeId} AND r.pos_ref = ${posRef} ORDER BY r.history_seq`
   })
   const notices = SqlSchema.findAll({
     Request: OrderRequest,
@@ -72,7 +84,7 @@ export const make = (
       const current = found.value
       const request = { storeId, posRef: current.order.posRef }
       const own = yield* ownHistory(request)
-      const pages = (yield* pageHistory(request)).filter((row) => listsRef(row, request.posRef))
+      const pages = yield* pageHistory(request)
       const explanation: OrderStore.Explanation = {
         storeId,
         current,
@@ -148,5 +160,65 @@ export const make = (
     wrap("stats")
   )
 
-  return { find, explain, polls, stats }
+  // statsAll: the same figures for every store in four statements, whatever the number of stores.
+  const allWatermarks = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: StoreWatermarkRow,
+    execute: () => sql`SELECT store_id, watermark_ms FROM pb_stores`
+  })
+  const allDocumentCounts = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: StoreDocumentCountsRow,
+    // A store without a watermark has every version waiting, as in `stats`.
+    execute: () => sql`SELECT d.store_id, COUNT(*) AS documents,
+        COALESCE(SUM(CASE WHEN s.watermark_ms IS NULL OR d.stamp_ms >= s.watermark_ms THEN 1 ELSE 0 END), 0) AS waiting,
+        COALESCE(SUM(CASE WHEN d.held_reasons <> '[]' THEN 1 ELSE 0 END), 0) AS held
+      FROM pb_documents d LEFT JOIN pb_stores s ON s.store_id = d.store_id GROUP BY d.store_id`
+  })
+  const allLastPolls = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: PollRow,
+    // Each store's newest poll by one index probe of pb_polls_store, not a scan of the whole poll log. Every
+    // store that was polled has a store row: page 1 creates it in the transaction that logs the poll.
+    execute: () => sql`SELECT p.* FROM pb_stores s
+      JOIN pb_polls p ON p.seq = (SELECT MAX(q.seq) FROM pb_polls q WHERE q.store_id = s.store_id)`
+  })
+  const allOutboxCounts = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: StoreOutboxCountRow,
+    execute: () => sql`SELECT store_id, state, COUNT(*) AS n FROM pb_outbox GROUP BY store_id, state`
+  })
+
+  const statsAll = Effect.fn("SqlOrderStore.statsAll")(
+    function* (storeIds: ReadonlyArray<string>) {
+      const watermarks = new Map(
+        (yield* allWatermarks()).map((row) => [row.store_id, Option.fromNullable(row.watermark_ms)] as const)
+      )
+      const counts = new Map((yield* allDocumentCounts()).map((row) => [row.store_id, row] as const))
+      const lastPolls = new Map((yield* allLastPolls()).map((row) => [row.store_id, toPoll(row)] as const))
+      const outboxes = new Map<string, ReturnType<typeof OrderStore.emptyOutboxCounts>>()
+      for (const row of yield* allOutboxCounts()) {
+        const outbox = outboxes.get(row.store_id) ?? OrderStore.emptyOutboxCounts()
+        outbox[row.state] = row.n
+        outboxes.set(row.store_id, outbox)
+      }
+      const result = new Map<string, OrderStore.OrderStats>()
+      for (const storeId of storeIds) {
+        const count = counts.get(storeId)
+        result.set(storeId, {
+          documents: count?.documents ?? 0,
+          waitingForPoll: count?.waiting ?? 0,
+          held: count?.held ?? 0,
+          watermark: Option.map(watermarks.get(storeId) ?? Option.none(), (ms) => DateTime.unsafeMake(ms)),
+          lastPoll: Option.fromNullable(lastPolls.get(storeId)),
+          outbox: outboxes.get(storeId) ?? OrderStore.emptyOutboxCounts()
+        })
+      }
+      return result
+    },
+    (effect) => Effect.zipRight(history.flush, sql.withTransaction(effect)),
+    wrap("statsAll")
+  )
+
+  return { find, explain, polls, stats, statsAll }
 }

@@ -424,6 +424,41 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
       })
     )
 
+    it.effect("statsAll reports each store exactly as stats does, and an unknown store as empty", () =>
+      Effect.gen(function* () {
+        const { store, t0, s: polled, ref } = yield* fresh("a", "b", "c")
+        const w = window(t0 - 10 * minute, t0)
+        const hold = holding({ b: "no ship-to address" })
+        yield* store.exportPage({ storeId: polled, window: w, page: 1, pageSize: 2, hold })
+        yield* store.exportPage({ storeId: polled, window: w, page: 2, pageSize: 2, hold })
+        yield* store.ingest(ref, [doc({ storeId: polled, posRef: "d" })], Option.none())
+        yield* store.recordShipNotice(notice(polled, "1Z1"), { key: `${polled}|1Z1`, posRef: Option.some("a") })
+        const neverPolled = storeId()
+        yield* store.ingest(
+          { id: neverPolled, kind: "invoices" },
+          [doc({ storeId: neverPolled, posRef: "x" })],
+          Option.none()
+        )
+        const unknown = storeId()
+
+        const all = yield* store.statsAll([polled, neverPolled, unknown])
+        expect([...all.keys()]).toEqual([polled, neverPolled, unknown])
+        for (const id of [polled, neverPolled, unknown]) expect(all.get(id)).toEqual(yield* store.stats(id))
+        const p = all.get(polled)
+        expect(p && [p.documents, p.waitingForPoll, p.held, p.outbox.pending]).toEqual([4, 1, 1, 1])
+        expect(p && Option.map(p.lastPoll, (poll) => poll.page)).toEqual(Option.some(2))
+        expect(Option.isSome(p?.watermark ?? Option.none())).toBe(true)
+        const n = all.get(neverPolled)
+        expect(n && [n.documents, n.waitingForPoll, Option.isNone(n.lastPoll), Option.isNone(n.watermark)]).toEqual([
+          1,
+          1,
+          true,
+          true
+        ])
+        expect(all.get(unknown)?.documents).toBe(0)
+      })
+    )
+
     it.effect("a ship notice stored twice with the same key is stored once and reported as a duplicate", () =>
       Effect.gen(function* () {
         const { store, s } = yield* fresh()
