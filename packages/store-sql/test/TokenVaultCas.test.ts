@@ -65,7 +65,10 @@ const contract = (twoVaults: TwoVaults) => {
         expect(winners).toHaveLength(1)
         expect(value(yield* b.get("race", name))).toEqual(Option.some(winners[0]))
       }
-    })
+    }),
+    // Twenty rounds of twelve writers over two pools: about a second on a quiet machine, past the default 5 s on
+    // a loaded one.
+    30_000
   )
 }
 
