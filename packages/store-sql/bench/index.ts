@@ -32,6 +32,9 @@ const pageSize = 100
 const samples = 200
 const firstPageSamples = 9
 const storeId = "bench"
+/** `explain`: a store polled this many times, each poll's page listing one of ten orders (each in a tenth). */
+const explainPolls = Number(process.env.POSBRIDGE_BENCH_POLLS ?? 10_000)
+const explainStore = "bench-explain"
 const minute = 60_000
 const base = Date.UTC(2026, 0, 1)
 const batches = Math.ceil(N / batchSize)
@@ -41,6 +44,7 @@ const stampOf = (k: number) => base + 2 * k * minute
 const servedAt = stampOf(batches + 10)
 
 interface Result {
+  readonly explainP50?: number | undefined
   readonly docsPerSecond: number
   readonly firstPageMs: number
   readonly firstPageSmallP50: number
@@ -122,7 +126,38 @@ const runPosbridge = (layer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
       latencies.push(performance.now() - p0)
       if (answer.snapshotCreated || answer.orders.length === 0) throw new Error(`page ${page} was not served`)
     }
+    // `explain` of an order exported by explainPolls / 10 pages, in a store that served explainPolls pages.
+    const explained = Array.from({ length: 10 }, (_, j) => doc({ storeId: explainStore, posRef: `E${j}` }))
+    for (const [j, d] of explained.entries()) {
+      benchClock.set(servedAt + j * minute)
+      yield* store.ingest({ id: explainStore, kind: "invoices" }, [d], Option.none())
+    }
+    benchClock.set(servedAt + 30 * minute)
+    const orderOf = (i: number) => i % 10
+    yield* Effect.forEach(
+      Array.from({ length: explainPolls }, (_, i) => i),
+      (i) => {
+        const at = servedAt + orderOf(i) * minute
+        return store.exportPage({
+          storeId: explainStore,
+          window: orderWindow({ start: at, end: at }),
+          page: 1,
+          pageSize
+        })
+      },
+      { concurrency: 10, discard: true }
+    )
+    const explainLatencies: Array<number> = []
+    for (let i = 0; i < 30; i++) {
+      const e0 = performance.now()
+      const explanation = yield* store.explain(explainStore, `E${orderOf(i)}`)
+      explainLatencies.push(performance.now() - e0)
+      const exports = explanation.history.filter((e) => e._tag === "Exported").length
+      if (exports !== explainPolls / 10)
+        throw new Error(`explain: expected ${explainPolls / 10} exports, got ${exports}`)
+    }
     const result: Result = {
+      explainP50: percentile(explainLatencies, 50),
       docsPerSecond: N / (ingestMs / 1000),
       firstPageMs,
       firstPageSmallP50: percentile(smallLatencies, 50),
@@ -203,6 +238,9 @@ const report = (engine: string, posbridge: Result, baseline: Result) => {
   row(`page 1 p50 ms, 1,000-member (${firstPageSamples}×)`, posbridge.firstPageSmallP50, baseline.firstPageSmallP50, 2)
   row(`later page p50 ms (${samples}×)`, posbridge.p50, baseline.p50, 2)
   row("later page p99 ms", posbridge.p99, baseline.p99, 2)
+  console.log(
+    `explain p50 ms, an order in ${(explainPolls / 10).toLocaleString("en-US")} pages of ${explainPolls.toLocaleString("en-US")} polls: ${posbridge.explainP50?.toFixed(2)} (target ≤ 10)`
+  )
 }
 
 const main = async () => {

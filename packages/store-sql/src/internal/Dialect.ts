@@ -27,8 +27,11 @@ export interface Dialect {
    * row's), its column `value`; none when there is no such array.
    */
   readonly listedRefs: (detail: Fragment) => Fragment
-  /** The JSON text `detail` without its `refs` member (what `explain` shows of a page needs no POS id list). */
-  readonly withoutRefs: (detail: Fragment) => Fragment
+  /**
+   * The window and page of an ExportedPage row's JSON text `detail` as columns `w_start`, `w_end`, `page` and
+   * `pages` (what `explain` shows of a page: its POS id list stays in the database).
+   */
+  readonly pageFields: (detail: Fragment) => Fragment
 }
 
 export const of = (sql: SqlClient): Dialect =>
@@ -41,7 +44,8 @@ export const of = (sql: SqlClient): Dialect =>
       lockRow: sql.literal("FOR UPDATE"),
       claimLock: sql.literal("FOR UPDATE SKIP LOCKED"),
       listedRefs: (detail) => sql`jsonb_array_elements_text((${detail})::jsonb -> 'refs') AS j (value)`,
-      withoutRefs: (detail) => sql`((${detail})::jsonb - 'refs')::text`
+      pageFields: (detail) => sql`(${detail})::jsonb ->> 'start' AS w_start, (${detail})::jsonb ->> 'end' AS w_end,
+        (${detail})::jsonb ->> 'page' AS page, (${detail})::jsonb ->> 'pages' AS pages`
     }),
     orElse: (): Dialect => ({
       name: "sqlite",
@@ -51,7 +55,8 @@ export const of = (sql: SqlClient): Dialect =>
       lockRow: sql.literal(""),
       claimLock: sql.literal(""),
       listedRefs: (detail) => sql`json_each(${detail}, '$.refs') AS j`,
-      withoutRefs: (detail) => sql`json_remove(${detail}, '$.refs')`
+      pageFields: (detail) => sql`json_extract(${detail}, '$.start') AS w_start, json_extract(${detail}, '$.end') AS w_end,
+        json_extract(${detail}, '$.page') AS page, json_extract(${detail}, '$.pages') AS pages`
     })
   })
 

@@ -28,11 +28,12 @@ import {
 import { wrap } from "./Sql.js"
 
 const OrderRequest = Schema.Struct({ storeId: Schema.String, posRef: Schema.String })
-const pageColumns = historyColumns
-  .split(", ")
-  .filter((column) => column !== "detail")
-  .map((column) => `h.${column}`)
-  .join(", ")
+
+/** An integer column as SQLite (a number) or PostgreSQL (a BIGINT or a `->>` text) gives it; else undefined. */
+const integer = (u: unknown): number | undefined => {
+  const n = typeof u === "number" ? u : typeof u === "string" && u !== "" ? Number(u) : Number.NaN
+  return Number.isSafeInteger(n) ? n : undefined
+}
 
 const StoreWatermarkRow = Schema.Struct({ store_id: Schema.String, watermark_ms: Schema.NullOr(Int) })
 const StoreDocumentCountsRow = Schema.extend(DocumentCountsRow, Schema.Struct({ store_id: Schema.String }))
@@ -54,16 +55,41 @@ export const make = (
     execute: ({ storeId, posRef }) => sql`SELECT ${sql.literal(historyColumns)} FROM pb_history
       WHERE store_id = ${storeId} AND pos_ref = ${posRef} ORDER BY seq`
   })
-  /** The store's page rows that listed this POS id, through their index `pb_exported_refs` (migration 0006). */
-  const pageHistory = SqlSchema.findAll({
-    Request: OrderRequest,
-    Result: HistoryRow,
-    // The page rows' POS id lists stay in the database: an order exported by a thousand pages would otherwise
-    // decode a hundred thousand POS ids to show its thousand `Exported` events.
-    execute: ({ storeId, posRef }) => sql`SELECT ${sql.literal(pageColumns)}, ${d.withoutRefs(sql`h.detail`)} AS detail
-      FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq
-      WHERE r.store_id = ${storeId} AND r.pos_ref = ${posRef} ORDER BY r.history_seq`
-  })
+  /**
+   * The store's page rows that listed this POS id, through their index `pb_exported_refs` (migration 0006), as
+   * `Exported` events with their history `seq`. The rows are read as flat numbers and mapped by hand: an order
+   * exported by a thousand pages decoded a thousand JSON documents through a schema union before (most of
+   * `explain`'s time), and its POS id lists stay in the database.
+   */
+  const pageHistory = (request: typeof OrderRequest.Type) =>
+    Effect.flatMap(
+      sql<Record<string, unknown>>`SELECT h.seq, h.at_ms, ${d.pageFields(sql`h.detail`)}
+        FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq
+        WHERE r.store_id = ${request.storeId} AND r.pos_ref = ${request.posRef} ORDER BY r.history_seq`,
+      (rows) =>
+        Effect.forEach(rows, (row) => {
+          const [seq, at, start, end, page, pages] = [row.seq, row.at_ms, row.w_start, row.w_end, row.page, row.pages].map(
+            integer
+          )
+          return [seq, at, start, end, page, pages].some((n) => n === undefined)
+            ? Effect.fail(
+                new OrderStore.OrderStoreError({
+                  operation: "explain",
+                  message: `stored data does not decode: export page row ${String(row.seq)} has no window or page`
+                })
+              )
+            : Effect.succeed({
+                seq: seq!,
+                event: {
+                  _tag: "Exported",
+                  at: DateTime.unsafeMake(at!),
+                  window: { start: DateTime.unsafeMake(start!), end: DateTime.unsafeMake(end!) },
+                  page: page!,
+                  pages: pages!
+                } satisfies OrderStore.HistoryEvent
+              })
+        })
+    )
   const notices = SqlSchema.findAll({
     Request: OrderRequest,
     Result: NoticeRow,
@@ -83,12 +109,12 @@ export const make = (
       if (Option.isNone(found)) return yield* new OrderStore.OrderNotFound({ storeId, order })
       const current = found.value
       const request = { storeId, posRef: current.order.posRef }
-      const own = yield* ownHistory(request)
+      const own = (yield* ownHistory(request)).map((row) => ({ seq: row.seq, event: toHistory(row) }))
       const pages = yield* pageHistory(request)
       const explanation: OrderStore.Explanation = {
         storeId,
         current,
-        history: [...own, ...pages].sort((a, b) => a.seq - b.seq).map(toHistory),
+        history: [...own, ...pages].sort((a, b) => a.seq - b.seq).map((e) => e.event),
         shipNotices: (yield* notices(request)).map(toNotice),
         writeBacks: (yield* writeBacks(request)).map(toOutbox)
       }
