@@ -211,7 +211,7 @@ const runEngine = async (engine: Engine): Promise<ReadonlyArray<Measured>> => {
       const answers = await SS.answers(child.url, checked())
       await child.stop()
       await writer.close()
-      const dbBytes = rawDb ? await rawDb.size() : fileBytes(rawAt(which))
+      const dbBytes = rawDb ? await rawDb.size(names[which]) : fileBytes(rawAt(which))
       results.push({ label, ...measured, answers, dbBytes })
     }
     return results

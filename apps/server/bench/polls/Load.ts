@@ -177,8 +177,8 @@ export const pgDatabase = async (server: string, name: string) => {
   await run(`CREATE DATABASE ${name}`)
   return {
     url: `${server}/${name}`,
-    /** Its size on disk (`pg_database_size`). */
-    size: async () => Number((await admin.query("SELECT pg_database_size($1) AS n", [name])).rows[0]?.n ?? 0),
+    /** The size on disk (`pg_database_size`) of this database or of a copy of it. */
+    size: async (of = name) => Number((await admin.query("SELECT pg_database_size($1) AS n", [of])).rows[0]?.n ?? 0),
     /** A copy of it under `copy` (no connection may be open on it). */
     copyTo: async (copy: string) => {
       await run(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`)

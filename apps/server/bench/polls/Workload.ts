@@ -18,7 +18,7 @@ const env = (name: string, fallback: number) => {
 export const stores = env("POLLBENCH_STORES", 1000)
 export const ordersPerStore = env("POLLBENCH_ORDERS", 1000)
 /** Polled hours after the first poll (rounds 1..hours). */
-export const hours = env("POLLBENCH_HOURS", 3)
+export const hours = env("POLLBENCH_HOURS", 2)
 export const preloadHours = 10
 /** Share of each store's orders re-saved per simulated hour. */
 export const resaveShare = 0.01
