@@ -16,6 +16,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Schema } from "effect"
 import * as Load from "./polls/Load.js"
 import { type Child, sampleRss, startRaw, startServer, startSimulator } from "./polls/Procs.js"
 import * as SS from "./polls/ShipStation.js"
@@ -92,15 +93,20 @@ const scrapeMs = async (url: string) => {
 const fileBytes = (file: string) =>
   ["", "-wal"].reduce((n, s) => n + (existsSync(file + s) ? statSync(file + s).size : 0), 0)
 
+/** What the simulator's control API and the admin API answer, as far as the benchmark reads them. */
+const Described = Schema.Struct({ accounts: Schema.Array(Schema.String) })
+const AccountSettings = Schema.Struct({ settings: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
+const Status = Schema.Struct({ stores: Schema.Array(Schema.Struct({ documents: Schema.Number })) })
+
 const storeEntries = async (simulator: Child) => {
-  const described = (await (await fetch(`${simulator.url}/control`)).json()) as { accounts: ReadonlyArray<string> }
+  const described = Schema.decodeUnknownSync(Described)(await (await fetch(`${simulator.url}/control`)).json())
   const entries: Array<Record<string, unknown>> = []
   await SS.pool(
     ids.map((id, i) => [id, described.accounts[i] ?? ""] as const),
     20,
     async ([id, account]) => {
       const r = await fetch(`${simulator.url}/control/accounts/${account}/settings?kind=orders`)
-      const { settings } = (await r.json()) as { settings: Record<string, unknown> }
+      const { settings } = Schema.decodeUnknownSync(AccountSettings)(await r.json())
       entries.push({
         id,
         adapter: "heartland",
@@ -182,9 +188,9 @@ const runEngine = async (engine: Engine): Promise<ReadonlyArray<Measured>> => {
     const answers = await SS.answers(server.url, checked())
     if (process.env.POLLBENCH_DEBUG) {
       const auth = { authorization: `Basic ${Buffer.from("admin:admin-secret").toString("base64")}` }
-      const status = (await (await fetch(`${server.url}/admin/status`, { headers: auth })).json()) as {
-        stores: ReadonlyArray<{ documents: number }>
-      }
+      const status = Schema.decodeUnknownSync(Status)(
+        await (await fetch(`${server.url}/admin/status`, { headers: auth })).json()
+      )
       log(`debug: documents ${status.stores.reduce((n, s) => n + s.documents, 0)}`)
       const t = performance.now()
       const text = await (await fetch(`${server.url}/metrics`)).text()

@@ -9,6 +9,7 @@ import { createRequire } from "node:module"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { capture, freePort, waitFor } from "@posbridge/e2e/Processes"
+import { Schema } from "effect"
 
 /** `run-bench.mjs` runs the bench with the package directory (apps/server) as its working directory. */
 const serverDir = process.cwd()
@@ -93,12 +94,14 @@ const bundleRaw = () => {
   return rawBundle
 }
 
+const Listening = Schema.Struct({ port: Schema.Number })
+
 /** A raw baseline server process (raw-server.ts); it reports its port over IPC. */
 export const startRaw = async (args: ReadonlyArray<string>): Promise<Child> => {
   const child = fork(await bundleRaw(), [...args], { stdio: ["ignore", "pipe", "pipe", "ipc"] })
   const out = capture(child)
   const port = await new Promise<number>((resolve, reject) => {
-    child.once("message", (m) => resolve(Number((m as { port: number }).port)))
+    child.once("message", (m) => resolve(Schema.decodeUnknownSync(Listening)(m).port))
     child.once("exit", (code) => reject(new Error(`the raw server exited with ${code}:\n${out.all()}`)))
   })
   return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? -1, output: out.all, stop: stopper(child) }
