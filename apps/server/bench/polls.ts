@@ -18,7 +18,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Schema } from "effect"
 import * as Load from "./polls/Load.js"
-import { type Child, sampleRss, startRaw, startServer, startSimulator } from "./polls/Procs.js"
+import { type Child, removeRawBundle, sampleRss, startRaw, startServer, startSimulator } from "./polls/Procs.js"
 import * as SS from "./polls/ShipStation.js"
 import * as W from "./polls/Workload.js"
 
@@ -46,12 +46,17 @@ const log = (line: string) => console.log(`[${new Date().toISOString().slice(11,
 
 const ids = Array.from({ length: W.stores }, (_, i) => W.storeId(i))
 const jobs = (r: number): ReadonlyArray<SS.Job> => ids.map((store, i) => ({ store, window: W.windowOf(i, r) }))
-/** The windows whose answers are compared across servers once every run is over: first and last poll. */
+/**
+ * The windows whose answers are compared across servers once every run is over, for every tenth store: its first
+ * and last poll, and one window over its whole history and every re-save (re-saved orders among the others).
+ */
 const checked = (): ReadonlyArray<SS.Job> => {
   const step = Math.max(1, Math.floor(W.stores / 10))
-  return ids.flatMap((store, i) =>
-    i % step === 0 ? [0, W.hours].map((r) => ({ store, window: W.windowOf(i, r) })) : []
-  )
+  return ids.flatMap((store, i) => {
+    if (i % step !== 0) return []
+    const [first, last] = [W.windowOf(i, 0), W.windowOf(i, W.hours)]
+    return [first, last, { start: first.start, end: last.end }].map((window) => ({ store, window }))
+  })
 }
 
 /**
@@ -282,7 +287,11 @@ const main = async () => {
     .split(",")
     .filter((e): e is Engine => e === "sqlite" || e === "postgres")
   const all: Array<readonly [Engine, ReadonlyArray<Measured>]> = []
-  for (const engine of engines) all.push([engine, await runEngine(engine)])
+  try {
+    for (const engine of engines) all.push([engine, await runEngine(engine)])
+  } finally {
+    await removeRawBundle()
+  }
   console.log(
     "\nposbridge: the built server (`node dist/bin.js serve`), 1 store = 1 Heartland store syncing against a simulator process."
   )

@@ -4,7 +4,7 @@
  * a raw baseline server (this bundle again, `raw-server` mode); and what /proc says about a process.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -82,7 +82,8 @@ const bundleRaw = () => {
     const esbuild = createRequire(join(serverDir, "package.json"))("esbuild") as typeof import("esbuild")
     const shared = join(serverDir, "../../tooling/node-bundle.mjs")
     const { nodeBundle } = (await import(pathToFileURL(shared).href)) as { nodeBundle: import("esbuild").BuildOptions }
-    const outfile = join(serverDir, "node_modules/.cache/run-bench/raw-server.mjs")
+    // One file per benchmark process: two runs at once never rebuild each other's server under it.
+    const outfile = join(serverDir, `node_modules/.cache/run-bench/raw-server-${process.pid}.mjs`)
     await esbuild.build({
       ...nodeBundle,
       entryPoints: [join(serverDir, "bench/polls/raw-server.ts")],
@@ -95,6 +96,11 @@ const bundleRaw = () => {
 }
 
 const Listening = Schema.Struct({ port: Schema.Number })
+
+/** Removes the raw server's bundle, if one was built. */
+export const removeRawBundle = async () => {
+  if (rawBundle !== undefined) rmSync(await rawBundle, { force: true })
+}
 
 /** A raw baseline server process (raw-server.ts); it reports its port over IPC. */
 export const startRaw = async (args: ReadonlyArray<string>): Promise<Child> => {

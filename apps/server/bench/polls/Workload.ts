@@ -58,8 +58,11 @@ export const orderInput = (store: string, k: number, version: number, at: number
 })
 export type OrderInput = ReturnType<typeof orderInput>
 
-/** Preloaded stamp of order k: spread over the preload hours, one stamp per (store, hour) batch. */
-export const preloadHourOf = (k: number) => Math.floor((k * preloadHours) / ordersPerStore)
+/**
+ * Preload hour of order k: one stamp per (store, hour) batch, dealt round-robin, so that a window's stamp order
+ * is not its POS id order (the byte check then sees a server that sorts by id alone).
+ */
+export const preloadHourOf = (k: number) => k % preloadHours
 export const preloadStamp = (h: number) => H0 - (preloadHours - h) * hour + 7 * minute
 
 /** Orders re-saved for live hour r ≥ 1: a rolling slice, so an order is re-saved again only after 100 hours. */
