@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { SqlClient } from "@effect/sql"
 import { OrderStore } from "@posbridge/core"
-import { Effect, Layer, Option } from "effect"
+import { Effect, type Layer, Option } from "effect"
 import * as HistoryBuffer from "../src/internal/HistoryBuffer.js"
 import * as PgStore from "../src/PgStore.js"
 import * as SqliteStore from "../src/SqliteStore.js"
@@ -18,8 +18,17 @@ const rows = (from: number, to: number) =>
     const i = from + k
     const refs = Array.from({ length: 100 }, (_, j) => String(100_000_000 + ((i * 100 + j) % 50_000)))
     if (i % 10 === 0) refs[0] = "target"
-    return { store_id: "s", pos_ref: "", at_ms: i, event: "ExportedPage" as const, reason: null, pos_modified_ms: null,
-      stamp_ms: null, content_hash: null, detail: JSON.stringify({ start: 0, end: 1, page: 2, pages: 9, refs }) }
+    return {
+      store_id: "s",
+      pos_ref: "",
+      at_ms: i,
+      event: "ExportedPage" as const,
+      reason: null,
+      pos_modified_ms: null,
+      stamp_ms: null,
+      content_hash: null,
+      detail: JSON.stringify({ start: 0, end: 1, page: 2, pages: 9, refs })
+    }
   })
 const run = (client: Layer.Layer<SqlClient.SqlClient, unknown>, label: string) =>
   Effect.gen(function* () {

@@ -50,22 +50,24 @@ const contract = (twoVaults: TwoVaults) => {
     })
   )
 
-  it.scoped("of twelve writers in two processes racing from the same read, exactly one wins, 20 times over", () =>
-    Effect.gen(function* () {
-      const [a, b] = yield* twoVaults
-      for (let round = 0; round < 20; round++) {
-        const read = `round-${round}`
-        yield* a.set("race", name, Redacted.make(read))
-        const writers = Array.from({ length: 12 }, (_, i) =>
-          Effect.map((i % 2 === 0 ? a : b).compareAndSet("race", name, some(read), Redacted.make(`w${i}`)), (won) =>
-            won ? [`w${i}`] : []
+  it.scoped(
+    "of twelve writers in two processes racing from the same read, exactly one wins, 20 times over",
+    () =>
+      Effect.gen(function* () {
+        const [a, b] = yield* twoVaults
+        for (let round = 0; round < 20; round++) {
+          const read = `round-${round}`
+          yield* a.set("race", name, Redacted.make(read))
+          const writers = Array.from({ length: 12 }, (_, i) =>
+            Effect.map((i % 2 === 0 ? a : b).compareAndSet("race", name, some(read), Redacted.make(`w${i}`)), (won) =>
+              won ? [`w${i}`] : []
+            )
           )
-        )
-        const winners = (yield* Effect.all(writers, { concurrency: "unbounded" })).flat()
-        expect(winners).toHaveLength(1)
-        expect(value(yield* b.get("race", name))).toEqual(Option.some(winners[0]))
-      }
-    }),
+          const winners = (yield* Effect.all(writers, { concurrency: "unbounded" })).flat()
+          expect(winners).toHaveLength(1)
+          expect(value(yield* b.get("race", name))).toEqual(Option.some(winners[0]))
+        }
+      }),
     // Twenty rounds of twelve writers over two pools: about a second on a quiet machine, past the default 5 s on
     // a loaded one.
     30_000

@@ -51,7 +51,9 @@ export const startSimulator = async (accounts: number): Promise<Child> => {
 export const startServer = async (config: string, env: Readonly<Record<string, string>>): Promise<Child> => {
   const port = await freePort()
   const runnerPort = await freePort()
-  const child = spawn(process.execPath, [builtEntry(), "serve", "--config", config], {
+  // POLLBENCH_SERVER_ARGS: node options for the server only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = (process.env.POLLBENCH_SERVER_ARGS ?? "").split(" ").filter((a) => a !== "")
+  const child = spawn(process.execPath, [...nodeArgs, builtEntry(), "serve", "--config", config], {
     cwd: serverDir,
     env: { ...process.env, ...env, PORT: String(port), POSBRIDGE_RUNNER_PORT: String(runnerPort) },
     stdio: ["ignore", "pipe", "pipe"]

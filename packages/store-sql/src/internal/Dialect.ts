@@ -55,7 +55,9 @@ export const of = (sql: SqlClient): Dialect =>
       lockRow: sql.literal(""),
       claimLock: sql.literal(""),
       listedRefs: (detail) => sql`json_each(${detail}, '$.refs') AS j`,
-      pageFields: (detail) => sql`json_extract(${detail}, '$.start') AS w_start, json_extract(${detail}, '$.end') AS w_end,
+      pageFields: (
+        detail
+      ) => sql`json_extract(${detail}, '$.start') AS w_start, json_extract(${detail}, '$.end') AS w_end,
         json_extract(${detail}, '$.page') AS page, json_extract(${detail}, '$.pages') AS pages`
     })
   })

@@ -5,7 +5,39 @@
 import { type SqlClient, SqlSchema } from "@effect/sql"
 import { Lru, Order, type OrderStore } from "@posbridge/core"
 import { DateTime, Effect, Option, Schema } from "effect"
-import { DocumentRow, documentColumns } from "./Rows.js"
+import { DocumentRow, documentColumns, integer } from "./Rows.js"
+
+const decodeRow = Schema.decodeUnknown(DocumentRow)
+
+/** A `pb_documents` row (`documentColumns`) checked by hand; undefined when any column is not as written. */
+const plainRow = (u: unknown): DocumentRow | undefined => {
+  if (typeof u !== "object" || u === null) return undefined
+  const r = u as Record<string, unknown>
+  const stamp = integer(r.stamp_ms)
+  const ingested = integer(r.ingested_ms)
+  const { pos_ref, order_json, content_hash, held_reasons } = r
+  if (
+    typeof pos_ref !== "string" ||
+    typeof order_json !== "string" ||
+    typeof content_hash !== "string" ||
+    typeof held_reasons !== "string" ||
+    stamp === undefined ||
+    ingested === undefined
+  ) {
+    return undefined
+  }
+  let reasons: ReadonlyArray<string> = []
+  if (held_reasons !== "[]") {
+    try {
+      const parsed: unknown = JSON.parse(held_reasons)
+      if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === "string")) return undefined
+      reasons = parsed
+    } catch {
+      return undefined
+    }
+  }
+  return { pos_ref, order_json, content_hash, stamp_ms: stamp, ingested_ms: ingested, held_reasons: reasons }
+}
 
 export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderCache?: number | undefined }) => {
   /**
@@ -41,17 +73,54 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
     })
   }
 
+  const stored = (row: DocumentRow, order: Order.Order): OrderStore.StoredOrder => ({
+    order,
+    stamp: DateTime.unsafeMake(row.stamp_ms),
+    ingestedAt: DateTime.unsafeMake(row.ingested_ms),
+    contentHash: row.content_hash,
+    heldReasons: row.held_reasons
+  })
   const toStored = (storeId: string) => (row: DocumentRow) =>
-    Effect.map(
-      decodeOrder(row, storeId),
-      (order): OrderStore.StoredOrder => ({
-        order,
-        stamp: DateTime.unsafeMake(row.stamp_ms),
-        ingestedAt: DateTime.unsafeMake(row.ingested_ms),
-        contentHash: row.content_hash,
-        heldReasons: row.held_reasons
-      })
-    )
+    Effect.map(decodeOrder(row, storeId), (order) => stored(row, order))
+
+  /** The order of a row in the plain form ingest writes, from the cache or read at once; else undefined. */
+  const plainOrder = (row: DocumentRow, storeId: string): Order.Order | undefined => {
+    const key = `${storeId}\u0000${row.pos_ref}`
+    const hit = decoded.get(key)
+    if (hit !== undefined && hit.json === row.order_json) return hit.order
+    let value: unknown
+    try {
+      value = JSON.parse(row.order_json)
+    } catch {
+      return undefined
+    }
+    const order = Order.fromJson(value)
+    if (order !== undefined) decoded.set(key, { json: row.order_json, order })
+    return order
+  }
+
+  /**
+   * Rows of `pb_documents` (`documentColumns`, as the driver returns them) as stored orders, in order. Rows and
+   * orders in the form this code writes are mapped by hand, with no Effect or Schema per row: on a later page
+   * read for the first time that per-row machinery cost more than reading the rows. The first row that is not
+   * in that form, and every row after it, goes through `DocumentRow` and the Order schema, so a corrupt row
+   * fails with the same ParseError as before.
+   */
+  const storedRows = (storeId: string, rows: ReadonlyArray<unknown>) => {
+    const out: Array<OrderStore.StoredOrder> = []
+    for (let i = 0; i < rows.length; i++) {
+      const row = plainRow(rows[i])
+      const order = row === undefined ? undefined : plainOrder(row, storeId)
+      if (row === undefined || order === undefined) {
+        return Effect.map(
+          Effect.forEach(rows.slice(i), (r) => Effect.flatMap(decodeRow(r), toStored(storeId))),
+          (rest) => out.concat(rest)
+        )
+      }
+      out.push(stored(row, order))
+    }
+    return Effect.succeed(out)
+  }
 
   const byRef = SqlSchema.findOne({
     Request: Schema.Struct({ storeId: Schema.String, key: Schema.String }),
@@ -76,6 +145,7 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
   return {
     /** The stored version of a row; its order decoded, or taken from the cache when its JSON is unchanged. */
     toStored,
+    storedRows,
     /** By POS id first, then by order number (the most recently stamped one), like the reference store. */
     lookup
   }

@@ -21,7 +21,6 @@ import type { HistoryBuffer } from "./HistoryBuffer.js"
 import * as PageCache from "./PageCache.js"
 import { pruneHistory } from "./Retention.js"
 import {
-  DocumentRow,
   documentColumns,
   type ExportedDetail,
   type HistoryInsert,
@@ -115,35 +114,21 @@ export const make = (
   const inReadTransaction = readTransaction(sql, d)
   const pageCache = PageCache.make(options.exportPageCache)
 
-  /** The current content of a snapshot's members at positions [offset, offset + pageSize), in order. */
-  const selectSnapshotPage = SqlSchema.findAll({
-    Request: Schema.Struct({
-      storeId: Schema.String,
-      snapshotId: Schema.String,
-      offset: Schema.Number,
-      size: Schema.Number
-    }),
-    Result: DocumentRow,
-    execute: ({ storeId, snapshotId, offset, size }) => sql`SELECT ${sql.literal(documentColumns("d."))}
-      FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${storeId} AND d.pos_ref = m.pos_ref
-      WHERE m.snapshot_id = ${snapshotId} AND m.position >= ${offset} AND m.position < ${offset + size}
+  /**
+   * The current content of a snapshot's members at positions [offset, offset + pageSize), in order, as the
+   * driver returns them (`Documents.storedRows` maps them).
+   */
+  const selectSnapshotPage = (b: { storeId: string; snapshotId: string; offset: number; size: number }) =>
+    sql<Record<string, unknown>>`SELECT ${sql.literal(documentColumns("d."))}
+      FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${b.storeId} AND d.pos_ref = m.pos_ref
+      WHERE m.snapshot_id = ${b.snapshotId} AND m.position >= ${b.offset} AND m.position < ${b.offset + b.size}
       ORDER BY m.position`
-  })
 
   /** A window's members by offset, with no snapshot: the `offset` paging mode, for mutation tests only. */
-  const selectOffsetPage = SqlSchema.findAll({
-    Request: Schema.Struct({
-      storeId: Schema.String,
-      start: Schema.Number,
-      end: Schema.Number,
-      offset: Schema.Number,
-      size: Schema.Number
-    }),
-    Result: DocumentRow,
-    execute: ({ storeId, start, end, offset, size }) => sql`SELECT ${sql.literal(documentColumns())} FROM pb_documents
-      WHERE store_id = ${storeId} AND stamp_ms >= ${start} AND stamp_ms < ${end}
-      ORDER BY stamp_ms, pos_ref LIMIT ${size} OFFSET ${offset}`
-  })
+  const selectOffsetPage = (b: { storeId: string; start: number; end: number; offset: number; size: number }) =>
+    sql<Record<string, unknown>>`SELECT ${sql.literal(documentColumns())} FROM pb_documents
+      WHERE store_id = ${b.storeId} AND stamp_ms >= ${b.start} AND stamp_ms < ${b.end}
+      ORDER BY stamp_ms, pos_ref LIMIT ${b.size} OFFSET ${b.offset}`
 
   /** The store's watermark and document generation, and the live snapshot of one window if there is one. */
   const selectPageHeader = SqlSchema.findOne({
@@ -201,7 +186,7 @@ export const make = (
         )
         if (Option.isNone(read)) return Option.none<OrderStore.ExportPage>()
         live = read.value.live
-        members = yield* Effect.forEach(read.value.rows, documents.toStored(storeId))
+        members = yield* documents.storedRows(storeId, read.value.rows)
         pageCache.set(PageCache.key(storeId, live.snapshot.id, offset, pageSize), live.generation, members)
       }
       const split = OrderStore.splitHeld(request.hold, members)
@@ -290,7 +275,7 @@ export const make = (
                 offset,
                 size: pageSize
               })
-      const split = OrderStore.splitHeld(request.hold, yield* Effect.forEach(rows, documents.toStored(storeId)))
+      const split = OrderStore.splitHeld(request.hold, yield* documents.storedRows(storeId, rows))
       // New holds only: a held order is met on every poll of its window, and writing its unchanged reasons
       // again would raise the store's document generation (migration 0002) for nothing.
       const newHolds = split.held.filter((h) => h.isNew)

@@ -14,6 +14,7 @@ import {
   HistoryRow,
   historyColumns,
   Int,
+  integer,
   millis,
   NoticeRow,
   OutboxCountRow,
@@ -28,12 +29,6 @@ import {
 import { wrap } from "./Sql.js"
 
 const OrderRequest = Schema.Struct({ storeId: Schema.String, posRef: Schema.String })
-
-/** An integer column as SQLite (a number) or PostgreSQL (a BIGINT or a `->>` text) gives it; else undefined. */
-const integer = (u: unknown): number | undefined => {
-  const n = typeof u === "number" ? u : typeof u === "string" && u !== "" ? Number(u) : Number.NaN
-  return Number.isSafeInteger(n) ? n : undefined
-}
 
 const StoreWatermarkRow = Schema.Struct({ store_id: Schema.String, watermark_ms: Schema.NullOr(Int) })
 const StoreDocumentCountsRow = Schema.extend(DocumentCountsRow, Schema.Struct({ store_id: Schema.String }))
@@ -68,9 +63,14 @@ export const make = (
         WHERE r.store_id = ${request.storeId} AND r.pos_ref = ${request.posRef} ORDER BY r.history_seq`,
       (rows) =>
         Effect.forEach(rows, (row) => {
-          const [seq, at, start, end, page, pages] = [row.seq, row.at_ms, row.w_start, row.w_end, row.page, row.pages].map(
-            integer
-          )
+          const [seq, at, start, end, page, pages] = [
+            row.seq,
+            row.at_ms,
+            row.w_start,
+            row.w_end,
+            row.page,
+            row.pages
+          ].map(integer)
           return [seq, at, start, end, page, pages].some((n) => n === undefined)
             ? Effect.fail(
                 new OrderStore.OrderStoreError({

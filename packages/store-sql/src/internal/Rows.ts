@@ -21,6 +21,16 @@ export const Instant = Schema.compose(Int, Schema.DateTimeUtcFromNumber)
 
 export const millis = (t: DateTime.Utc): number => DateTime.toEpochMillis(t)
 
+/**
+ * An integer column as SQLite (a number) or PostgreSQL (a number, a BIGINT string or a `->>` text) gives it;
+ * undefined for anything else. For the hot reads mapped by hand; the Schemas here remain what says why a row
+ * does not decode.
+ */
+export const integer = (u: unknown): number | undefined => {
+  const n = typeof u === "number" ? u : typeof u === "string" && u !== "" ? Number(u) : Number.NaN
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
 const decodeReasons = ParseResult.decodeUnknown(Schema.parseJson(Schema.Array(Schema.String)))
 
 /** `held_reasons`: a JSON array, `[]` (read without parsing it, as almost every row has it) when not held. */
