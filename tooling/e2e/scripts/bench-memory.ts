@@ -7,10 +7,11 @@
  * - RSS of the server (Linux /proc, sampled every second): largest and last, and the anonymous part of the last;
  * - the V8 heap (used, and total as V8 holds it) and `external` + `arrayBuffers` (native buffers), from a probe
  *   preloaded into the server (`memory-probe.cjs`), largest while polling;
+ * - then for `--idle` seconds with no polls (sync goes on): RSS largest and last;
  * - with `--heap DIR`: a heap snapshot of the server at the end, summarised by constructor (`heap-summary.ts`).
  *
  *   pnpm bench:memory [--stores 100,300,1000] [--documents 1000] [--interval 60] [--seconds 60] [--pollers 10]
- *                     [--heap DIR]
+ *                     [--idle 30] [--heap DIR]
  */
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
@@ -30,6 +31,7 @@ const documents = Number(arg("documents", "1000"))
 const interval = Number(arg("interval", "60"))
 const watchSeconds = Number(arg("seconds", "60"))
 const pollers = Number(arg("pollers", "10"))
+const idleSeconds = Number(arg("idle", "30"))
 const heapDir = arg("heap", "")
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const mb = (b: number) => Math.round(b / 2 ** 20)
@@ -94,6 +96,7 @@ interface Figures {
   readonly syncedIn: number
   readonly syncing: Sample
   readonly polling: Sample
+  readonly idle: Sample
   readonly polls: number
   readonly pages: number
   readonly pollProblems: number
@@ -160,6 +163,10 @@ const measure = async (stores: number): Promise<Figures> => {
       })
     )
     const pollFigures = await polling.stop()
+    // Mostly idle: sync keeps its interval, ShipStation is between polls.
+    const idle = sampler(pid, probeFile)
+    await sleep(idleSeconds * 1000)
+    const idleFigures = await idle.stop()
     let heap: string | undefined
     if (heapDir !== "") {
       rmSync(join(heapDir, "last"), { force: true })
@@ -168,7 +175,17 @@ const measure = async (stores: number): Promise<Figures> => {
       const file = readFileSync(join(heapDir, "last"), "utf8")
       heap = `${file}\n${summarise(file, 30)}`
     }
-    return { stores, syncedIn, syncing: syncFigures, polling: pollFigures, polls, pages, pollProblems, heap }
+    return {
+      stores,
+      syncedIn,
+      syncing: syncFigures,
+      polling: pollFigures,
+      idle: idleFigures,
+      polls,
+      pages,
+      pollProblems,
+      heap
+    }
   } finally {
     await set.close()
     rmSync(dir, { recursive: true, force: true })
@@ -189,8 +206,12 @@ const main = async () => {
     ["all synced after start", ...results.map((r) => s(r.syncedIn))],
     ["RSS max while syncing (MB)", ...results.map((r) => String(mb(r.syncing.rssMax)))],
     ["RSS max while polling (MB)", ...results.map((r) => String(mb(r.polling.rssMax)))],
-    ["RSS last (MB)", ...results.map((r) => String(mb(r.polling.rssLast)))],
-    ["RSS last, anonymous (MB)", ...results.map((r) => String(mb(r.polling.anonLast)))],
+    [
+      `RSS max / last, ${idleSeconds} s idle after (MB)`,
+      ...results.map((r) => `${mb(r.idle.rssMax)} / ${mb(r.idle.rssLast)}`)
+    ],
+    ["RSS last, anonymous (MB)", ...results.map((r) => String(mb(r.idle.anonLast)))],
+    ["heapUsed max while idle (MB)", ...results.map((r) => String(mb(r.idle.heapUsedMax)))],
     ["heapUsed max while polling (MB)", ...results.map((r) => String(mb(r.polling.heapUsedMax)))],
     ["heapTotal max while polling (MB)", ...results.map((r) => String(mb(r.polling.heapTotalMax)))],
     [
