@@ -11,7 +11,7 @@
  * - with `--heap DIR`: a heap snapshot of the server at the end, summarised by constructor (`heap-summary.ts`).
  *
  *   pnpm bench:memory [--stores 100,300,1000] [--documents 1000] [--interval 60] [--seconds 60] [--pollers 10]
- *                     [--idle 30] [--heap DIR]
+ *                     [--idle 30] [--heap DIR] [--node-options "V8 flags for the server"]
  */
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
@@ -33,6 +33,8 @@ const watchSeconds = Number(arg("seconds", "60"))
 const pollers = Number(arg("pollers", "10"))
 const idleSeconds = Number(arg("idle", "30"))
 const heapDir = arg("heap", "")
+// V8 flags for the server on top of the probe, e.g. "--max-semi-space-size=2 --max-old-space-size=128".
+const nodeOptions = arg("node-options", "")
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const mb = (b: number) => Math.round(b / 2 ** 20)
 
@@ -119,7 +121,7 @@ const measure = async (stores: number): Promise<Figures> => {
     exportPageSize: 100,
     readyTimeoutMs: 600_000,
     serverEnv: {
-      NODE_OPTIONS: `--require ${probe}`,
+      NODE_OPTIONS: `--require ${probe} ${nodeOptions}`.trim(),
       POSBRIDGE_MEMORY_PROBE: probeFile,
       ...(heapDir === "" ? {} : { POSBRIDGE_HEAP_DIR: heapDir })
     }
@@ -222,7 +224,7 @@ const main = async () => {
     ["pages served", ...results.map((r) => String(r.pages))],
     ["polls not answered 200", ...results.map((r) => String(r.pollProblems))]
   ]
-  console.log(`\none server, SQLite, sync interval ${interval} s\n`)
+  console.log(`\none server, SQLite, sync interval ${interval} s${nodeOptions === "" ? "" : `, node ${nodeOptions}`}\n`)
   for (const [i, row] of rows.entries()) {
     console.log(`| ${row.join(" | ")} |`)
     if (i === 0) console.log(`|${row.map(() => "---").join("|")}|`)
