@@ -48,6 +48,10 @@ export const command = Command.make(
       Options.withDescription("how many POS accounts (merchants, stores) to serve: ids 1000, 1001, …")
     ),
     seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("seed of the demo data")),
+    documents: Options.integer("documents").pipe(
+      Options.optional,
+      Options.withDescription("documents (orders, sales) seeded per account (default: the demo's)")
+    ),
     noActivity: Options.boolean("no-activity").pipe(
       Options.withDescription("no background merchant activity: only what the control API asks changes anything")
     ),
@@ -70,6 +74,7 @@ export const command = Command.make(
         baseUrl,
         accounts: o.accounts,
         seed: Option.getOrUndefined(o.seed),
+        documents: Option.getOrUndefined(o.documents),
         pullIdleMillis: o.pullIdleSeconds * 1000
       })
       const serving = HttpServer.serve(SimControl.app(sim)).pipe(

@@ -89,6 +89,8 @@ export interface Options {
   readonly accounts?: number | undefined
   /** Seed of the demo data (each account gets its own, from this one). Default: the demo's. */
   readonly seed?: number | undefined
+  /** Documents seeded per account (orders, sales). Default: the demo's. */
+  readonly documents?: number | undefined
   /** Pulls idle this long count as abandoned (`Pulls`). Default `Pulls.defaultIdleMillis`. */
   readonly pullIdleMillis?: number | undefined
   /** Where its time comes from. Default: the ambient `Clock`. */

@@ -64,7 +64,7 @@ const measure = async (runners: number): Promise<Figures> => {
     let total = 0
     const watchFrom = Date.now()
     while (Date.now() - watchFrom < watchSeconds * 1000) {
-      const rows = await Postgres.connections(set.database.name)
+      const rows = await (set.database === undefined ? [] : Postgres.connections(set.database.name))
       total = Math.max(total, rows.length)
       for (const r of set.replicas) {
         const pid = r.server()?.pid

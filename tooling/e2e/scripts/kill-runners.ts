@@ -36,7 +36,7 @@ const main = async () => {
     const settled = await Checks.settle(set, 120_000)
     if (settled.length > 0) throw new Error(`the stores did not sync before the first kill:\n${settled.join("\n")}`)
     console.log(
-      `${replicas} replicas, ${set.stores.length} stores on ${set.database.name}${set.cluster ? "" : " (no cluster section)"}; ${rounds} rounds`
+      `${replicas} replicas, ${set.stores.length} stores on ${set.database?.name ?? "SQLite"}${set.cluster ? "" : " (no cluster section)"}; ${rounds} rounds`
     )
     for (let r = 0; r < rounds; r++) {
       const round = await Failover.round(set, r % replicas, { tag: `K${r}`, boundMs: bound })

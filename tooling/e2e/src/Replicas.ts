@@ -37,6 +37,15 @@ export interface Options {
   readonly pullIdleSeconds?: number | undefined
   /** How long a replica (or a simulator) may take to answer. Default 90 s. */
   readonly readyTimeoutMs?: number | undefined
+  /**
+   * `sqlite`: one replica on a SQLite file in its data directory (what `pnpm start` runs for one process), no
+   * `cluster` section; `database` is then absent. Default `postgres`.
+   */
+  readonly engine?: "postgres" | "sqlite" | undefined
+  /** Documents each simulator account is seeded with (default: the demo's, 40 orders / 60 sales). */
+  readonly documents?: number | undefined
+  /** More environment for every replica (e.g. `NODE_OPTIONS`). */
+  readonly serverEnv?: Readonly<Record<string, string>> | undefined
 }
 
 export interface Store {
@@ -70,7 +79,8 @@ export interface StoreStatus {
 }
 
 export interface ReplicaSet {
-  readonly database: Postgres.Database
+  /** The PostgreSQL database; absent on SQLite. */
+  readonly database: Postgres.Database | undefined
   readonly heartland: RunningSimulatorProcess
   readonly lightspeed: RunningSimulatorProcess
   readonly stores: ReadonlyArray<Store>
@@ -108,11 +118,13 @@ const admin = basic("admin", env.TEST_ADMIN_PASSWORD)
 
 /** Starts the simulators, writes the configuration, creates the database and starts every replica at once. */
 export const start = async (options: Options = {}): Promise<ReplicaSet> => {
-  const count = options.replicas ?? 3
-  const cluster = options.cluster ?? (clusterFromEnv() ? { runnerHost: "127.0.0.1" } : false)
+  const sqlite = options.engine === "sqlite"
+  if (sqlite && (options.replicas ?? 1) !== 1) throw new Error("a SQLite file serves one replica")
+  const count = sqlite ? 1 : (options.replicas ?? 3)
+  const cluster = sqlite ? false : (options.cluster ?? (clusterFromEnv() ? { runnerHost: "127.0.0.1" } : false))
   const interval = options.syncIntervalSeconds ?? 5
-  const database = await Postgres.freshDatabase()
-  const cleanups: Array<() => Promise<void>> = [database.drop]
+  const database = sqlite ? undefined : await Postgres.freshDatabase()
+  const cleanups: Array<() => Promise<void>> = database === undefined ? [] : [database.drop]
   const close = async () => {
     for (const f of cleanups.reverse()) await f().catch(() => undefined)
   }
@@ -124,6 +136,7 @@ export const start = async (options: Options = {}): Promise<ReplicaSet> => {
         accounts: Math.max(1, options.heartlandStores ?? 30),
         activity: options.activity ?? false,
         pullIdleSeconds,
+        ...(options.documents === undefined ? {} : { documents: options.documents }),
         readyTimeoutMs: options.readyTimeoutMs ?? 90_000
       }),
       startSimulator({
@@ -131,6 +144,7 @@ export const start = async (options: Options = {}): Promise<ReplicaSet> => {
         accounts: Math.max(1, options.lightspeedStores ?? 30),
         activity: options.activity ?? false,
         pullIdleSeconds,
+        ...(options.documents === undefined ? {} : { documents: options.documents }),
         readyTimeoutMs: options.readyTimeoutMs ?? 90_000
       })
     ])
@@ -139,7 +153,10 @@ export const start = async (options: Options = {}): Promise<ReplicaSet> => {
       () => lightspeed.kill()
     )
     // Secrets go to the replicas' environment, never into the file.
-    const secrets: Record<string, string> = { POSBRIDGE_E2E_DATABASE_URL: database.url }
+    const secrets: Record<string, string> = {
+      ...options.serverEnv,
+      ...(database === undefined ? {} : { POSBRIDGE_E2E_DATABASE_URL: database.url })
+    }
     const stores: Array<Store> = []
     const entries: Array<Record<string, unknown>> = []
     const add = async (
@@ -196,7 +213,10 @@ export const start = async (options: Options = {}): Promise<ReplicaSet> => {
       JSON.stringify(
         {
           dataDir: dir,
-          database: { engine: "postgres", url: { env: "POSBRIDGE_E2E_DATABASE_URL" } },
+          database:
+            database === undefined
+              ? { engine: "sqlite" }
+              : { engine: "postgres", url: { env: "POSBRIDGE_E2E_DATABASE_URL" } },
           admin: { username: "admin", password: { env: "TEST_ADMIN_PASSWORD" } },
           encryptionKey: { env: "TEST_ENCRYPTION_KEY" },
           ...(cluster === false ? {} : { cluster }),

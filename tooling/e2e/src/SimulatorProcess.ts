@@ -21,12 +21,15 @@ export const startSimulator = async (options: {
   /** The demo's background merchant activity (default off: only the control API changes anything). */
   readonly activity?: boolean
   readonly pullIdleSeconds?: number
+  /** Documents seeded per account (default: the demo's). */
+  readonly documents?: number
   /** How long it may take to seed its accounts and answer. Default 30 s. */
   readonly readyTimeoutMs?: number
 }): Promise<RunningSimulatorProcess> => {
   const port = await freePort()
   const args = ["simulate", options.adapter, "--port", String(port), "--accounts", String(options.accounts ?? 1)]
   if (!options.activity) args.push("--no-activity")
+  if (options.documents !== undefined) args.push("--documents", String(options.documents))
   if (options.pullIdleSeconds !== undefined) args.push("--pull-idle-seconds", String(options.pullIdleSeconds))
   const child = spawn(process.execPath, [await serverEntry(), ...args], { stdio: ["ignore", "pipe", "pipe"] })
   const out = capture(child)

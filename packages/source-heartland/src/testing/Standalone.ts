@@ -39,7 +39,10 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
     const baseSeed = options.seed ?? demo.seed
     const seeded = new Map<string, Seeded>()
     for (const [i, id] of ids.entries()) {
-      seeded.set(id, yield* onClock(seedDemo(sim.account(id)!, { seed: baseSeed + i, orders: demo.orders })))
+      seeded.set(
+        id,
+        yield* onClock(seedDemo(sim.account(id)!, { seed: baseSeed + i, orders: options.documents ?? demo.orders }))
+      )
     }
     let added = 0
 

@@ -41,7 +41,9 @@ export const make = (options: PosSimulator.Options): Effect.Effect<PosSimulator.
     const { onClock, accountOf, logged, shared } = PosSimulator.frameOf(sim, options.clock)
     const seed = options.seed ?? demo.seed
     for (const [i, id] of ids.entries()) {
-      yield* onClock(seedDemo(sim.account(id)!, { sales: demo.sales, seed: seed + i, days: demo.days }))
+      yield* onClock(
+        seedDemo(sim.account(id)!, { sales: options.documents ?? demo.sales, seed: seed + i, days: demo.days })
+      )
     }
     const prng = Faults.makePrng(seed + 1000)
 

@@ -8,6 +8,7 @@ import { OrderStore, StoreDirectory } from "@posbridge/core"
 import { Deferred, Effect, FiberMap, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
 import type * as SyncStatus from "../SyncStatus.js"
 import { fingerprint, type Options, type StoreSpec, tuning as withDefaults } from "./options.js"
+import * as Permits from "./permits.js"
 import * as Runner from "./runner.js"
 
 const always = Effect.succeed(true)
@@ -16,7 +17,7 @@ export const make = (options: Options) =>
   Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
     const tuning = withDefaults(options)
-    const permits = yield* Effect.makeSemaphore(tuning.maxConcurrentPulls)
+    const permits = yield* Permits.make(tuning.maxConcurrentPulls)
     const shared: Runner.Shared = { store, permits, tuning }
     const fibers = yield* FiberMap.make<string>()
     const runners = yield* Ref.make(new Map<string, Runner.Runner>())

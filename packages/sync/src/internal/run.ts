@@ -7,6 +7,7 @@ import type { OrderStore, PosSource, StoreSettings } from "@posbridge/core"
 import { Cause, type Chunk, DateTime, Effect, Option, Stream, SubscriptionRef } from "effect"
 import type * as SyncStatus from "../SyncStatus.js"
 import * as Failure from "./failure.js"
+import type * as Permits from "./permits.js"
 import * as Progress from "./progress.js"
 import { now } from "./schedule.js"
 
@@ -18,7 +19,7 @@ export interface Run {
   readonly getSource: Effect.Effect<PosSource.PosSourceService, PosSource.PosSourceError>
   readonly secrets: ReadonlyArray<string>
   /** The global pull limit: one permit covers fetching one page and committing it. */
-  readonly permits: Effect.Semaphore
+  readonly permits: Permits.Permits
 }
 
 export const pullAll = (r: Run): Effect.Effect<SyncStatus.RunResult> =>
@@ -61,7 +62,7 @@ export const pullAll = (r: Run): Effect.Effect<SyncStatus.RunResult> =>
       yield* Effect.scoped(
         Effect.gen(function* () {
           const pull = yield* Stream.toPull(source.pull(cursor, { since }))
-          const step = r.permits.withPermits(1)(
+          const step = r.permits.withPermit(
             pull.pipe(
               Effect.map(Option.some),
               Effect.catchAll(

@@ -7,6 +7,7 @@ import { type OrderStore, PosSource } from "@posbridge/core"
 import { Context, DateTime, Deferred, Duration, Effect, Layer, Option, Queue, Ref, SubscriptionRef } from "effect"
 import type * as SyncStatus from "../SyncStatus.js"
 import { fingerprint, isService, type StoreSpec, type Tuning } from "./options.js"
+import type * as Permits from "./permits.js"
 import * as Progress from "./progress.js"
 import { pullAll } from "./run.js"
 import { firstDelay, nextDelay, now } from "./schedule.js"
@@ -84,7 +85,7 @@ export const make = (
 
 export interface Shared {
   readonly store: OrderStore.OrderStoreService
-  readonly permits: Effect.Semaphore
+  readonly permits: Permits.Permits
   readonly tuning: Tuning
 }
 
