@@ -13,6 +13,7 @@ import noticeKeys from "./internal/migrations/0003_notice_keys.js"
 import secretVersions from "./internal/migrations/0004_secret_versions.js"
 import outboxStoreDue from "./internal/migrations/0005_outbox_store_due.js"
 import exportedRefs from "./internal/migrations/0006_exported_refs.js"
+import storeCounts from "./internal/migrations/0007_store_counts.js"
 
 export const table = "posbridge_migrations"
 
@@ -22,7 +23,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0003_notice_keys": noticeKeys,
   "0004_secret_versions": secretVersions,
   "0005_outbox_store_due": outboxStoreDue,
-  "0006_exported_refs": exportedRefs
+  "0006_exported_refs": exportedRefs,
+  "0007_store_counts": storeCounts
 })
 
 /** Runs pending migrations; returns the ones it applied as (id, name). */

@@ -30,8 +30,13 @@ import { wrap } from "./Sql.js"
 
 const OrderRequest = Schema.Struct({ storeId: Schema.String, posRef: Schema.String })
 
-const StoreWatermarkRow = Schema.Struct({ store_id: Schema.String, watermark_ms: Schema.NullOr(Int) })
-const StoreDocumentCountsRow = Schema.extend(DocumentCountsRow, Schema.Struct({ store_id: Schema.String }))
+const StoreCountsRow = Schema.Struct({
+  store_id: Schema.String,
+  watermark_ms: Schema.NullOr(Int),
+  documents: Int,
+  waiting: Int
+})
+const StoreHeldRow = Schema.Struct({ store_id: Schema.String, held: Int })
 const StoreOutboxCountRow = Schema.extend(OutboxCountRow, Schema.Struct({ store_id: Schema.String }))
 
 export const make = (
@@ -186,20 +191,23 @@ export const make = (
     wrap("stats")
   )
 
-  // statsAll: the same figures for every store in four statements, whatever the number of stores.
-  const allWatermarks = SqlSchema.findAll({
+  // statsAll: the same figures for every store in four statements, whatever the number of stores, none reading
+  // every document: the count is the store row's (migration 0007), waiting versions are a stamp-index range per
+  // store, held ones the partial index `pb_documents_held`.
+  const allStoreCounts = SqlSchema.findAll({
     Request: Schema.Void,
-    Result: StoreWatermarkRow,
-    execute: () => sql`SELECT store_id, watermark_ms FROM pb_stores`
-  })
-  const allDocumentCounts = SqlSchema.findAll({
-    Request: Schema.Void,
-    Result: StoreDocumentCountsRow,
+    Result: StoreCountsRow,
     // A store without a watermark has every version waiting, as in `stats`.
-    execute: () => sql`SELECT d.store_id, COUNT(*) AS documents,
-        COALESCE(SUM(CASE WHEN s.watermark_ms IS NULL OR d.stamp_ms >= s.watermark_ms THEN 1 ELSE 0 END), 0) AS waiting,
-        COALESCE(SUM(CASE WHEN d.held_reasons <> '[]' THEN 1 ELSE 0 END), 0) AS held
-      FROM pb_documents d LEFT JOIN pb_stores s ON s.store_id = d.store_id GROUP BY d.store_id`
+    execute: () => sql`SELECT s.store_id, s.watermark_ms, s.doc_count AS documents,
+        CASE WHEN s.watermark_ms IS NULL THEN s.doc_count
+          ELSE (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.stamp_ms >= s.watermark_ms)
+        END AS waiting
+      FROM pb_stores s`
+  })
+  const allHeldCounts = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: StoreHeldRow,
+    execute: () => sql`SELECT store_id, COUNT(*) AS held FROM pb_documents WHERE held_reasons <> '[]' GROUP BY store_id`
   })
   const allLastPolls = SqlSchema.findAll({
     Request: Schema.Void,
@@ -217,10 +225,8 @@ export const make = (
 
   const statsAll = Effect.fn("SqlOrderStore.statsAll")(
     function* (storeIds: ReadonlyArray<string>) {
-      const watermarks = new Map(
-        (yield* allWatermarks()).map((row) => [row.store_id, Option.fromNullable(row.watermark_ms)] as const)
-      )
-      const counts = new Map((yield* allDocumentCounts()).map((row) => [row.store_id, row] as const))
+      const counts = new Map((yield* allStoreCounts()).map((row) => [row.store_id, row] as const))
+      const held = new Map((yield* allHeldCounts()).map((row) => [row.store_id, row.held] as const))
       const lastPolls = new Map((yield* allLastPolls()).map((row) => [row.store_id, toPoll(row)] as const))
       const outboxes = new Map<string, ReturnType<typeof OrderStore.emptyOutboxCounts>>()
       for (const row of yield* allOutboxCounts()) {
@@ -234,8 +240,8 @@ export const make = (
         result.set(storeId, {
           documents: count?.documents ?? 0,
           waitingForPoll: count?.waiting ?? 0,
-          held: count?.held ?? 0,
-          watermark: Option.map(watermarks.get(storeId) ?? Option.none(), (ms) => DateTime.unsafeMake(ms)),
+          held: held.get(storeId) ?? 0,
+          watermark: Option.map(Option.fromNullable(count?.watermark_ms), (ms) => DateTime.unsafeMake(ms)),
           lastPoll: Option.fromNullable(lastPolls.get(storeId)),
           outbox: outboxes.get(storeId) ?? OrderStore.emptyOutboxCounts()
         })
