@@ -315,9 +315,9 @@ export const mutants = [
     area: "SQLite store",
     bug: "a page drops the snapshot members whose current stamp is past the window (re-saved during the poll)",
     file: ExportPages,
-    search: "FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${storeId} AND d.pos_ref = m.pos_ref\n",
+    search: "FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${b.storeId} AND d.pos_ref = m.pos_ref\n",
     replace:
-      "FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${storeId} AND d.pos_ref = m.pos_ref\n      JOIN pb_snapshots p ON p.snapshot_id = m.snapshot_id AND d.stamp_ms < p.window_end_ms + 60000\n",
+      "FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${b.storeId} AND d.pos_ref = m.pos_ref\n      JOIN pb_snapshots p ON p.snapshot_id = m.snapshot_id AND d.stamp_ms < p.window_end_ms + 60000\n",
     checks: sqlite
   },
   {
@@ -325,8 +325,8 @@ export const mutants = [
     area: "SQLite store",
     bug: "each page starts one position late: the first member of every page is never served",
     file: ExportPages,
-    search: "m.position >= ${offset} AND m.position < ${offset + size}",
-    replace: "m.position > ${offset} AND m.position <= ${offset + size}",
+    search: "m.position >= ${b.offset} AND m.position < ${b.offset + b.size}",
+    replace: "m.position > ${b.offset} AND m.position <= ${b.offset + b.size}",
     checks: sqlite
   },
   {
