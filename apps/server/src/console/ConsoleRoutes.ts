@@ -6,6 +6,7 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse, UrlParams } from "@effect/platform"
 import { Effect, Either, Option, Redacted } from "effect"
+import type * as AdminApi from "../AdminApi.js"
 import * as AdminHandlers from "../AdminHandlers.js"
 import { type Flash, html, page, redirect, respond } from "./Html.js"
 import * as OrderPage from "./OrderPage.js"
@@ -26,6 +27,12 @@ const isHttps = (request: HttpServerRequest.HttpServerRequest) =>
 
 const queryOf = (request: HttpServerRequest.HttpServerRequest) =>
   new URL(request.originalUrl, "http://posbridge").searchParams
+
+/** "for order N", or what to call a notice that names no order. */
+const noticeOf = (w: AdminApi.WriteBack) =>
+  w.notice.orderNumber === ""
+    ? `naming no order (tracking ${w.notice.trackingNumber})`
+    : `for order ${w.notice.orderNumber}`
 
 const storePath = (storeId: string) => `/admin/stores/${encodeURIComponent(storeId)}`
 const orderPath = (storeId: string, order: string) =>
@@ -229,7 +236,7 @@ export const router = (options: Options) => {
           session,
           storePath(storeId),
           AdminHandlers.dismiss(options, storeId, field(form, "writeBack")),
-          (w) => `The ship notice for order ${w.notice.orderNumber} was dismissed: nothing was written to the POS.`
+          (w) => `The ship notice ${noticeOf(w)} was dismissed: nothing was written to the POS.`
         )
       })
     ),

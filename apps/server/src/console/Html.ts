@@ -47,7 +47,7 @@ main{max-width:72rem;margin:0 auto;padding:1rem}
 h1{font-size:1.35rem;margin:.2rem 0 .8rem}h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
 a{color:#1f5fbf}
 .card{background:#fff;border:1px solid #d9dde5;border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}
-.stores{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr))}
+.stores{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr))}
 .ok{border-left:6px solid #2e8b57}.bad{border-left:6px solid #c0392b}
 .tag{display:inline-block;padding:0 .45rem;border-radius:4px;font-size:.8rem;font-weight:600}
 .tag.ok{background:#e3f4ea;color:#1e6b41;border:0}.tag.bad{background:#fbe4e1;color:#9b2a1e;border:0}
@@ -55,8 +55,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.4
 table{width:100%;border-collapse:collapse;background:#fff;font-size:.9rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e6ec;vertical-align:top;overflow-wrap:anywhere}
 .scroll{overflow-x:auto}
-button,input{font:inherit}input[type=text],input[type=password],input[type=search]{padding:.4rem;border:1px solid #b9c0cc;border-radius:4px;width:100%;max-width:22rem}
-button{padding:.35rem .8rem;border:1px solid #1f5fbf;background:#1f5fbf;color:#fff;border-radius:4px;cursor:pointer}
+button,input,select{font:inherit}select,input[type=text],input[type=password],input[type=search]{padding:.4rem;border:1px solid #b9c0cc;border-radius:4px;width:100%;max-width:22rem}
+button{white-space:nowrap;padding:.35rem .8rem;border:1px solid #1f5fbf;background:#1f5fbf;color:#fff;border-radius:4px;cursor:pointer}
 button.quiet{background:#fff;color:#1f5fbf}
 form.inline{display:inline}
 .flash{background:#e8f0fd;border:1px solid #9fbbea;padding:.6rem .8rem;border-radius:6px;margin-bottom:1rem}
@@ -64,7 +64,8 @@ form.inline{display:inline}
 .warn{color:#9b2a1e}
 .muted{color:#5a6272;font-size:.85rem}
 .search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
-@media (max-width:40rem){main{padding:.6rem}dl{grid-template-columns:1fr}dt{margin-top:.3rem}th,td{padding:.3rem}}
+@media (max-width:40rem){main{padding:.6rem}dl{grid-template-columns:1fr}dt{margin-top:.3rem}th,td{padding:.3rem}
+table.stack thead{display:none}table.stack tr{display:block;padding:.4rem 0;border-bottom:1px solid #d9dde5}table.stack td{display:block;border:0;padding:.15rem .5rem}}
 `)
 
 export interface Flash {

@@ -30,7 +30,7 @@ export const explanation = (e: AdminApi.Explanation, csrf: string): Html => {
 ${e.heldReasons.length === 0 ? "" : html`<dt>Held back</dt><dd class="warn">${e.heldReasons.join("; ")}</dd>`}</dl>
 ${actionButton("/admin/do/touch", "Refresh", csrf, { store: e.storeId, order: o.posRef })}
 <span class="muted">Restamps the order so ShipStation's next poll sends it again.</span></section>
-<h2>Timeline</h2><div class="scroll"><table><thead><tr><th>At</th><th>What happened</th></tr></thead><tbody>${e.timeline.map(
+<h2>Timeline</h2><div class="scroll"><table class="stack"><thead><tr><th>At</th><th>What happened</th></tr></thead><tbody>${e.timeline.map(
     (t) =>
       html`<tr class="${t.kind}"><td>${when(t.at)}</td><td${t.kind === "problem" ? html` class="warn"` : ""}>${t.text}</td></tr>`
   )}</tbody></table></div>`

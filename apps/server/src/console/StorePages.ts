@@ -56,7 +56,7 @@ const writeBackRow = (storeId: string, w: AdminApi.WriteBack, csrf: string) => {
   const fields = { store: storeId, writeBack: w.id }
   const state = w.state === "pending" ? "retrying" : w.state === "attention" ? "needs attention" : w.state
   return html`<tr data-write-back="${w.id}">
-<td><a href="/admin/order?store=${encodeURIComponent(storeId)}&amp;order=${encodeURIComponent(w.posRef ?? w.notice.orderNumber)}">${w.notice.orderNumber}</a></td>
+<td><a href="/admin/order?store=${encodeURIComponent(storeId)}&amp;order=${encodeURIComponent(w.posRef ?? w.notice.orderNumber)}">${w.notice.orderNumber || "(no order named)"}</a></td>
 <td>${w.notice.carrier} ${w.notice.trackingNumber}</td>
 <td><strong>${state}</strong>, ${w.attempts} attempt(s)${w.lastError ? html`<br><span class="muted">${w.lastError}</span>` : ""}${
     w.notice.problems.length
@@ -78,7 +78,7 @@ export const store = (d: AdminApi.StoreDetail, csrf: string): Html => {
   const notices = d.writeBacks.filter((w) => w.state === "attention")
   const failing = d.writeBacks.filter((w) => w.state !== "attention")
   const table = (rows: ReadonlyArray<AdminApi.WriteBack>) =>
-    html`<div class="scroll"><table><thead><tr><th>Order</th><th>Shipment</th><th>State</th><th></th></tr></thead>
+    html`<div class="scroll"><table class="stack"><thead><tr><th>Order</th><th>Shipment</th><th>State</th><th></th></tr></thead>
 <tbody>${rows.map((w) => writeBackRow(s.id, w, csrf))}</tbody></table></div>`
   return html`<h1>Store ${s.id}</h1>
 <section class="card ${problems.length === 0 ? "ok" : "bad"}">${health(problems)}${facts(s)}
@@ -97,9 +97,9 @@ ${failing.length === 0 ? html`<p>None.</p>` : table(failing)}
 ${
   d.polls.length === 0
     ? html`<p>ShipStation has not polled this store yet.</p>`
-    : html`<div class="scroll"><table><thead><tr><th>At</th><th>Window</th><th>Page</th><th>Orders sent</th></tr></thead><tbody>${d.polls.map(
+    : html`<div class="scroll"><table class="stack"><thead><tr><th>At</th><th>Window</th><th>Page</th><th>Orders sent</th></tr></thead><tbody>${d.polls.map(
         (p) =>
-          html`<tr><td>${when(p.at)}</td><td>${window(p)}</td><td>${p.page} of ${p.pages}</td><td>${p.count}</td></tr>`
+          html`<tr><td>${when(p.at)}</td><td>${window(p)}</td><td>page ${p.page} of ${p.pages}</td><td>${p.count} order(s) sent</td></tr>`
       )}</tbody></table></div>`
 }`
 }
