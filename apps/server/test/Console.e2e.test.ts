@@ -172,6 +172,22 @@ withChromium(() =>
 
       const csrf = await page.locator("input[name=csrf]").first().inputValue()
       expect((await post({ store: "heartland-demo", csrf })).status()).toBe(303)
+      // Lightspeed's Connect / Reconnect starts the OAuth flow `stores add` starts: off to Lightspeed's consent page.
+      await page.goto(`${server.url}/admin/stores/lightspeed-demo`)
+      await expect(text(page.locator("button", { hasText: "Reconnect Lightspeed" }))).resolves.toBe(
+        "Reconnect Lightspeed"
+      )
+      const connect = await context.request.post(`${server.url}/admin/do/connect`, {
+        form: { store: "lightspeed-demo", csrf },
+        maxRedirects: 0
+      })
+      const to = new URL(connect.headers().location ?? "")
+      expect([connect.status(), to.origin, to.searchParams.get("redirect_uri")]).toEqual([
+        303,
+        "http://lightspeed.demo",
+        `${server.url}/oauth/lightspeed/lightspeed-demo/callback`
+      ])
+      expect(to.searchParams.get("state")).toMatch(/\S{16,}/)
     }, 60_000)
 
     it("explains an order, and Refresh makes ShipStation's next export include it", async () => {
@@ -195,7 +211,7 @@ withChromium(() =>
       await Promise.all([page.waitForNavigation(), page.click("button:has-text('Refresh')")])
       expect(await flash()).toMatch(
         new RegExp(
-          `^Order ${number} refreshed: its export stamp is now \\S+\\. ShipStation's next poll will pick it up`
+          `^Order ${number} refreshed: its export stamp is now \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\. ShipStation's next poll will pick it up`
         )
       )
       await shoot(page, "order")

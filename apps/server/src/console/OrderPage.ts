@@ -51,6 +51,8 @@ export const render = (
         : explanation(result, csrf)
   }`
 
+const shownAt = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, "Z")
+
 const minutes = (ms: number) =>
   ms < 90_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 60_000)} minutes`
 
@@ -60,7 +62,7 @@ const minutes = (ms: number) =>
  */
 export const touchedSentence = (t: AdminApi.Touched, polls: ReadonlyArray<AdminApi.StoreDetail["polls"][number]>) => {
   const starts = polls.filter((p) => p.page === 1).map((p) => Date.parse(p.at))
-  const head = `Order ${t.orderNumber} refreshed: its export stamp is now ${t.stamp}.`
+  const head = `Order ${t.orderNumber} refreshed: its export stamp is now ${shownAt(t.stamp)}.`
   if (starts.length === 0) return `${head} ShipStation has not polled this store yet; its first poll will pick it up.`
   const gaps = starts
     .slice(0, -1)
@@ -68,8 +70,8 @@ export const touchedSentence = (t: AdminApi.Touched, polls: ReadonlyArray<AdminA
     .filter((g) => g > 0)
     .sort((a, b) => a - b)
   const typical = gaps[Math.floor(gaps.length / 2)]
-  const last = new Date(starts[0] ?? 0).toISOString()
+  const last = shownAt(new Date(starts[0] ?? 0).toISOString())
   return typical === undefined
     ? `${head} ShipStation's next poll of this store will pick it up (its last poll was at ${last}).`
-    : `${head} ShipStation's next poll will pick it up: it polls this store about every ${minutes(typical)}, so around ${new Date((starts[0] ?? 0) + typical).toISOString()} (last poll at ${last}).`
+    : `${head} ShipStation's next poll will pick it up: it polls this store about every ${minutes(typical)}, so around ${shownAt(new Date((starts[0] ?? 0) + typical).toISOString())} (last poll at ${last}).`
 }
