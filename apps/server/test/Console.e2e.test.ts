@@ -214,8 +214,13 @@ withChromium(() =>
           `^Order ${number} refreshed: its export stamp is now \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\. ShipStation's next poll will pick it up`
         )
       )
+      await expect(text(page.locator("section[data-order] dl"))).resolves.toContain(
+        "Sent to ShipStationbefore its last restamp; not since: the first poll whose window includes"
+      )
       await shoot(page, "order")
       expect((await exportOrders(server.url, "heartland-demo", start)).ids).toContain(id)
+      await page.reload()
+      await expect(text(page.locator("section[data-order] dl"))).resolves.toContain("Sent to ShipStationyes")
     }, 120_000)
 
     it("signs out: the old session cookie no longer opens the console", async () => {

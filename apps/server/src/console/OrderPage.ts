@@ -18,6 +18,10 @@ const form = (
 <label>Order (POS id or order number)<br><input type="search" name="order" value="${search.order}" required></label>
 <button type="submit">Explain</button></form>`
 
+/** Whether a poll sent the order since its current export stamp (a refreshed order waits for the next one). */
+const sentSinceStamp = (e: AdminApi.Explanation) =>
+  e.timeline.some((t) => t.kind === "exported" && Date.parse(t.at) >= Date.parse(e.stamp))
+
 export const explanation = (e: AdminApi.Explanation, csrf: string): Html => {
   const o = e.order
   return html`<section class="card ${e.heldReasons.length === 0 ? "ok" : "bad"}" data-order="${o.posRef}">
@@ -26,7 +30,11 @@ export const explanation = (e: AdminApi.Explanation, csrf: string): Html => {
 <dt>Total</dt><dd>${o.orderTotal}${o.currency ? ` ${o.currency}` : ""}, ${o.lines} line(s)</dd>
 <dt>POS modified</dt><dd>${when(o.posModifiedAt)}</dd>
 <dt>Export stamp</dt><dd>${when(e.stamp)} (ShipStation's LastModified)</dd>
-<dt>Sent to ShipStation</dt><dd>${e.exported ? "yes" : html`not yet: the first poll whose window includes ${when(e.stamp)} takes it`}</dd>
+<dt>Sent to ShipStation</dt><dd>${
+    sentSinceStamp(e)
+      ? "yes"
+      : html`${e.exported ? "before its last restamp; not since: " : "not yet: "}the first poll whose window includes ${when(e.stamp)} takes it`
+  }</dd>
 ${e.heldReasons.length === 0 ? "" : html`<dt>Held back</dt><dd class="warn">${e.heldReasons.join("; ")}</dd>`}</dl>
 ${actionButton("/admin/do/touch", "Refresh", csrf, { store: e.storeId, order: o.posRef })}
 <span class="muted">Restamps the order so ShipStation's next poll sends it again.</span></section>
