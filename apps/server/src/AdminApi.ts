@@ -133,7 +133,16 @@ export const StoreDetail = Schema.Struct({
   /** ShipStation's recent polls, newest first. */
   polls: Schema.Array(LastPoll),
   /** Write-backs an operator may act on: dead, retrying (pending after a failed attempt) or needing attention. */
-  writeBacks: Schema.Array(WriteBack)
+  writeBacks: Schema.Array(WriteBack),
+  /** Orders held back from ShipStation with their reasons, most recently stamped first (at most 50). */
+  held: Schema.Array(
+    Schema.Struct({
+      posRef: Schema.String,
+      orderNumber: Schema.String,
+      stamp: Iso,
+      reasons: Schema.Array(Schema.String)
+    })
+  )
 })
 export type StoreDetail = typeof StoreDetail.Type
 

@@ -152,7 +152,13 @@ export const detail = (options: Options, storeId: string) =>
     const result: AdminApi.StoreDetail = {
       store: status,
       polls: polls.map(poll),
-      writeBacks: items.filter(actionable).map(writeBack)
+      writeBacks: items.filter(actionable).map(writeBack),
+      held: (yield* store.held(storeId, 50)).map((o) => ({
+        posRef: o.order.posRef,
+        orderNumber: o.order.orderNumber,
+        stamp: iso(o.stamp),
+        reasons: o.heldReasons
+      }))
     }
     return result
   }).pipe(Effect.catchTag("OrderStoreError", (e) => Effect.fail(storeFailed(e))))

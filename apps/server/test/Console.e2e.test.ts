@@ -174,6 +174,11 @@ withChromium(() =>
       expect((await post({ store: "heartland-demo", csrf })).status()).toBe(303)
       // Lightspeed's Connect / Reconnect starts the OAuth flow `stores add` starts: off to Lightspeed's consent page.
       await page.goto(`${server.url}/admin/stores/lightspeed-demo`)
+      // The demo's Lightspeed store holds three invoices back (no ship-to): each listed with its reason.
+      const held = page.locator("h2:has-text('Held orders') + div tbody tr")
+      expect(await held.count()).toBe(3)
+      for (const row of await held.all()) expect(await text(row.locator("td").nth(2))).not.toBe("")
+      await shoot(page, "held")
       await expect(text(page.locator("button", { hasText: "Reconnect Lightspeed" }))).resolves.toBe(
         "Reconnect Lightspeed"
       )

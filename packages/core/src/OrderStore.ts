@@ -192,6 +192,8 @@ export interface OrderStoreService {
   readonly explain: (storeId: string, order: string) => Effect.Effect<Explanation, OrderNotFound | OrderStoreError>
   readonly polls: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<PollRecord>, OrderStoreError>
   readonly stats: (storeId: string) => Effect.Effect<OrderStats, OrderStoreError>
+  /** The store's orders held back from export, with their reasons: most recently stamped first, at most `limit`. */
+  readonly held: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<StoredOrder>, OrderStoreError>
   /**
    * Stores a ship notice and its outbox item in one transaction, durably, before returning. The same
    * idempotency key twice stores once and reports `Duplicate`. A notice that needs attention gets an outbox item

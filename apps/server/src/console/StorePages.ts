@@ -92,7 +92,14 @@ ${notices.length === 0 ? html`<p>None.</p>` : table(notices)}
 <h2>Dead and retrying write-backs</h2>
 ${failing.length === 0 ? html`<p>None.</p>` : table(failing)}
 <h2>Held orders</h2>
-<p>${s.held === 0 ? "None." : `${s.held} order(s) held back from ShipStation: search for one above to see why.`}</p>
+${
+  d.held.length === 0
+    ? html`<p>None.</p>`
+    : html`${s.held > d.held.length ? html`<p>${s.held} held; the ${d.held.length} most recently stamped:</p>` : ""}<div class="scroll"><table class="stack"><thead><tr><th>Order</th><th>Stamped</th><th>Why it is held back</th></tr></thead><tbody>${d.held.map(
+        (h) =>
+          html`<tr><td><a href="/admin/order?store=${encodeURIComponent(s.id)}&amp;order=${encodeURIComponent(h.posRef)}">${h.orderNumber}</a></td><td>${when(h.stamp)}</td><td>${h.reasons.join("; ")}</td></tr>`
+      )}</tbody></table></div>`
+}
 <h2>Recent ShipStation polls</h2>
 ${
   d.polls.length === 0
