@@ -4,7 +4,7 @@
  * playwright-core. Without /usr/bin/chromium the suite is skipped with a notice, except in CI, where it fails.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { describe, it } from "@effect/vitest"
 import { capture, freePort, tempDir } from "@posbridge/e2e/Processes"
@@ -86,6 +86,7 @@ export const startDemo = async (): Promise<DemoServer> => {
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM")
       await exited
+      rmSync(dir, { recursive: true, force: true })
     }
   }
 }
