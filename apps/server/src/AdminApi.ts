@@ -76,6 +76,13 @@ export const LastPoll = Schema.Struct({
   count: Count
 })
 
+export const LastSync = Schema.Struct({
+  at: Iso,
+  outcome: Schema.Literal("succeeded", "failed"),
+  /** Why it failed (scrubbed of the store's secrets); null when it succeeded. */
+  error: Schema.NullOr(Schema.String)
+})
+
 export const OutboxCounts = Schema.Record({ key: OrderStore.OutboxState, value: Count })
 
 /** One store as `GET /admin/status` has always shown it, plus the runner that owns it. */
@@ -86,6 +93,8 @@ export const StoreStatus = Schema.Struct({
   /** `host:port` of the runner that owns the store; null when not known or not assigned yet. */
   owner: Schema.NullOr(Schema.String),
   warnings: Schema.Array(Warning),
+  /** The last POS sync this runner saw finish, and how; null when another runner owns the store or none ran yet. */
+  lastSync: Schema.NullOr(LastSync),
   lastPoll: Schema.NullOr(LastPoll),
   documents: Count,
   waitingForPoll: Count,
@@ -107,7 +116,15 @@ export const WriteBack = Schema.Struct({
   nextAttemptAt: Iso,
   lastError: Schema.NullOr(Schema.String),
   result: Schema.NullOr(Schema.String),
-  updatedAt: Iso
+  updatedAt: Iso,
+  /** The ship notice it writes back, as ShipStation sent it (its values are ShipStation's, shown escaped). */
+  notice: Schema.Struct({
+    orderNumber: Schema.String,
+    carrier: Schema.String,
+    trackingNumber: Schema.String,
+    /** Why it needs attention, or what was left out of it. */
+    problems: Schema.Array(Schema.Struct({ severity: Schema.Literal("attention", "note"), message: Schema.String }))
+  })
 })
 export type WriteBack = typeof WriteBack.Type
 
@@ -116,7 +133,16 @@ export const StoreDetail = Schema.Struct({
   /** ShipStation's recent polls, newest first. */
   polls: Schema.Array(LastPoll),
   /** Write-backs an operator may act on: dead, retrying (pending after a failed attempt) or needing attention. */
-  writeBacks: Schema.Array(WriteBack)
+  writeBacks: Schema.Array(WriteBack),
+  /** Orders held back from ShipStation with their reasons, most recently stamped first (at most 50). */
+  held: Schema.Array(
+    Schema.Struct({
+      posRef: Schema.String,
+      orderNumber: Schema.String,
+      stamp: Iso,
+      reasons: Schema.Array(Schema.String)
+    })
+  )
 })
 export type StoreDetail = typeof StoreDetail.Type
 
@@ -211,12 +237,24 @@ export class StoresGroup extends HttpApiGroup.make("stores")
       .addError(Unavailable)
       .annotate(OpenApi.Summary, "Make a dead, retrying or doubtful write-back due now, with fresh attempts")
   )
+  .add(
+    HttpApiEndpoint.post("dismiss", "/stores/:storeId/write-backs/:writeBackId/dismiss")
+      .setPath(Schema.Struct({ storeId: Schema.String, writeBackId: Schema.String }))
+      .addSuccess(WriteBack)
+      .addError(NotFound)
+      .addError(Conflict)
+      .addError(Unavailable)
+      .annotate(OpenApi.Summary, "Close a dead or doubtful write-back without writing anything to the POS")
+  )
   .middleware(AdminAuth) {}
 
 export class AdminApi extends HttpApi.make("posbridge-admin")
   .add(StoresGroup)
   .prefix("/admin/api")
   .annotate(OpenApi.Title, "posbridge admin API")
-  .annotate(OpenApi.Description, "The operator's API: store status, explain, touch, sync now, write-back retry.") {}
+  .annotate(
+    OpenApi.Description,
+    "The operator's API: store status, explain, touch, sync now, write-back retry and dismiss."
+  ) {}
 
 export const openApiPath = "/admin/api/openapi.json"

@@ -31,6 +31,9 @@ export type SyncNow = (
 /** `host:port` of the runner that owns the store; None when not known or not assigned yet. */
 export type OwnerOf = (storeId: string) => Effect.Effect<Option.Option<string>>
 
+/** The last POS sync this runner ran for the store; None when it does not run the store or has not synced it. */
+export type LastSyncOf = (storeId: string) => Effect.Effect<Option.Option<AdminApi.StoreStatus["lastSync"] & {}>>
+
 /** What the admin routes are built from (given by `Server.ts`). */
 export interface Options {
   readonly admin: AdminCredentials | undefined
@@ -39,6 +42,8 @@ export interface Options {
   readonly syncNow: SyncNow
   /** Without it every store's owner shows as null (not known). */
   readonly ownerOf?: OwnerOf | undefined
+  /** Without it every store's last sync shows as null (not known). */
+  readonly lastSyncOf?: LastSyncOf | undefined
 }
 
 export const realm = 'Basic realm="posbridge admin"'
@@ -75,6 +80,7 @@ const statusOf = (options: Options, s: Stores.StoreRuntime, st: OrderStore.Order
   Effect.gen(function* () {
     const id = s.settings.id
     const owner = options.ownerOf ? yield* options.ownerOf(id) : Option.none()
+    const lastSync = options.lastSyncOf ? yield* options.lastSyncOf(id) : Option.none()
     const clockMessage = (yield* Ref.get(options.clockWarnings)).get(id)
     const warnings = [
       ...s.warnings,
@@ -86,6 +92,7 @@ const statusOf = (options: Options, s: Stores.StoreRuntime, st: OrderStore.Order
       documentKind: s.settings.documentKind,
       owner: Option.getOrNull(owner),
       warnings,
+      lastSync: Option.getOrNull(lastSync),
       lastPoll: Option.match(st.lastPoll, { onNone: () => null, onSome: poll }),
       documents: st.documents,
       waitingForPoll: st.waitingForPoll,
@@ -134,7 +141,13 @@ const writeBack = (w: OrderStore.OutboxItem): AdminApi.WriteBack => ({
   nextAttemptAt: iso(w.nextAttemptAt),
   lastError: Option.getOrNull(w.lastError),
   result: Option.getOrNull(w.result),
-  updatedAt: iso(w.updatedAt)
+  updatedAt: iso(w.updatedAt),
+  notice: {
+    orderNumber: w.notice.orderNumber,
+    carrier: w.notice.carrier,
+    trackingNumber: w.notice.trackingNumber,
+    problems: w.notice.problems ?? []
+  }
 })
 
 /** A pending item that has failed before waits for its next attempt: it is retrying. */
@@ -151,7 +164,13 @@ export const detail = (options: Options, storeId: string) =>
     const result: AdminApi.StoreDetail = {
       store: status,
       polls: polls.map(poll),
-      writeBacks: items.filter(actionable).map(writeBack)
+      writeBacks: items.filter(actionable).map(writeBack),
+      held: (yield* store.held(storeId, 50)).map((o) => ({
+        posRef: o.order.posRef,
+        orderNumber: o.order.orderNumber,
+        stamp: iso(o.stamp),
+        reasons: o.heldReasons
+      }))
     }
     return result
   }).pipe(Effect.catchTag("OrderStoreError", (e) => Effect.fail(storeFailed(e))))
@@ -222,6 +241,29 @@ export const retry = (options: Options, storeId: string, id: string) =>
     })
   }).pipe(Effect.catchTag("OrderStoreError", (e) => Effect.fail(storeFailed(e))))
 
+/**
+ * Closes a dead write-back or one that needs attention without writing anything to the POS (the order store's
+ * `resolveWriteBack` with `dismiss`). Any other state is refused with a sentence.
+ */
+export const dismiss = (options: Options, storeId: string, id: string) =>
+  Effect.gen(function* () {
+    yield* runtimeOf(options, storeId)
+    const store = yield* OrderStore.OrderStore
+    const open = (yield* store.outbox(storeId, ["dead", "attention"])).some((w) => w.id === id)
+    if (open) return writeBack(yield* store.resolveWriteBack(storeId, id, "dismiss"))
+    const item = (yield* store.outbox(storeId, ["pending", "in-flight", "done"])).find((w) => w.id === id)
+    if (!item) return yield* new AdminApi.NotFound({ message: `Store "${storeId}" has no write-back "${id}".` })
+    const why =
+      item.state === "done"
+        ? "it is already closed"
+        : item.state === "in-flight"
+          ? "it is being delivered right now"
+          : "it is waiting to be written back (only a dead one or one that needs attention can be dismissed)"
+    return yield* new AdminApi.Conflict({
+      message: `Write-back "${id}" of store "${storeId}" cannot be dismissed: ${why}.`
+    })
+  }).pipe(Effect.catchTag("OrderStoreError", (e) => Effect.fail(storeFailed(e))))
+
 /** The admin's credentials as the API's security middleware checks them; a 401 carries `WWW-Authenticate`. */
 const authLayer = (admin: AdminCredentials | undefined) =>
   Layer.succeed(AdminApi.AdminAuth, {
@@ -256,6 +298,7 @@ export const layer = (options: Options) =>
       .handle("explain", ({ path, urlParams }) => explain(options, path.storeId, urlParams.order))
       .handle("touch", ({ path, payload }) => touch(options, path.storeId, payload.order))
       .handle("retry", ({ path }) => retry(options, path.storeId, path.writeBackId))
+      .handle("dismiss", ({ path }) => dismiss(options, path.storeId, path.writeBackId))
   ).pipe(Layer.provide(authLayer(options.admin)))
 
 /**
@@ -274,4 +317,13 @@ export const makeApp = (options: Options, store: OrderStore.OrderStoreService) =
       ).pipe(Layer.provide(Layer.succeed(OrderStore.OrderStore, store)))
     )
   )
+}
+
+/** A store's last finished POS sync from the sync engine's status: the later of its last success and last error. */
+export const lastSyncFrom = (st: SyncStatus.StoreStatus): Option.Option<AdminApi.StoreStatus["lastSync"] & {}> => {
+  const ok = Option.map(st.lastSuccessAt, DateTime.toEpochMillis)
+  if (Option.isSome(st.lastError) && (Option.isNone(ok) || DateTime.toEpochMillis(st.lastError.value.at) >= ok.value)) {
+    return Option.some({ at: iso(st.lastError.value.at), outcome: "failed", error: st.lastError.value.message })
+  }
+  return Option.map(st.lastSuccessAt, (at) => ({ at: iso(at), outcome: "succeeded" as const, error: null }))
 }

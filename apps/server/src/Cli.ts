@@ -1,6 +1,7 @@
 /**
- * The `posbridge` command line: serve, demo, touch, explain, stores list/add, sync, outbox list/retry, simulate.
- * Commands that act (sync, touch, outbox retry) go through a running server's admin API; read-only ones
+ * The `posbridge` command line: serve, demo, touch, explain, stores list/add, sync, outbox list/retry/dismiss,
+ * simulate.
+ * Commands that act (sync, touch, outbox retry/dismiss) go through a running server's admin API; read-only ones
  * (explain, stores list, outbox list) read the database directly.
  */
 import { Command, Options } from "@effect/cli"
@@ -308,8 +309,29 @@ const outboxRetry = Command.make(
     })
 ).pipe(Command.withDescription("deliver a dead, retrying or doubtful write-back now, through the running server"))
 
+const outboxDismiss = Command.make(
+  "dismiss",
+  {
+    config: configOption,
+    server: serverOption,
+    store: storeOption,
+    item: Options.text("item").pipe(Options.withDescription("the write-back's id (see `posbridge outbox list`)"))
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const target = yield* remote(a.config, a.server, a.store)
+      const item = yield* AdminClient.call(
+        target,
+        `dismiss write-back ${Echo.quoted(a.item)} of ${a.store}`,
+        (c) => c.stores.dismiss({ path: { storeId: a.store, writeBackId: a.item } }),
+        quick
+      )
+      yield* Console.log(`Write-back ${item.id} of ${a.store} is dismissed: nothing was written to the POS.`)
+    })
+).pipe(Command.withDescription("close a dead or doubtful write-back without writing it, through the running server"))
+
 const outbox = Command.make("outbox").pipe(
-  Command.withSubcommands([outboxList, outboxRetry]),
+  Command.withSubcommands([outboxList, outboxRetry, outboxDismiss]),
   Command.withDescription("ship-notice write-backs to the POS")
 )
 

@@ -11,9 +11,11 @@ import { ClockCheck, ShipStationRoutes } from "@posbridge/shipstation"
 import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
 import { OutboxWorker, StoreEntity, SyncEngine } from "@posbridge/sync"
 import { Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
+import * as AdminHandlers from "./AdminHandlers.js"
 import * as AdminRoutes from "./AdminRoutes.js"
 import * as Cluster from "./Cluster.js"
 import * as Config from "./Config.js"
+import * as ConsoleRoutes from "./console/ConsoleRoutes.js"
 import * as HealthRoutes from "./HealthRoutes.js"
 import * as LightspeedConnect from "./LightspeedConnect.js"
 import * as Stores from "./Stores.js"
@@ -174,15 +176,35 @@ export const start = (options: ServerOptions) =>
       })
     )
 
+    const adminOptions: AdminRoutes.Options = {
+      admin: options.config.admin,
+      stores: registry.stores,
+      clockWarnings,
+      syncNow: entities.syncNow,
+      ownerOf: entities.ownerOf,
+      lastSyncOf: (storeId) =>
+        engine.status(storeId).pipe(
+          Effect.map(AdminHandlers.lastSyncFrom),
+          Effect.orElseSucceed(() => Option.none())
+        )
+    }
     const routes = ShipStationRoutes.router({ keptPages: cacheSizes.keptPages }).pipe(
       HttpRouter.concat(HealthRoutes.router(ready, joined)),
+      HttpRouter.concat(AdminRoutes.router(adminOptions)),
       HttpRouter.concat(
-        AdminRoutes.router({
-          admin: options.config.admin,
-          stores: registry.stores,
-          clockWarnings,
-          syncNow: entities.syncNow,
-          ownerOf: entities.ownerOf
+        ConsoleRoutes.router({
+          ...adminOptions,
+          connect: (storeId, publicUrl) =>
+            Effect.gen(function* () {
+              const running = (yield* Ref.get(registry.stores)).get(storeId)
+              if (!running) return yield* Effect.fail(`There is no store "${storeId}" on this server.`)
+              return yield* LightspeedConnect.begin(running.entry, publicUrl).pipe(
+                Effect.provideService(
+                  TokenVault.TokenVault,
+                  Context.get(options.services(storeId), TokenVault.TokenVault)
+                )
+              )
+            })
         })
       ),
       HttpRouter.concat(oauthRoutes),

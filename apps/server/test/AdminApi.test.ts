@@ -236,6 +236,47 @@ describe("the admin API", () => {
   )
 
   it.scopedLive(
+    "dismiss closes a notice that needs attention without writing back, and refuses one still pending",
+    () =>
+      Effect.gen(function* () {
+        const { target, store } = yield* startAdmin()
+        const doubtful = yield* store.recordShipNotice(
+          {
+            storeId: "shop" as never,
+            orderNumber: "N-2",
+            carrier: "UPS",
+            trackingNumber: "1Z-A",
+            items: [],
+            problems: [{ severity: "attention", message: "Two tracking numbers: 1Z-A and 1Z-B." }]
+          },
+          { key: "shop|doubtful", posRef: Option.some("2") }
+        )
+        const pending = yield* store.recordShipNotice(
+          { storeId: "shop" as never, orderNumber: "N-3", carrier: "UPS", trackingNumber: "1Z-C", items: [] },
+          { key: "shop|pending", posRef: Option.some("3") }
+        )
+        const detail = yield* AdminClient.call(target, "detail", (c) => c.stores.detail({ path: { storeId: "shop" } }))
+        expect(detail.writeBacks.map((w) => [w.state, w.notice.orderNumber, w.notice.problems])).toEqual([
+          ["attention", "N-2", [{ severity: "attention", message: "Two tracking numbers: 1Z-A and 1Z-B." }]]
+        ])
+        const dismissed = yield* AdminClient.call(target, "dismiss", (c) =>
+          c.stores.dismiss({ path: { storeId: "shop", writeBackId: doubtful.outboxId } })
+        )
+        expect([dismissed.state, dismissed.result]).toEqual(["done", "dismissed by the operator: nothing written back"])
+        const due = yield* store.claimWriteBacks({ limit: 10, leaseFor: Duration.minutes(1) })
+        expect(due.map((w) => w.id)).toEqual([pending.outboxId])
+        const refused = yield* Effect.flip(
+          AdminClient.call(target, "dismiss", (c) =>
+            c.stores.dismiss({ path: { storeId: "shop", writeBackId: doubtful.outboxId } })
+          )
+        )
+        expect(refused).toBe(
+          `Write-back "${doubtful.outboxId}" of store "shop" cannot be dismissed: it is already closed.`
+        )
+      })
+  )
+
+  it.scopedLive(
     "refuses without credentials (401 with WWW-Authenticate) and names an unknown store or order (404)",
     () =>
       Effect.gen(function* () {
@@ -310,6 +351,7 @@ describe("the admin API", () => {
         "GET /admin/api/stores/{storeId}/explain",
         "POST /admin/api/stores/{storeId}/sync",
         "POST /admin/api/stores/{storeId}/touch",
+        "POST /admin/api/stores/{storeId}/write-backs/{writeBackId}/dismiss",
         "POST /admin/api/stores/{storeId}/write-backs/{writeBackId}/retry"
       ])
       expect(Object.values(spec.components.securitySchemes)).toEqual([{ type: "http", scheme: "basic" }])

@@ -192,6 +192,8 @@ export interface OrderStoreService {
   readonly explain: (storeId: string, order: string) => Effect.Effect<Explanation, OrderNotFound | OrderStoreError>
   readonly polls: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<PollRecord>, OrderStoreError>
   readonly stats: (storeId: string) => Effect.Effect<OrderStats, OrderStoreError>
+  /** The store's orders held back from export, with their reasons: most recently stamped first, at most `limit`. */
+  readonly held: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<StoredOrder>, OrderStoreError>
   /**
    * `stats` of each of `storeIds` (an unknown store has the empty figures `stats` gives it), read at one
    * instant with a fixed number of statements however many stores there are: what `/metrics` scrapes.

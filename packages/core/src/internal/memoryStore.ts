@@ -263,6 +263,18 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
         (entries) => new Map(entries)
       )
 
+    const held: OrderStoreService["held"] = (storeId, limit) =>
+      Effect.sync(() =>
+        Array.from(storeState(storeId).docs.values(), (d) => d.current)
+          .filter((o) => o.heldReasons.length > 0)
+          .sort(
+            (a, b) =>
+              DateTime.toEpochMillis(b.stamp) - DateTime.toEpochMillis(a.stamp) ||
+              (a.order.posRef < b.order.posRef ? -1 : a.order.posRef > b.order.posRef ? 1 : 0)
+          )
+          .slice(0, Math.max(0, limit))
+      )
+
     const pruneSnapshots: OrderStoreService["pruneSnapshots"] = serialized(
       Effect.gen(function* () {
         const at = yield* DateTime.now
@@ -289,6 +301,7 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
       polls,
       stats,
       statsAll,
+      held,
       pruneSnapshots,
       ...outbox.service
     }

@@ -11,6 +11,8 @@ import type { Documents } from "./Documents.js"
 import type { HistoryBuffer } from "./HistoryBuffer.js"
 import {
   DocumentCountsRow,
+  DocumentRow,
+  documentColumns,
   HistoryRow,
   historyColumns,
   Int,
@@ -44,7 +46,7 @@ export const make = (
   d: Dialect.Dialect,
   documents: Documents,
   history: HistoryBuffer
-): Pick<OrderStore.OrderStoreService, "find" | "explain" | "polls" | "stats" | "statsAll"> => {
+): Pick<OrderStore.OrderStoreService, "find" | "explain" | "polls" | "stats" | "statsAll" | "held"> => {
   const find = Effect.fn("SqlOrderStore.find")(function* (storeId: string, order: string) {
     return yield* documents.lookup(storeId, order)
   }, wrap("find"))
@@ -252,5 +254,16 @@ export const make = (
     wrap("statsAll")
   )
 
-  return { find, explain, polls, stats, statsAll }
+  const heldRows = SqlSchema.findAll({
+    Request: Schema.Struct({ storeId: Schema.String, limit: Schema.Number }),
+    Result: DocumentRow,
+    execute: ({ storeId, limit }) => sql`SELECT ${sql.literal(documentColumns())} FROM pb_documents
+      WHERE store_id = ${storeId} AND held_reasons <> '[]' ORDER BY stamp_ms DESC, pos_ref LIMIT ${limit}`
+  })
+  const held = Effect.fn("SqlOrderStore.held")(function* (storeId: string, limit: number) {
+    const rows = yield* heldRows({ storeId, limit: Math.max(0, Math.floor(limit)) })
+    return yield* Effect.forEach(rows, documents.toStored(storeId))
+  }, wrap("held"))
+
+  return { find, explain, polls, stats, statsAll, held }
 }

@@ -377,6 +377,13 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
             "no ship-to"
           ])
           expect((yield* store.stats(s)).held).toBe(2)
+          // The operator's list: each held order with its current reasons, the most recently stamped (b, re-saved) first.
+          const held = yield* store.held(s, 10)
+          expect(held.map((o) => [o.order.posRef, o.heldReasons])).toEqual([
+            ["b", ["no ship-to"]],
+            ["c", ["no SKU"]]
+          ])
+          expect((yield* store.held(s, 1)).map((o) => o.order.posRef)).toEqual(["b"])
         })
     )
 
