@@ -29,9 +29,12 @@ export interface Dialect {
   readonly listedRefs: (detail: Fragment) => Fragment
   /**
    * The window and page of an ExportedPage row's JSON text `detail` as columns `w_start`, `w_end`, `page` and
-   * `pages` (what `explain` shows of a page: its POS id list stays in the database).
+   * `pages` (what `explain` shows of a page: its POS id list stays in the database): `pageFields` in the select
+   * list of a query over `pb_history h`, `pageFrom` after its FROM items (PostgreSQL parses each row's JSON once
+   * there; SQLite needs nothing).
    */
-  readonly pageFields: (detail: Fragment) => Fragment
+  readonly pageFields: Fragment
+  readonly pageFrom: (detail: Fragment) => Fragment
 }
 
 export const of = (sql: SqlClient): Dialect =>
@@ -44,8 +47,9 @@ export const of = (sql: SqlClient): Dialect =>
       lockRow: sql.literal("FOR UPDATE"),
       claimLock: sql.literal("FOR UPDATE SKIP LOCKED"),
       listedRefs: (detail) => sql`jsonb_array_elements_text((${detail})::jsonb -> 'refs') AS j (value)`,
-      pageFields: (detail) => sql`(${detail})::jsonb ->> 'start' AS w_start, (${detail})::jsonb ->> 'end' AS w_end,
-        (${detail})::jsonb ->> 'page' AS page, (${detail})::jsonb ->> 'pages' AS pages`
+      pageFields: sql.literal(`x.start AS w_start, x."end" AS w_end, x.page AS page, x.pages AS pages`),
+      pageFrom: (detail) =>
+        sql`CROSS JOIN LATERAL jsonb_to_record((${detail})::jsonb) AS x (start BIGINT, "end" BIGINT, page BIGINT, pages BIGINT)`
     }),
     orElse: (): Dialect => ({
       name: "sqlite",
@@ -55,10 +59,9 @@ export const of = (sql: SqlClient): Dialect =>
       lockRow: sql.literal(""),
       claimLock: sql.literal(""),
       listedRefs: (detail) => sql`json_each(${detail}, '$.refs') AS j`,
-      pageFields: (
-        detail
-      ) => sql`json_extract(${detail}, '$.start') AS w_start, json_extract(${detail}, '$.end') AS w_end,
-        json_extract(${detail}, '$.page') AS page, json_extract(${detail}, '$.pages') AS pages`
+      pageFields: sql.literal(`json_extract(h.detail, '$.start') AS w_start, json_extract(h.detail, '$.end') AS w_end,
+        json_extract(h.detail, '$.page') AS page, json_extract(h.detail, '$.pages') AS pages`),
+      pageFrom: () => sql.literal("")
     })
   })
 

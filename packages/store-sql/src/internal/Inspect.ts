@@ -65,11 +65,12 @@ export const make = (
    */
   const pageHistory = (request: typeof OrderRequest.Type) =>
     Effect.flatMap(
-      sql<Record<string, unknown>>`SELECT h.seq, h.at_ms, ${d.pageFields(sql`h.detail`)}
-        FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq
+      sql<Record<string, unknown>>`SELECT h.seq, h.at_ms, ${d.pageFields}
+        FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq ${d.pageFrom(sql`h.detail`)}
         WHERE r.store_id = ${request.storeId} AND r.pos_ref = ${request.posRef} ORDER BY r.history_seq`,
-      (rows) =>
-        Effect.forEach(rows, (row) => {
+      (rows) => {
+        const events: Array<{ readonly seq: number; readonly event: OrderStore.HistoryEvent }> = []
+        for (const row of rows) {
           const [seq, at, start, end, page, pages] = [
             row.seq,
             row.at_ms,
@@ -78,24 +79,27 @@ export const make = (
             row.page,
             row.pages
           ].map(integer)
-          return [seq, at, start, end, page, pages].some((n) => n === undefined)
-            ? Effect.fail(
-                new OrderStore.OrderStoreError({
-                  operation: "explain",
-                  message: `stored data does not decode: export page row ${String(row.seq)} has no window or page`
-                })
-              )
-            : Effect.succeed({
-                seq: seq!,
-                event: {
-                  _tag: "Exported",
-                  at: DateTime.unsafeMake(at!),
-                  window: { start: DateTime.unsafeMake(start!), end: DateTime.unsafeMake(end!) },
-                  page: page!,
-                  pages: pages!
-                } satisfies OrderStore.HistoryEvent
+          if ([seq, at, start, end, page, pages].some((n) => n === undefined)) {
+            return Effect.fail(
+              new OrderStore.OrderStoreError({
+                operation: "explain",
+                message: `stored data does not decode: export page row ${String(row.seq)} has no window or page`
               })
-        })
+            )
+          }
+          events.push({
+            seq: seq!,
+            event: {
+              _tag: "Exported",
+              at: DateTime.unsafeMake(at!),
+              window: { start: DateTime.unsafeMake(start!), end: DateTime.unsafeMake(end!) },
+              page: page!,
+              pages: pages!
+            }
+          })
+        }
+        return Effect.succeed(events)
+      }
     )
   const notices = SqlSchema.findAll({
     Request: OrderRequest,
