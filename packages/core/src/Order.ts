@@ -98,7 +98,7 @@ export const ref = (order: OrderRef): OrderRef => ({ storeId: order.storeId, kin
 /** JSON form used for storage, fixtures and hashing. */
 export const encode = Schema.encodeSync(Order)
 
-const isoOf = (t: DateTime.Utc): string => new Date(t.epochMillis).toISOString()
+const isoOf = (t: DateTime.Utc): string => DateTimeModule.formatIso(t)
 
 /** Copies the present (not `undefined`) optional fields named in `keys` from `from` to `to`, in that order. */
 const copyPresent = <T extends object>(to: Record<string, unknown>, from: T, keys: ReadonlyArray<keyof T & string>) => {

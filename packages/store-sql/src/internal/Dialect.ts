@@ -34,7 +34,7 @@ export interface Dialect {
    * there; SQLite needs nothing).
    */
   readonly pageFields: Fragment
-  readonly pageFrom: (detail: Fragment) => Fragment
+  readonly pageFrom: Fragment
 }
 
 export const of = (sql: SqlClient): Dialect =>
@@ -48,8 +48,9 @@ export const of = (sql: SqlClient): Dialect =>
       claimLock: sql.literal("FOR UPDATE SKIP LOCKED"),
       listedRefs: (detail) => sql`jsonb_array_elements_text((${detail})::jsonb -> 'refs') AS j (value)`,
       pageFields: sql.literal(`x.start AS w_start, x."end" AS w_end, x.page AS page, x.pages AS pages`),
-      pageFrom: (detail) =>
-        sql`CROSS JOIN LATERAL jsonb_to_record((${detail})::jsonb) AS x (start BIGINT, "end" BIGINT, page BIGINT, pages BIGINT)`
+      pageFrom: sql.literal(
+        `CROSS JOIN LATERAL jsonb_to_record(h.detail::jsonb) AS x (start BIGINT, "end" BIGINT, page BIGINT, pages BIGINT)`
+      )
     }),
     orElse: (): Dialect => ({
       name: "sqlite",
@@ -61,7 +62,7 @@ export const of = (sql: SqlClient): Dialect =>
       listedRefs: (detail) => sql`json_each(${detail}, '$.refs') AS j`,
       pageFields: sql.literal(`json_extract(h.detail, '$.start') AS w_start, json_extract(h.detail, '$.end') AS w_end,
         json_extract(h.detail, '$.page') AS page, json_extract(h.detail, '$.pages') AS pages`),
-      pageFrom: () => sql.literal("")
+      pageFrom: sql.literal("")
     })
   })
 

@@ -48,27 +48,14 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
   const decoded = new Lru.Lru<string, { readonly json: string; readonly order: Order.Order }>(
     Math.max(0, options.decodedOrderCache ?? 10_000)
   )
-  // JSON.parse then `Order.fromJson`, which reads the plain form ingest writes at a fraction of the schema's
-  // cost (the schema was three times JSON.parse, most of a later page's cold read). Anything else (text that is
-  // not JSON, a field that is not what ingest writes) takes the schema path, so its error is the same ParseError
-  // naming the problem.
+  // Text that is not in the plain form ingest writes (not JSON, a field that is not what ingest writes) is read
+  // with the schema, so its error is the ParseError naming the problem.
   const parseOrderJson = Schema.decodeUnknown(Schema.parseJson(Order.Order))
-  const decodeOrderJson = (json: string) => {
-    let value: unknown
-    try {
-      value = JSON.parse(json)
-    } catch {
-      return parseOrderJson(json)
-    }
-    const plain = Order.fromJson(value)
-    return plain === undefined ? Order.decode(value) : Effect.succeed(plain)
-  }
   const decodeOrder = (row: DocumentRow, storeId: string) => {
-    const key = `${storeId}\u0000${row.pos_ref}`
-    const hit = decoded.get(key)
-    if (hit !== undefined && hit.json === row.order_json) return Effect.succeed(hit.order)
-    return Effect.map(decodeOrderJson(row.order_json), (order) => {
-      decoded.set(key, { json: row.order_json, order })
+    const plain = plainOrder(row, storeId)
+    if (plain !== undefined) return Effect.succeed(plain)
+    return Effect.map(parseOrderJson(row.order_json), (order) => {
+      decoded.set(`${storeId}\u0000${row.pos_ref}`, { json: row.order_json, order })
       return order
     })
   }
@@ -83,7 +70,11 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
   const toStored = (storeId: string) => (row: DocumentRow) =>
     Effect.map(decodeOrder(row, storeId), (order) => stored(row, order))
 
-  /** The order of a row in the plain form ingest writes, from the cache or read at once; else undefined. */
+  /**
+   * The order of a row, from the cache when its JSON is unchanged, else read with `Order.fromJson` when it is in
+   * the plain form ingest writes (the schema cost three times JSON.parse, most of a later page's first read);
+   * undefined otherwise.
+   */
   const plainOrder = (row: DocumentRow, storeId: string): Order.Order | undefined => {
     const key = `${storeId}\u0000${row.pos_ref}`
     const hit = decoded.get(key)

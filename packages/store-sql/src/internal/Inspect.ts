@@ -66,7 +66,7 @@ export const make = (
   const pageHistory = (request: typeof OrderRequest.Type) =>
     Effect.flatMap(
       sql<Record<string, unknown>>`SELECT h.seq, h.at_ms, ${d.pageFields}
-        FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq ${d.pageFrom(sql`h.detail`)}
+        FROM pb_exported_refs r JOIN pb_history h ON h.seq = r.history_seq ${d.pageFrom}
         WHERE r.store_id = ${request.storeId} AND r.pos_ref = ${request.posRef} ORDER BY r.history_seq`,
       (rows) => {
         const events: Array<{ readonly seq: number; readonly event: OrderStore.HistoryEvent }> = []
