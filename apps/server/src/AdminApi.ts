@@ -83,6 +83,14 @@ export const LastSync = Schema.Struct({
   error: Schema.NullOr(Schema.String)
 })
 
+export const FirstSync = Schema.Struct({
+  at: Iso,
+  /** Seconds from the store's start on this runner to the end of its first successful sync. */
+  seconds: Schema.NonNegative,
+  /** The documents the store held then. */
+  documents: Count
+})
+
 export const OutboxCounts = Schema.Record({ key: OrderStore.OutboxState, value: Count })
 
 /** One store as `GET /admin/status` has always shown it, plus the runner that owns it. */
@@ -95,6 +103,8 @@ export const StoreStatus = Schema.Struct({
   warnings: Schema.Array(Warning),
   /** The last POS sync this runner saw finish, and how; null when another runner owns the store or none ran yet. */
   lastSync: Schema.NullOr(LastSync),
+  /** The first POS sync that succeeded since this runner started the store; null until then, or on another runner. */
+  firstSync: Schema.NullOr(FirstSync),
   lastPoll: Schema.NullOr(LastPoll),
   documents: Count,
   waitingForPoll: Count,

@@ -31,8 +31,8 @@ export type SyncNow = (
 /** `host:port` of the runner that owns the store; None when not known or not assigned yet. */
 export type OwnerOf = (storeId: string) => Effect.Effect<Option.Option<string>>
 
-/** The last POS sync this runner ran for the store; None when it does not run the store or has not synced it. */
-export type LastSyncOf = (storeId: string) => Effect.Effect<Option.Option<AdminApi.StoreStatus["lastSync"] & {}>>
+/** The sync engine's status of the store on this runner; None when this runner does not run the store. */
+export type SyncStatusOf = (storeId: string) => Effect.Effect<Option.Option<SyncStatus.StoreStatus>>
 
 /** What the admin routes are built from (given by `Server.ts`). */
 export interface Options {
@@ -42,8 +42,8 @@ export interface Options {
   readonly syncNow: SyncNow
   /** Without it every store's owner shows as null (not known). */
   readonly ownerOf?: OwnerOf | undefined
-  /** Without it every store's last sync shows as null (not known). */
-  readonly lastSyncOf?: LastSyncOf | undefined
+  /** Without it every store's first and last sync show as null (not known). */
+  readonly syncStatusOf?: SyncStatusOf | undefined
 }
 
 export const realm = 'Basic realm="posbridge admin"'
@@ -80,7 +80,7 @@ const statusOf = (options: Options, s: Stores.StoreRuntime, st: OrderStore.Order
   Effect.gen(function* () {
     const id = s.settings.id
     const owner = options.ownerOf ? yield* options.ownerOf(id) : Option.none()
-    const lastSync = options.lastSyncOf ? yield* options.lastSyncOf(id) : Option.none()
+    const sync = options.syncStatusOf ? yield* options.syncStatusOf(id) : Option.none()
     const clockMessage = (yield* Ref.get(options.clockWarnings)).get(id)
     const warnings = [
       ...s.warnings,
@@ -92,7 +92,8 @@ const statusOf = (options: Options, s: Stores.StoreRuntime, st: OrderStore.Order
       documentKind: s.settings.documentKind,
       owner: Option.getOrNull(owner),
       warnings,
-      lastSync: Option.getOrNull(lastSync),
+      lastSync: Option.getOrNull(Option.flatMap(sync, lastSyncFrom)),
+      firstSync: Option.getOrNull(Option.flatMap(sync, firstSyncFrom)),
       lastPoll: Option.match(st.lastPoll, { onNone: () => null, onSome: poll }),
       documents: st.documents,
       waitingForPoll: st.waitingForPoll,
@@ -327,3 +328,6 @@ export const lastSyncFrom = (st: SyncStatus.StoreStatus): Option.Option<AdminApi
   }
   return Option.map(st.lastSuccessAt, (at) => ({ at: iso(at), outcome: "succeeded" as const, error: null }))
 }
+
+export const firstSyncFrom = (st: SyncStatus.StoreStatus): Option.Option<AdminApi.StoreStatus["firstSync"] & {}> =>
+  Option.map(st.firstSync, (f) => ({ at: iso(f.at), seconds: f.seconds, documents: f.documents }))

@@ -11,7 +11,6 @@ import { ClockCheck, ShipStationRoutes } from "@posbridge/shipstation"
 import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
 import { OutboxWorker, StoreEntity, SyncEngine } from "@posbridge/sync"
 import { Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
-import * as AdminHandlers from "./AdminHandlers.js"
 import * as AdminRoutes from "./AdminRoutes.js"
 import * as Cluster from "./Cluster.js"
 import * as Config from "./Config.js"
@@ -182,9 +181,9 @@ export const start = (options: ServerOptions) =>
       clockWarnings,
       syncNow: entities.syncNow,
       ownerOf: entities.ownerOf,
-      lastSyncOf: (storeId) =>
+      syncStatusOf: (storeId) =>
         engine.status(storeId).pipe(
-          Effect.map(AdminHandlers.lastSyncFrom),
+          Effect.map(Option.some),
           Effect.orElseSucceed(() => Option.none())
         )
     }

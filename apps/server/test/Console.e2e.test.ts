@@ -84,6 +84,9 @@ withChromium(() =>
           /Last ShipStation poll\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, window 2020-01-01 00:00:00Z → 2099-12-31/
         )
         expect(shown).toMatch(/Last POS sync\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ succeeded/)
+        expect(shown).toMatch(
+          /First POS sync\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, \d+\.\d s after start, [1-9]\d* (invoices|orders)/
+        )
       }
       await shoot(page, "overview")
     }, 60_000)

@@ -59,12 +59,22 @@ export const LastError = Schema.Struct({
 })
 export type LastError = typeof LastError.Type
 
+/** The first run that succeeded since this process started the store, and how many documents the store then held. */
+export const FirstSync = Schema.Struct({
+  at: Schema.DateTimeUtc,
+  /** Seconds from the store's start to the end of that run. */
+  seconds: Schema.NonNegative,
+  documents: Count
+})
+export type FirstSync = typeof FirstSync.Type
+
 export const StoreStatus = Schema.Struct({
   storeId: Schema.String,
   adapter: Schema.String,
   state: State,
   intervalMillis: Count,
   lastSuccessAt: Schema.OptionFromNullOr(Schema.DateTimeUtc),
+  firstSync: Schema.OptionFromNullOr(FirstSync),
   lastError: Schema.OptionFromNullOr(LastError),
   /** Why the store is parked (credentials rejected, settings wrong); cleared when its settings change. */
   parkedReason: Schema.OptionFromNullOr(Schema.String),

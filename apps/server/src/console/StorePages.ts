@@ -23,6 +23,11 @@ const lastSync = (s: AdminApi.StoreStatus) =>
     ? html`not known on this runner`
     : html`${when(s.lastSync.at)} <span class="tag ${s.lastSync.outcome === "failed" ? "bad" : "ok"}">${s.lastSync.outcome}</span>`
 
+const firstSync = (s: AdminApi.StoreStatus) =>
+  s.firstSync === null
+    ? html`not finished on this runner yet`
+    : html`${when(s.firstSync.at)}, ${s.firstSync.seconds.toFixed(1)} s after start, ${s.firstSync.documents} ${s.documentKind}`
+
 const lastPoll = (s: AdminApi.StoreStatus) =>
   s.lastPoll === null
     ? html`ShipStation has not polled yet`
@@ -31,6 +36,7 @@ const lastPoll = (s: AdminApi.StoreStatus) =>
 const facts = (s: AdminApi.StoreStatus, showOwner = true) => html`<dl>
 <dt>POS</dt><dd>${s.adapter}, sends ${s.documentKind}</dd>
 ${s.owner === null || !showOwner ? "" : html`<dt>Owner runner</dt><dd>${s.owner}</dd>`}
+<dt>First POS sync</dt><dd>${firstSync(s)}</dd>
 <dt>Last POS sync</dt><dd>${lastSync(s)}</dd>
 <dt>Last ShipStation poll</dt><dd>${lastPoll(s)}</dd>
 <dt>Orders</dt><dd>${s.documents} kept, ${s.waitingForPoll} waiting for a poll, ${s.held} held back</dd>

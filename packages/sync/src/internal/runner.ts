@@ -47,6 +47,7 @@ export const make = (
       state: "starting",
       intervalMillis: interval,
       lastSuccessAt: Option.none(),
+      firstSync: Option.none(),
       lastError: Option.none(),
       parkedReason: Option.none(),
       nextRunAt: Option.none(),
@@ -59,6 +60,7 @@ export const make = (
         onNone: () => ({}),
         onSome: (s) => ({
           lastSuccessAt: s.lastSuccessAt,
+          firstSync: s.firstSync,
           lastError: s.lastError,
           backlog: s.backlog,
           runs: s.runs,
@@ -145,6 +147,28 @@ export const loop = (shared: Shared, runner: Runner, interval: number, lookback:
       return result
     })
 
+    const startedAt = yield* now
+    // The first successful run since this store started: logged once, with what the store then holds, so an
+    // operator (and the demo's user) knows when ShipStation's next poll has orders to find.
+    const noteFirstSync = (result: SyncStatus.RunResult) =>
+      Effect.gen(function* () {
+        if (result.outcome !== "succeeded") return
+        if (Option.isSome((yield* SubscriptionRef.get(runner.status)).firstSync)) return
+        const id = runner.spec.settings.id
+        const documents = yield* shared.store.stats(id).pipe(
+          Effect.map((st) => st.documents),
+          Effect.orElseSucceed(() => result.documents)
+        )
+        const seconds = (DateTime.toEpochMillis(result.finishedAt) - DateTime.toEpochMillis(startedAt)) / 1000
+        yield* SubscriptionRef.update(runner.status, (s) => ({
+          ...s,
+          firstSync: Option.some({ at: result.finishedAt, seconds: Math.max(0, seconds), documents })
+        }))
+        yield* Effect.logInfo(
+          `store ${id}: first sync finished ${seconds.toFixed(1)} s after start; it holds ${documents} ${runner.spec.settings.documentKind} for ShipStation`
+        )
+      })
+
     let delay = yield* firstDelay(shared.tuning, interval)
     yield* SubscriptionRef.update(runner.status, (s): SyncStatus.StoreStatus => ({ ...s, state: "idle" }))
     while (true) {
@@ -156,6 +180,7 @@ export const loop = (shared: Shared, runner: Runner, interval: number, lookback:
         continue
       }
       const result = yield* runOnce
+      yield* noteFirstSync(result)
       const s = yield* SubscriptionRef.get(runner.status)
       delay = yield* nextDelay(shared.tuning, interval, result, s.consecutiveFailures)
     }
