@@ -91,6 +91,34 @@ export const call = <A, E>(
         })
   }).pipe(Effect.provide(FetchHttpClient.layer))
 
+/**
+ * `call` when a server answers, None when none does (nothing listens at the address, or the configuration has no
+ * admin credentials to ask it with): for a command that can also read the database itself. Any other failure is
+ * the sentence `call` gives.
+ */
+export const callIfRunning = <A, E>(
+  t: Target,
+  what: string,
+  f: (client: Client) => Effect.Effect<A, E>,
+  timeout: Duration.DurationInput = Duration.seconds(10)
+): Effect.Effect<Option.Option<A>, string> =>
+  t.admin === undefined
+    ? Effect.succeed(Option.none())
+    : Effect.flatMap(client(t), f).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(
+          (e) =>
+            Predicate.hasProperty(e, "_tag") &&
+            e._tag === "RequestError" &&
+            Predicate.hasProperty(e, "reason") &&
+            e.reason === "Transport",
+          () => Effect.succeed(Option.none<A>())
+        ),
+        Effect.mapError((e) => sentence(t, what, e)),
+        Effect.timeoutFail({ duration: timeout, onTimeout: () => sentence(t, what, { _tag: "TimeoutException" }) }),
+        Effect.provide(FetchHttpClient.layer)
+      )
+
 /** The owner of each store per the server's status, or None when no server answers within `timeout`. */
 export const owners = (t: Target, timeout: Duration.DurationInput = Duration.seconds(3)) =>
   call(t, "list the stores", (c) => c.stores.list(), timeout).pipe(

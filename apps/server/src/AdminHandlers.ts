@@ -178,9 +178,12 @@ export const detail = (options: Options, storeId: string) =>
 
 const orderNotFound = (e: OrderStore.OrderNotFound) => new AdminApi.NotFound({ message: e.message })
 
-export const explain = (options: Options, storeId: string, order: string) =>
+/**
+ * Why the order is where it is, read from the order store. The API's `explain` answers with it, and so does
+ * `posbridge explain` when no server answers (it reads the database then).
+ */
+export const explainOrder = (storeId: string, order: string) =>
   Effect.gen(function* () {
-    yield* runtimeOf(options, storeId)
     const store = yield* OrderStore.OrderStore
     return Explain.toApi(yield* store.explain(storeId, order))
   }).pipe(
@@ -189,6 +192,9 @@ export const explain = (options: Options, storeId: string, order: string) =>
       OrderStoreError: (e) => Effect.fail(storeFailed(e))
     })
   )
+
+export const explain = (options: Options, storeId: string, order: string) =>
+  Effect.zipRight(runtimeOf(options, storeId), explainOrder(storeId, order))
 
 /** Restamps the order so ShipStation's next poll picks it up (what `posbridge touch` does). */
 export const touch = (options: Options, storeId: string, order: string) =>

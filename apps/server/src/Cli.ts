@@ -1,8 +1,9 @@
 /**
  * The `posbridge` command line: serve, demo, touch, explain, stores list/add, sync, outbox list/retry/dismiss,
  * simulate.
- * Commands that act (sync, touch, outbox retry/dismiss) go through a running server's admin API; read-only ones
- * (explain, stores list, outbox list) read the database directly.
+ * Commands that act (sync, touch, outbox retry/dismiss) go through a running server's admin API; `explain` asks
+ * the running server too and, when none answers, runs the same handler on the database; the other read-only ones
+ * (stores list, outbox list) read the database directly.
  */
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
@@ -162,15 +163,31 @@ const touch = Command.make(
   )
 )
 
-const explain = Command.make("explain", { config: configOption, store: storeOption, order: orderOption }, (a) =>
-  withStore(a.config, (m) =>
+const explain = Command.make(
+  "explain",
+  { config: configOption, server: serverOption, store: storeOption, order: orderOption },
+  (a) =>
     Effect.gen(function* () {
-      yield* knownStore(m, a.store)
-      const store = yield* OrderStore.OrderStore
-      yield* Console.log(Explain.render(yield* store.explain(a.store, a.order)))
+      const target = yield* remote(a.config, a.server, a.store)
+      const what = `explain order ${Echo.quoted(a.order)} of ${a.store}`
+      // The running server's handler answers; with no server, the same handler reads the database here.
+      const answered = yield* AdminClient.callIfRunning(target, what, (c) =>
+        c.stores.explain({ path: { storeId: a.store }, urlParams: { order: a.order } })
+      )
+      const explanation = yield* Option.match(answered, {
+        onSome: Effect.succeed,
+        onNone: () =>
+          withStore(a.config, () =>
+            AdminHandlers.explainOrder(a.store, a.order).pipe(Effect.mapError((e) => e.message))
+          )
+      })
+      yield* Console.log(Explain.render(explanation))
     })
+).pipe(
+  Command.withDescription(
+    "show why an order is where it is: ingests, stamps, polls, ship notices (through the running server, else from the database)"
   )
-).pipe(Command.withDescription("show why an order is where it is: ingests, stamps, polls, ship notices"))
+)
 
 const list = Command.make("list", { config: configOption, server: serverOption }, (a) =>
   withStore(a.config, (m) =>

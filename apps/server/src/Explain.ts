@@ -77,24 +77,29 @@ export const timeline = (ex: OrderStore.Explanation): ReadonlyArray<readonly [Da
 
 const exported = (ex: OrderStore.Explanation) => ex.history.some((e) => e._tag === "Exported")
 
-export const render = (ex: OrderStore.Explanation): string => {
-  const o = ex.current.order
+const atIso = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, "Z")
+
+/**
+ * The terminal timeline `posbridge explain` prints, from the admin API's answer: the command line prints what the
+ * API's handler answered, whether it came from a running server or from the database directly.
+ */
+export const render = (ex: AdminApi.Explanation): string => {
+  const o = ex.order
   const lines: Array<string> = []
   lines.push(`Order ${o.orderNumber} (POS id ${o.posRef}, ${o.kind}) in store ${ex.storeId}`)
-  lines.push(
-    `  status ${o.status}, total ${o.orderTotal}${o.currency ? ` ${o.currency}` : ""}, ${o.lines.length} line(s)`
-  )
-  lines.push(`  POS modified ${at(o.posModifiedAt)}; export stamp (LastModified) ${at(ex.current.stamp)}`)
-  if (ex.current.heldReasons.length > 0) {
+  lines.push(`  status ${o.status}, total ${o.orderTotal}${o.currency ? ` ${o.currency}` : ""}, ${o.lines} line(s)`)
+  lines.push(`  POS modified ${atIso(o.posModifiedAt)}; export stamp (LastModified) ${atIso(ex.stamp)}`)
+  if (ex.heldReasons.length > 0) {
     lines.push("  HELD BACK from ShipStation:")
-    for (const r of ex.current.heldReasons) lines.push(`    - ${r}`)
+    for (const r of ex.heldReasons) lines.push(`    - ${r}`)
   }
   lines.push("", "Timeline:")
-  for (const [t, , text] of timeline(ex)) lines.push(`  ${at(t)}  ${text}`)
-  if (!exported(ex)) {
+  // A notice's problems are indented under it.
+  for (const e of ex.timeline) lines.push(`  ${atIso(e.at)}  ${e.kind === "problem" ? "  " : ""}${e.text}`)
+  if (!ex.exported) {
     lines.push(
       "",
-      `Not yet sent to ShipStation: it will be in the first poll whose window includes ${at(ex.current.stamp)}.`
+      `Not yet sent to ShipStation: it will be in the first poll whose window includes ${atIso(ex.stamp)}.`
     )
   }
   return lines.join("\n")

@@ -43,7 +43,7 @@ describe("explain", () => {
           key: ShipNotice.idempotencyKey(notice, "1"),
           posRef: Option.some("1")
         })
-        const text = Explain.render(yield* orders.explain(store, "101"))
+        const text = Explain.render(Explain.toApi(yield* orders.explain(store, "101")))
         expect(text).toMatch(
           /NEEDS ATTENTION \(not written back until an operator decides\): The notice has 2 <TrackingNumber>/
         )
