@@ -4,7 +4,7 @@
  */
 import type { UserWorkspaceConfig } from "vitest/config"
 
-const conditions = ["source", "module", "node", "development|production"]
+const conditions = ["source", "node", "development|production"]
 
 export const resolveSources: Pick<UserWorkspaceConfig, "resolve" | "ssr"> = {
   resolve: { conditions },

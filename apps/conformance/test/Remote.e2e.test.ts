@@ -48,7 +48,7 @@ describe("conformance --url against the real server started as a process, fed by
     )
     server = await startServer(config, await freePort())
     await waitFor("the first sync", async () =>
-      ((await gauge(server.url, "posbridge_documents", "shop")) ?? 0) >= 40 ? true : undefined
+      ((await gauge(server.metricsUrl, "posbridge_documents", "shop")) ?? 0) >= 40 ? true : undefined
     )
   }, 120_000)
   afterAll(async () => {

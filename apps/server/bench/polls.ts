@@ -189,7 +189,7 @@ const runEngine = async (engine: Engine): Promise<ReadonlyArray<Measured>> => {
     log(`posbridge ready in ${((performance.now() - t) / 1000).toFixed(1)} s (pid ${server.pid})`)
     const results: Array<Measured> = []
     const ran = await drive("posbridge", server, (r) => pb.resave(ids, r))
-    const metricsMs = await scrapeMs(server.url)
+    const metricsMs = await scrapeMs(server.metricsUrl)
     const answers = await SS.answers(server.url, checked())
     if (process.env.POLLBENCH_DEBUG) {
       const auth = { authorization: `Basic ${Buffer.from("admin:admin-secret").toString("base64")}` }
@@ -198,7 +198,7 @@ const runEngine = async (engine: Engine): Promise<ReadonlyArray<Measured>> => {
       )
       log(`debug: documents ${status.stores.reduce((n, s) => n + s.documents, 0)}`)
       const t = performance.now()
-      const text = await (await fetch(`${server.url}/metrics`)).text()
+      const text = await (await fetch(`${server.metricsUrl}/metrics`)).text()
       log(`debug: /metrics ${text.length} chars in ${(performance.now() - t).toFixed(1)} ms`)
     }
     if (process.env.POLLBENCH_DEBUG) writeFileSync(`/tmp/pollbench-server-${engine}.log`, server.output())

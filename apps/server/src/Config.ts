@@ -5,7 +5,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import { StoreId } from "@posbridge/core"
-import { Data, Duration, Effect, Either, ParseResult, Redacted, Schema } from "effect"
+import { Data, Duration, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{
   readonly source: string
@@ -72,6 +72,20 @@ export const ConfigFile = Schema.Struct({
       maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { exact: true }),
       initialBackoffSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { exact: true }),
       maxBackoffSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { exact: true })
+    }),
+    { exact: true }
+  ),
+  /**
+   * Prometheus metrics on their own listener (they name every store): `address` is `host:port` (default
+   * 127.0.0.1:9464, loopback only) or "off"; `token`, when set, is required as `Authorization: Bearer …`.
+   * The per-store gauges are refreshed from the database every `refreshSeconds` (default 15) by the runner owning
+   * each store, and after each of its syncs; a scrape reads nothing from the database.
+   */
+  metrics: Schema.optionalWith(
+    Schema.Struct({
+      address: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1)), { exact: true }),
+      token: Schema.optionalWith(SecretRef, { exact: true }),
+      refreshSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 3_600)), { exact: true })
     }),
     { exact: true }
   ),
@@ -177,6 +191,31 @@ export interface ClusterConfig {
   readonly lockExpiration: Duration.Duration
 }
 
+/** Where the metrics listener listens (None: "off"), the bearer token it wants, how often gauges are refreshed. */
+export interface MetricsConfig {
+  readonly listen: Option.Option<{ readonly host: string; readonly port: number }>
+  readonly token: Redacted.Redacted<string> | undefined
+  readonly refresh: Duration.Duration
+}
+
+export const defaultMetricsAddress = "127.0.0.1:9464"
+
+/**
+ * `host:port`, `:port` (all interfaces) or "off"; POSBRIDGE_METRICS_ADDRESS overrides the file (several processes
+ * on one machine, the demo). A bad value is a configuration problem naming where it came from.
+ */
+export const parseMetricsAddress = (text: string, field: string, problems: Array<string>): MetricsConfig["listen"] => {
+  if (text.trim().toLowerCase() === "off") return Option.none()
+  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(text.trim())
+  const port = m ? Number(m[2]) : Number.NaN
+  if (!m || !Number.isInteger(port) || port > 65_535) {
+    problems.push(`${field}: "${text}" is not host:port (like 127.0.0.1:9464) or "off"`)
+    return Option.none()
+  }
+  const host = (m[1] ?? "").replace(/^\[|\]$/g, "")
+  return Option.some({ host: host === "" ? "0.0.0.0" : host, port })
+}
+
 export interface ServerConfig {
   readonly source: string
   readonly port: number
@@ -194,6 +233,7 @@ export interface ServerConfig {
     readonly maxBackoff: Duration.Duration
   }
   readonly cluster: ClusterConfig
+  readonly metrics: MetricsConfig
   readonly stores: ReadonlyArray<ResolvedStore>
   /** Problems with single stores: those stores do not start, the others do. */
   readonly storeProblems: ReadonlyArray<string>
@@ -238,6 +278,36 @@ const resolveCluster = (
   }
 }
 
+/** The `metrics` section with its defaults; POSBRIDGE_METRICS_ADDRESS overrides its address. */
+const resolveMetrics = <E, R>(
+  section: NonNullable<ConfigFile["metrics"]>,
+  env: Environment,
+  problems: Array<string>,
+  secret: (ref: SecretRef, field: string) => Effect.Effect<Redacted.Redacted<string> | undefined, E, R>
+) =>
+  Effect.gen(function* () {
+    const fromEnv = set(env.POSBRIDGE_METRICS_ADDRESS)
+    const listen = parseMetricsAddress(
+      fromEnv ? (env.POSBRIDGE_METRICS_ADDRESS as string) : (section.address ?? defaultMetricsAddress),
+      fromEnv ? "POSBRIDGE_METRICS_ADDRESS" : "metrics.address",
+      problems
+    )
+    const token = section.token ? yield* secret(section.token, "metrics.token") : undefined
+    const metrics: MetricsConfig = { listen, token, refresh: Duration.seconds(section.refreshSeconds ?? 15) }
+    return metrics
+  })
+
+/** The metrics defaults with POSBRIDGE_METRICS_ADDRESS applied (the demo, which has no file). */
+export const defaultMetrics = (env: Environment): MetricsConfig => {
+  const problems: Array<string> = []
+  const listen = parseMetricsAddress(
+    set(env.POSBRIDGE_METRICS_ADDRESS) ? (env.POSBRIDGE_METRICS_ADDRESS as string) : defaultMetricsAddress,
+    "POSBRIDGE_METRICS_ADDRESS",
+    problems
+  )
+  return { listen: problems.length > 0 ? Option.none() : listen, token: undefined, refresh: Duration.seconds(15) }
+}
+
 /** The cluster section's defaults (a configuration without one, the demo). */
 export const defaultCluster: ClusterConfig = resolveCluster({}, {}, [])
 
@@ -262,6 +332,7 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
     }
     const adminPassword = file.admin ? yield* secret(file.admin.password, "admin.password") : undefined
     const encryptionKey = file.encryptionKey ? yield* secret(file.encryptionKey, "encryptionKey") : undefined
+    const metrics = yield* resolveMetrics(file.metrics ?? {}, env, problems, secret)
     if (problems.length > 0) return yield* new ConfigError({ source, problems })
 
     const storeProblems: Array<string> = []
@@ -313,6 +384,7 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
         maxBackoff: Duration.seconds(file.outbox?.maxBackoffSeconds ?? 6 * 3600)
       },
       cluster,
+      metrics,
       stores,
       storeProblems
     }

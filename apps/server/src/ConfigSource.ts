@@ -52,6 +52,7 @@ export const demoConfig = (stores: ReadonlyArray<Config.ResolvedStore>): Config.
     historyRetention: Duration.days(30),
     outbox: { maxAttempts: 10, initialBackoff: Duration.seconds(30), maxBackoff: Duration.hours(6) },
     cluster: Config.defaultCluster,
+    metrics: Config.defaultMetrics(process.env),
     stores,
     storeProblems: []
   }

@@ -6,6 +6,7 @@
 import { createServer } from "node:http"
 import { FileSystem, HttpClient, HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
+import type { SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { type AdapterDescriptor, OrderStore, StoreDirectory, TokenVault } from "@posbridge/core"
 import { ClockCheck, ShipStationRoutes } from "@posbridge/shipstation"
 import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
@@ -18,6 +19,7 @@ import * as ConsoleRoutes from "./console/ConsoleRoutes.js"
 import * as HealthRoutes from "./HealthRoutes.js"
 import * as LightspeedConnect from "./LightspeedConnect.js"
 import * as Stores from "./Stores.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** What the server is started with: its configuration and how each store reaches its POS. */
 export interface ServerOptions {
@@ -32,7 +34,12 @@ export interface ServerOptions {
   readonly sync?: SyncEngine.Options | undefined
   /** How often the ShipStation clock check looks at recent polls; default one minute. */
   readonly clockCheckInterval?: Duration.Duration | undefined
+  /** Where spans go instead of OTLP (tests: an in-memory exporter); see `Telemetry.tracingLayer`. */
+  readonly spanProcessor?: SpanProcessor | undefined
 }
+
+/** This process's name among the runners: the `runner` label of its metrics. */
+export const runnerName = (config: Config.ServerConfig) => `${config.cluster.runnerHost}:${config.cluster.runnerPort}`
 
 /**
  * What the process's caches may hold, whatever the number of stores (issue 16: 1,000 stores within 150 MB RSS).
@@ -119,6 +126,19 @@ export const start = (options: ServerOptions) =>
     )
     const entities = yield* StoreEntity.client
     const joined = yield* Cluster.joined(options.config.cluster)
+
+    // Metrics on their own listener; the per-store gauges of the stores this runner owns, refreshed in the
+    // background (a scrape reads no database).
+    const ownedStores = Effect.flatMap(Ref.get(registry.stores), (stores) =>
+      Effect.filter(Array.from(stores.keys()), (id) => engine.isHeld(id))
+    )
+    yield* Effect.forkScoped(Telemetry.refreshStoreGauges(options.config.metrics.refresh, ownedStores))
+    const metrics = yield* Telemetry.serveMetrics(
+      options.config.metrics,
+      runnerName(options.config),
+      // Read at each scrape, in memory: a store handed to another runner stops being reported here at once.
+      () => new Set(Effect.runSync(ownedStores))
+    )
 
     if (options.reload) {
       const { path, interval, env } = options.reload
@@ -211,7 +231,7 @@ export const start = (options: ServerOptions) =>
       HttpRouter.provideService(OrderStore.OrderStore, store)
     )
     yield* Ref.set(ready, true)
-    return { registry, routes, ready, clockWarnings, applyConfig }
+    return { registry, routes, ready, clockWarnings, applyConfig, metrics }
   })
 
 /**
@@ -238,7 +258,11 @@ export const serve = (options: ServerOptions) =>
         Layer.provide(NodeHttpServer.layer(httpServer, { port: options.config.port }))
       )
     )
-  }).pipe(Effect.scoped, Effect.provide(runtimeLayer(options.config, options.sync)))
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(runtimeLayer(options.config, options.sync)),
+    Effect.provide(Telemetry.tracingLayer(process.env, options.spanProcessor))
+  )
 
 /**
  * The TokenVault of configured stores: secrets encrypted with `encryptionKey` (AES-GCM) in the order store's

@@ -3,9 +3,10 @@
  * against), their adapters and PosSources, and their warnings. `apply` diffs a new configuration against the
  * running one, so a store added or removed in the configuration file starts or stops without a restart.
  */
-import type { HttpClient } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import {
   type AdapterDescriptor,
+  Metrics,
   PosSource,
   StoreDirectory,
   StoreId,
@@ -80,6 +81,25 @@ export interface ApplyResult {
 }
 
 /**
+ * The store's HttpClient, counting every POS request by status in `posbridge_pos_requests` (`error` when no answer
+ * came): a POS that rate-limits shows its 429s there, whichever adapter made the request.
+ */
+const countingRequests = (services: Context.Context<Services>, store: string, adapter: string) => {
+  const client = Context.get(services, HttpClient.HttpClient)
+  const counted = client.pipe(
+    HttpClient.transformResponse((response) =>
+      response.pipe(
+        Effect.tapBoth({
+          onSuccess: (r) => Metrics.increment(Metrics.posRequests, { store, adapter, status: String(r.status) }),
+          onFailure: () => Metrics.increment(Metrics.posRequests, { store, adapter, status: "error" })
+        })
+      )
+    )
+  )
+  return Context.add(services, HttpClient.HttpClient, counted)
+}
+
+/**
  * Starts the stores that are new or changed, stops the ones that are gone. `services(storeId)` gives each
  * store's adapter its HttpClient and TokenVault (demo stores get an in-process simulator client).
  */
@@ -119,7 +139,7 @@ export const apply = (
       // An adapter's layer needs at most an HttpClient and the TokenVault (AdapterDescriptor's contract).
       const layer = loaded.right.layer as Layer.Layer<PosSource.PosSource, PosSource.PosSourceError, Services>
       const built = yield* Layer.buildWithScope(layer, scope).pipe(
-        Effect.provide(options.services(entry.id)),
+        Effect.provide(countingRequests(options.services(entry.id), entry.id, entry.adapter)),
         Effect.exit
       )
       if (Exit.isFailure(built)) {

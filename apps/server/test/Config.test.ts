@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Redacted } from "effect"
+import { Duration, Effect, Either, Option, Redacted } from "effect"
 import * as Config from "../src/Config.js"
 
 const store = (patch: Record<string, unknown> = {}) => ({
@@ -172,6 +172,36 @@ describe("configuration: the cluster section", () => {
     )
     expect(Either.isLeft(result) ? result.left.message : "").toContain(
       "cluster.lockExpirationSeconds: 15 must be at least twice cluster.lockRefreshSeconds (10)"
+    )
+  })
+
+  it("serves metrics on 127.0.0.1:9464 unless metrics.address or POSBRIDGE_METRICS_ADDRESS says otherwise, or off", async () => {
+    const listen = async (file: Record<string, unknown>, extra: Record<string, string> = {}) => {
+      const r = await resolve({ ...file, stores: [store()] }, { ...env, ...extra })
+      if (Either.isLeft(r)) throw new Error(r.left.message)
+      return r.right.metrics
+    }
+    expect((await listen({})).listen).toEqual(Option.some({ host: "127.0.0.1", port: 9464 }))
+    expect((await listen({})).token).toBeUndefined()
+    expect((await listen({ metrics: { address: ":9100" } })).listen).toEqual(
+      Option.some({ host: "0.0.0.0", port: 9100 })
+    )
+    expect((await listen({ metrics: { address: "off" } })).listen).toEqual(Option.none())
+    expect(
+      (await listen({ metrics: { address: "10.0.0.5:9100" } }, { POSBRIDGE_METRICS_ADDRESS: "127.0.0.1:9999" })).listen
+    ).toEqual(Option.some({ host: "127.0.0.1", port: 9999 }))
+    const withToken = await listen({ metrics: { token: { env: "METRICS_TOKEN" } } }, { METRICS_TOKEN: "tok-123" })
+    expect(withToken.token && Redacted.value(withToken.token)).toBe("tok-123")
+    expect(Duration.toSeconds((await listen({ metrics: { refreshSeconds: 5 } })).refresh)).toBe(5)
+    const bad = await resolve({ metrics: { address: "localhost" }, stores: [store()] }, env)
+    expect(Either.isLeft(bad) ? bad.left.message : "").toContain(
+      'metrics.address: "localhost" is not host:port (like 127.0.0.1:9464) or "off"'
+    )
+    const badEnv = await resolve({ stores: [store()] }, { ...env, POSBRIDGE_METRICS_ADDRESS: "9464" })
+    expect(Either.isLeft(badEnv) ? badEnv.left.message : "").toContain("POSBRIDGE_METRICS_ADDRESS:")
+    const missingToken = await resolve({ metrics: { token: { env: "NOPE" } }, stores: [store()] }, env)
+    expect(Either.isLeft(missingToken) ? missingToken.left.message : "").toContain(
+      "metrics.token: the environment variable NOPE is not set"
     )
   })
 })

@@ -52,7 +52,13 @@ export interface DemoServer {
 export const startDemo = async (): Promise<DemoServer> => {
   const dir = tempDir("console")
   const port = await freePort()
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), INIT_CWD: dir }
+  // Several demo servers may run at once (test files run in parallel): each takes any free port for its metrics.
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: String(port),
+    INIT_CWD: dir,
+    POSBRIDGE_METRICS_ADDRESS: "127.0.0.1:0"
+  }
   delete env.POSBRIDGE_CONFIG
   delete env.POSBRIDGE_DATA_DIR
   const child: ChildProcess = spawn(process.execPath, [await serverEntry(), "serve"], {

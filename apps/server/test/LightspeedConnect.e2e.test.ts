@@ -74,7 +74,7 @@ describe("connecting a Lightspeed store", () => {
       expect((await fetch(callback)).status).toBe(400)
 
       await waitFor("the store's sales", async () => {
-        const n = await gauge(server.url, "posbridge_documents", "ls")
+        const n = await gauge(server.metricsUrl, "posbridge_documents", "ls")
         return n !== undefined && n > 0 ? n : undefined
       })
       const database = readFileSync(join(dir, "posbridge.sqlite")).toString("latin1")

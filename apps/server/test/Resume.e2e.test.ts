@@ -71,7 +71,7 @@ describe("a server killed mid-sync", () => {
         const server = await startServer(config, port)
         await waitFor(
           "every document",
-          async () => ((await gauge(server.url, "posbridge_documents", "shop")) === orders ? true : undefined),
+          async () => ((await gauge(server.metricsUrl, "posbridge_documents", "shop")) === orders ? true : undefined),
           120_000
         )
         await server.kill("SIGTERM")

@@ -198,7 +198,7 @@ describe("the server as a process", () => {
     const server = await startServer(config, await freePort())
     try {
       await waitFor("the first store's documents", async () =>
-        (await gauge(server.url, "posbridge_documents", "first")) === 30 ? true : undefined
+        (await gauge(server.metricsUrl, "posbridge_documents", "first")) === 30 ? true : undefined
       )
       // An unknown store answers like wrong credentials (401), so store ids cannot be listed.
       expect(await exportStatus(server.url, "second")).toBe(401)
@@ -207,7 +207,7 @@ describe("the server as a process", () => {
       const started = Date.now()
       await waitFor(
         "the added store's documents",
-        async () => ((await gauge(server.url, "posbridge_documents", "second")) === 30 ? true : undefined),
+        async () => ((await gauge(server.metricsUrl, "posbridge_documents", "second")) === 30 ? true : undefined),
         20_000
       )
       expect(Date.now() - started).toBeLessThan(20_000)
@@ -216,6 +216,9 @@ describe("the server as a process", () => {
         (await exportStatus(server.url, "second")) === 401 ? true : undefined
       )
       expect(server.output()).toContain("store second: removed from the configuration, stopped")
+      // Its gauges go with it: this runner reports only the stores it runs.
+      expect(await gauge(server.metricsUrl, "posbridge_documents", "second")).toBeUndefined()
+      expect(await gauge(server.metricsUrl, "posbridge_documents", "first")).toBe(30)
       expect(server.output()).not.toContain("hl-token")
       expect(server.output()).not.toContain("ss-secret")
     } finally {

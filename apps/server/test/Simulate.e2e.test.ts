@@ -94,16 +94,16 @@ describe("posbridge simulate, with a server configured against it as users confi
       const expected = await loggedDocuments(s.sim(), s.account, s.kind)
       expect(expected).toBeGreaterThan(0)
       await waitFor(`store ${s.id} to hold ${expected} documents`, async () =>
-        (await gauge(server.url, "posbridge_documents", s.id)) === expected ? true : undefined
+        (await gauge(server.metricsUrl, "posbridge_documents", s.id)) === expected ? true : undefined
       )
     }
     // A document added through the control API reaches the store of its account, and no other.
     await json(`${heartland.url}/control/accounts/1001/documents/orders`, { method: "POST" })
     const expected = await loggedDocuments(heartland, "1001", "orders")
     await waitFor("the new order in hl-1001", async () =>
-      (await gauge(server.url, "posbridge_documents", "hl-1001")) === expected ? true : undefined
+      (await gauge(server.metricsUrl, "posbridge_documents", "hl-1001")) === expected ? true : undefined
     )
-    expect(await gauge(server.url, "posbridge_documents", "hl-1000")).toBe(
+    expect(await gauge(server.metricsUrl, "posbridge_documents", "hl-1000")).toBe(
       await loggedDocuments(heartland, "1000", "orders")
     )
     // One runner syncs each store: never two pulls of one account's list at once.

@@ -10,6 +10,7 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import {
   Echo,
+  Metrics,
   type Order,
   OrderStore,
   OrderWindow,
@@ -17,7 +18,7 @@ import {
   StoreDirectory,
   type StoreSettings
 } from "@posbridge/core"
-import { Cause, Data, Effect, Either, FiberRef, LogLevel, Option, Redacted, Stream } from "effect"
+import { Cause, Data, Duration, Effect, Either, FiberRef, LogLevel, Metric, Option, Redacted, Stream } from "effect"
 import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
 import * as ExportXml from "./ExportXml.js"
@@ -132,6 +133,12 @@ const exportOrders = (
       return checked._tag === "Held" ? checked.reasons : []
     }
     const result = yield* store.exportPage({ storeId, window, page, pageSize: settings.pageSize, hold })
+    // The pages of one poll share its snapshot: a trace shows which pages belong together.
+    yield* Effect.annotateCurrentSpan({
+      "posbridge.snapshot": result.snapshotId,
+      "posbridge.pages": result.pages,
+      "posbridge.orders": result.orders.length
+    })
     // Repairs are common (a country name on every order) and logged at debug, usually filtered out: the
     // level is read once per page so a filtered-out message is not even built.
     const minimum = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
@@ -175,10 +182,51 @@ const exportOrders = (
     // Bytes, not a string: `HttpServerResponse.text` would encode one string of the whole page.
     // A page that froze a new snapshot (page 1; every page in offset mode) is never asked for again as it is.
     const key = `${storeId}\u0000${result.snapshotId}\u0000${page}`
-    return HttpServerResponse.uint8Array(memo.pages.render(key, served, result.pages, !result.snapshotCreated), {
-      contentType: ExportXml.contentType
+    const bytes = yield* Effect.sync(() => memo.pages.render(key, served, result.pages, !result.snapshotCreated)).pipe(
+      Effect.withSpan("ExportXml.render", { attributes: { "posbridge.orders": served.length } })
+    )
+    return HttpServerResponse.uint8Array(bytes, { contentType: ExportXml.contentType })
+  }).pipe(
+    Effect.withSpan("ShipStation.export", {
+      attributes: { "posbridge.store": storeId, "posbridge.page": query.get("page") ?? "1" }
     })
-  })
+  )
+
+/** What a poll's answer says about it, for `posbridge_polls`. */
+const pollOutcome = (status: number): Metrics.PollOutcome =>
+  status < 300 ? "served" : status === 401 ? "refused" : status < 500 ? "invalid" : "failed"
+
+/**
+ * Counts the poll (page 1) by store and outcome, and times every export page by kind (first, later). A request
+ * for a store this server does not have is counted under `(unknown)`: a label per guessed id would let anyone
+ * grow the metrics without bound.
+ */
+const measured = (
+  storeId: string,
+  query: URLSearchParams,
+  answer: Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    never,
+    OrderStore.OrderStore | StoreDirectory.StoreDirectory
+  >
+) => {
+  if (query.get("action")?.toLowerCase() !== "export") return answer
+  const first = (query.get("page") ?? "1").trim() === "1"
+  return Effect.timed(answer).pipe(
+    Effect.tap(([took, response]) =>
+      Effect.zipRight(
+        Metric.update(
+          Metric.tagged(Metrics.exportPageSeconds, "page", first ? "first" : "later"),
+          Duration.toMillis(took) / 1000
+        ),
+        first
+          ? Metrics.increment(Metrics.polls, { store: storeId, outcome: pollOutcome(response.status) })
+          : Effect.void
+      )
+    ),
+    Effect.map(([, response]) => response)
+  )
+}
 
 const shipNotify = (
   storeId: string,
@@ -199,6 +247,21 @@ const shipNotify = (
     const order = `order ${Echo.safe(notice.orderNumber)}`
     const annotations = { orderNumber: Echo.safe(notice.orderNumber, 80), matchedBy: match.matchedBy }
     yield* Effect.logInfo("ship notice received").pipe(Effect.annotateLogs({ ...annotations, result: stored._tag }))
+    yield* Metrics.increment(Metrics.shipNotices, {
+      store: storeId,
+      result:
+        stored._tag === "Duplicate"
+          ? "duplicate"
+          : ShipNotice.needsAttention(notice)
+            ? "attention"
+            : Option.isNone(match.posRef)
+              ? "unmatched"
+              : "accepted"
+    })
+    yield* Effect.annotateCurrentSpan({
+      "posbridge.notice.result": stored._tag,
+      "posbridge.notice.matchedBy": match.matchedBy
+    })
     if (stored._tag === "Duplicate")
       return plain(200, `Ship notice for ${order} was already received; nothing more to do.`)
     for (const problem of notice.problems ?? []) {
@@ -216,7 +279,7 @@ const shipNotify = (
       return plain(200, `Ship notice for ${order} received; no matching order was found, it is kept for the operator.`)
     }
     return plain(200, `Ship notice for ${order} received.`)
-  })
+  }).pipe(Effect.withSpan("ShipStation.shipNotify", { attributes: { "posbridge.store": storeId } }))
 
 /**
  * An unknown store answers exactly as a known one with the wrong (or no) credentials, so that store ids cannot
@@ -235,6 +298,39 @@ const unauthorized = (e: Credentials.Unauthorized) =>
 export const handle = (options: Options = {}) => {
   const limit = options.maxBodyBytes ?? defaultMaxBodyBytes
   const memo = makeMemo(Math.max(0, options.keptPages ?? 128))
+  const answer = (
+    request: HttpServerRequest.HttpServerRequest,
+    storeId: string,
+    settings: StoreSettings.StoreSettings,
+    query: URLSearchParams
+  ) =>
+    Effect.gen(function* () {
+      const refused = Credentials.verify(settings.shipstation, request.headers.authorization, query)
+      if (refused !== undefined) return unauthorized(refused)
+      const action = ExportQuery.decodeAction(query)
+      if (Either.isLeft(action)) return plain(400, action.left.sentence)
+      return yield* (
+        action.right === "export"
+          ? exportOrders(memo, storeId, settings, query)
+          : shipNotify(storeId, request, query, limit)
+      ).pipe(Effect.annotateLogs({ store: storeId }))
+    }).pipe(
+      Effect.catchTags({
+        BodyTooLarge: (e) => Effect.succeed(plain(413, e.message)),
+        BodyUnreadable: () => Effect.succeed(plain(400, "The request body could not be read completely.")),
+        OrderStoreError: (e) =>
+          Effect.logError("order store failed", e).pipe(
+            Effect.as(plain(503, "posbridge could not reach its order store; nothing was recorded. Please retry."))
+          )
+      }),
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.logError("ShipStation request failed", cause).pipe(
+              Effect.as(plain(500, "posbridge failed to answer this request; the error has been logged."))
+            )
+      )
+    )
   return Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const { storeId = "" } = yield* HttpRouter.params
@@ -244,36 +340,14 @@ export const handle = (options: Options = {}) => {
     if (Option.isNone(settings)) {
       const refused = Credentials.verify(unknownStoreCredentials, request.headers.authorization, query)
       yield* Effect.logInfo("request for an unknown store").pipe(Effect.annotateLogs({ storeId: Echo.safe(storeId) }))
-      return unauthorized(refused ?? new Credentials.Unauthorized({ reason: "wrong" }))
+      return yield* measured(
+        "(unknown)",
+        query,
+        Effect.succeed(unauthorized(refused ?? new Credentials.Unauthorized({ reason: "wrong" })))
+      )
     }
-    const refused = Credentials.verify(settings.value.shipstation, request.headers.authorization, query)
-    if (refused !== undefined) return unauthorized(refused)
-    const action = ExportQuery.decodeAction(query)
-    if (Either.isLeft(action)) return plain(400, action.left.sentence)
-    return yield* (
-      action.right === "export"
-        ? exportOrders(memo, storeId, settings.value, query)
-        : shipNotify(storeId, request, query, limit)
-    ).pipe(Effect.annotateLogs({ store: storeId }))
-  }).pipe(
-    Effect.catchTags({
-      BodyTooLarge: (e) => Effect.succeed(plain(413, e.message)),
-      BodyUnreadable: () => Effect.succeed(plain(400, "The request body could not be read completely.")),
-      OrderStoreError: (e) =>
-        Effect.logError("order store failed", e).pipe(
-          Effect.as(plain(503, "posbridge could not reach its order store; nothing was recorded. Please retry."))
-        )
-    }),
-    Effect.catchAllCause((cause) =>
-      Cause.isInterruptedOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.logError("ShipStation request failed", cause).pipe(
-            Effect.as(plain(500, "posbridge failed to answer this request; the error has been logged."))
-          )
-    ),
-    Effect.annotateLogs({ component: "shipstation" }),
-    Effect.withSpan("ShipStationRoutes.handle")
-  )
+    return yield* measured(storeId, query, answer(request, storeId, settings.value, query))
+  }).pipe(Effect.annotateLogs({ component: "shipstation" }), Effect.withSpan("ShipStationRoutes.handle"))
 }
 
 /** `GET|POST /shipstation/:storeId`, reading the order store and store directory from the context. */

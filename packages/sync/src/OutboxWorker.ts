@@ -7,7 +7,7 @@
  * Each store has its own loop (`runStore`), run by the runner that owns the store: a POS that takes 15 s per
  * write-back delays only its own store's write-backs, never another store's.
  */
-import { OrderStore, type PosSource } from "@posbridge/core"
+import { Metrics, OrderStore, type PosSource } from "@posbridge/core"
 import { Cause, Clock, DateTime, Deferred, Duration, Effect, Option, Schedule, type Scope } from "effect"
 
 export interface Options {
@@ -72,35 +72,52 @@ export const deliverDue = (options: Options, storeId?: string) =>
       leaseFor: options.leaseFor ?? Duration.minutes(5)
     })
     for (const item of items) {
-      const order = Option.isSome(item.posRef) ? yield* store.find(item.storeId, item.posRef.value) : Option.none()
-      const outcome = yield* writeBack(options, item, order)
-      if (outcome._tag === "Right") {
-        yield* store.completeWriteBack(item.id, outcome.right)
-        yield* Effect.logInfo("ship notice written back").pipe(
-          Effect.annotateLogs({ store: item.storeId, outbox: item.id, result: outcome.right })
-        )
-      } else if (item.attempts >= options.maxAttempts) {
-        yield* store.failWriteBack(item.id, outcome.left, Option.none())
-        yield* Effect.logWarning("ship notice write-back gave up; the operator must act").pipe(
-          Effect.annotateLogs({ store: item.storeId, outbox: item.id, attempts: item.attempts, error: outcome.left })
-        )
-      } else {
-        const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
-        const retryAt = DateTime.addDuration(now, backoff(item.attempts, options.initialBackoff, options.maxBackoff))
-        yield* store.failWriteBack(item.id, outcome.left, Option.some(retryAt))
-        yield* Effect.logWarning("ship notice write-back failed; will retry").pipe(
-          Effect.annotateLogs({
-            store: item.storeId,
-            outbox: item.id,
-            attempts: item.attempts,
-            retryAt: DateTime.formatIso(retryAt),
-            error: outcome.left
-          })
-        )
-      }
+      yield* deliverOne(options, store, item)
     }
     return items.length
   })
+
+/** One claimed item: written back, or failed for a retry, or failed for good; a span and a count either way. */
+const deliverOne = (options: Options, store: OrderStore.OrderStoreService, item: OrderStore.OutboxItem) =>
+  Effect.gen(function* () {
+    const order = Option.isSome(item.posRef) ? yield* store.find(item.storeId, item.posRef.value) : Option.none()
+    const outcome = yield* writeBack(options, item, order)
+    const result = outcome._tag === "Right" ? "delivered" : item.attempts >= options.maxAttempts ? "dead" : "retrying"
+    yield* Metrics.increment(Metrics.writeBacks, { store: item.storeId, outcome: result })
+    yield* Effect.annotateCurrentSpan("posbridge.writeBack.outcome", result)
+    if (outcome._tag === "Right") {
+      yield* store.completeWriteBack(item.id, outcome.right)
+      yield* Effect.logInfo("ship notice written back").pipe(
+        Effect.annotateLogs({ store: item.storeId, outbox: item.id, result: outcome.right })
+      )
+    } else if (item.attempts >= options.maxAttempts) {
+      yield* store.failWriteBack(item.id, outcome.left, Option.none())
+      yield* Effect.logWarning("ship notice write-back gave up; the operator must act").pipe(
+        Effect.annotateLogs({ store: item.storeId, outbox: item.id, attempts: item.attempts, error: outcome.left })
+      )
+    } else {
+      const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
+      const retryAt = DateTime.addDuration(now, backoff(item.attempts, options.initialBackoff, options.maxBackoff))
+      yield* store.failWriteBack(item.id, outcome.left, Option.some(retryAt))
+      yield* Effect.logWarning("ship notice write-back failed; will retry").pipe(
+        Effect.annotateLogs({
+          store: item.storeId,
+          outbox: item.id,
+          attempts: item.attempts,
+          retryAt: DateTime.formatIso(retryAt),
+          error: outcome.left
+        })
+      )
+    }
+  }).pipe(
+    Effect.withSpan("OutboxWorker.writeBack", {
+      attributes: {
+        "posbridge.store": item.storeId,
+        "posbridge.writeBack": item.id,
+        "posbridge.attempt": item.attempts
+      }
+    })
+  )
 
 /**
  * Wakes resting `runStore` loops when their store has a due write-back. One look per runner (`every`, 1 s) at which

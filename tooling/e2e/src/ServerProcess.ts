@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { capture, type Finished, runNode, tempDir } from "./Processes.js"
+import { capture, type Finished, freePort, runNode, tempDir } from "./Processes.js"
 
 const serverDir = new URL("../../../apps/server/", import.meta.url).pathname
 
@@ -69,6 +69,8 @@ export const tempConfig = (prefix: string, stores: ReadonlyArray<StoreConfig>) =
 
 export interface RunningServer {
   readonly url: string
+  /** Its Prometheus listener (`POSBRIDGE_METRICS_ADDRESS`, a free port of its own): `${metricsUrl}/metrics`. */
+  readonly metricsUrl: string
   readonly child: ChildProcess
   /** Its operating-system process id (RSS, its database connections). */
   readonly pid: number
@@ -86,9 +88,17 @@ export const startServer = async (
   timeoutMs = 60_000,
   environment: Readonly<Record<string, string>> = {}
 ): Promise<RunningServer> => {
+  const metricsPort = await freePort()
   const child = spawn(process.execPath, [await serverEntry(), "serve", "--config", configFile], {
     cwd: serverDir,
-    env: { ...process.env, ...env, ...environment, PORT: String(port), INIT_CWD: serverDir },
+    env: {
+      ...process.env,
+      ...env,
+      POSBRIDGE_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      ...environment,
+      PORT: String(port),
+      INIT_CWD: serverDir
+    },
     stdio: ["ignore", "pipe", "pipe"]
   })
   const out = capture(child)
@@ -109,6 +119,7 @@ export const startServer = async (
   }
   return {
     url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
     child,
     pid: child.pid ?? -1,
     output: out.all,
@@ -126,9 +137,9 @@ export const runCli = async (args: ReadonlyArray<string>, timeoutMs = 120_000): 
 export const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
 
-/** Reads a Prometheus gauge for a store from /metrics. */
-export const gauge = async (url: string, name: string, store: string): Promise<number | undefined> => {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text())
-  const m = new RegExp(`^${name}\\{store="${store}"\\} (\\S+)$`, "m").exec(text)
+/** Reads a store's Prometheus gauge from the metrics listener at `metricsUrl` (other labels, e.g. runner, allowed). */
+export const gauge = async (metricsUrl: string, name: string, store: string): Promise<number | undefined> => {
+  const text = await fetch(`${metricsUrl}/metrics`).then((r) => r.text())
+  const m = new RegExp(`^${name}\\{(?:[^}]*,)?store="${store}"(?:,[^}]*)?\\} (\\S+)$`, "m").exec(text)
   return m ? Number(m[1]) : undefined
 }

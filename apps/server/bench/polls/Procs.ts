@@ -22,6 +22,11 @@ export interface Child {
   readonly stop: () => Promise<void>
 }
 
+/** The server also has its metrics listener. */
+export interface ServerChild extends Child {
+  readonly metricsUrl: string
+}
+
 const stopper = (child: ChildProcess) => {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   return async () => {
@@ -48,14 +53,21 @@ export const startSimulator = async (accounts: number): Promise<Child> => {
 }
 
 /** `posbridge serve --config file`, ready once /readyz answers 200. */
-export const startServer = async (config: string, env: Readonly<Record<string, string>>): Promise<Child> => {
+export const startServer = async (config: string, env: Readonly<Record<string, string>>): Promise<ServerChild> => {
   const port = await freePort()
   const runnerPort = await freePort()
+  const metricsPort = await freePort()
   // POLLBENCH_SERVER_ARGS: node options for the server only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const nodeArgs = (process.env.POLLBENCH_SERVER_ARGS ?? "").split(" ").filter((a) => a !== "")
   const child = spawn(process.execPath, [...nodeArgs, builtEntry(), "serve", "--config", config], {
     cwd: serverDir,
-    env: { ...process.env, ...env, PORT: String(port), POSBRIDGE_RUNNER_PORT: String(runnerPort) },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      POSBRIDGE_RUNNER_PORT: String(runnerPort),
+      POSBRIDGE_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`
+    },
     stdio: ["ignore", "pipe", "pipe"]
   })
   const out = capture(child)
@@ -71,7 +83,13 @@ export const startServer = async (config: string, env: Readonly<Record<string, s
     child.kill("SIGKILL")
     throw new Error(`${e.message}\n${out.all().slice(-4000)}`)
   })
-  return { url, pid: child.pid ?? -1, output: out.all, stop: stopper(child) }
+  return {
+    url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    pid: child.pid ?? -1,
+    output: out.all,
+    stop: stopper(child)
+  }
 }
 
 /**

@@ -3,8 +3,8 @@
  * cursor, keep the store's status and progress current, and end with the run's result. A failure is
  * classified here (retry or park); the per-store loop decides when to run again.
  */
-import type { OrderStore, PosSource, StoreSettings } from "@posbridge/core"
-import { Cause, type Chunk, DateTime, Effect, Option, Stream, SubscriptionRef } from "effect"
+import { Metrics, type OrderStore, type PosSource, type StoreSettings } from "@posbridge/core"
+import { Cause, type Chunk, DateTime, Effect, Metric, Option, Stream, SubscriptionRef } from "effect"
 import type * as SyncStatus from "../SyncStatus.js"
 import * as Failure from "./failure.js"
 import type * as Permits from "./permits.js"
@@ -48,6 +48,7 @@ export const pullAll = (r: Run): Effect.Effect<SyncStatus.RunResult> =>
         Effect.gen(function* () {
           // Documents and cursor commit together: a crash after this resumes after this page, never before.
           const summary = yield* store.ingest(ref, batch.documents, Option.some(batch.cursor))
+          yield* Metrics.increment(Metrics.documentsIngested, { store: settings.id }, batch.documents.length)
           Progress.addBatch(tally, batch)
           const progress = yield* progressNow(false)
           yield* update((s) => ({
@@ -101,6 +102,9 @@ export const pullAll = (r: Run): Effect.Effect<SyncStatus.RunResult> =>
     })
 
     return yield* work.pipe(
+      Effect.withSpan("SyncEngine.run", {
+        attributes: { "posbridge.store": settings.id, "posbridge.adapter": settings.adapter, "posbridge.run": run }
+      }),
       Effect.matchCauseEffect({
         onFailure: (cause) =>
           Effect.gen(function* () {
@@ -144,6 +148,15 @@ export const pullAll = (r: Run): Effect.Effect<SyncStatus.RunResult> =>
             }))
             return result(at, "succeeded", Option.none())
           })
-      })
+      }),
+      Effect.tap((r) =>
+        Effect.zipRight(
+          Metrics.increment(Metrics.syncRuns, { store: settings.id, outcome: r.outcome }),
+          Metric.update(
+            Metric.tagged(Metrics.syncSeconds, "outcome", r.outcome),
+            (DateTime.toEpochMillis(r.finishedAt) - DateTime.toEpochMillis(r.startedAt)) / 1000
+          )
+        )
+      )
     )
   })

@@ -3,7 +3,7 @@
  * are coalesced — callers during a run join it, callers before it starts share it — so a store never runs
  * twice at once. Interrupting the loop (store removed or restarted) releases every waiting caller.
  */
-import { type OrderStore, PosSource } from "@posbridge/core"
+import { Metrics, type OrderStore, PosSource } from "@posbridge/core"
 import { Context, DateTime, Deferred, Duration, Effect, Layer, Option, Queue, Ref, SubscriptionRef } from "effect"
 import type * as SyncStatus from "../SyncStatus.js"
 import { fingerprint, isService, type StoreSpec, type Tuning } from "./options.js"
@@ -148,17 +148,18 @@ export const loop = (shared: Shared, runner: Runner, interval: number, lookback:
     })
 
     const startedAt = yield* now
-    // The first successful run since this store started: logged once, with what the store then holds, so an
-    // operator (and the demo's user) knows when ShipStation's next poll has orders to find.
-    const noteFirstSync = (result: SyncStatus.RunResult) =>
+    // After every run the store's gauges (documents, waiting, held, write-backs) are set from the order store by
+    // this runner, which owns the store; a scrape of /metrics reads none of it. The first successful run since
+    // the store started is logged once, with what the store then holds, so an operator (and the demo's user)
+    // knows when ShipStation's next poll has orders to find.
+    const afterRun = (result: SyncStatus.RunResult) =>
       Effect.gen(function* () {
+        const id = runner.spec.settings.id
+        const stats = yield* shared.store.stats(id).pipe(Effect.option)
+        if (Option.isSome(stats)) yield* Metrics.setStoreGauges(id, stats.value)
         if (result.outcome !== "succeeded") return
         if (Option.isSome((yield* SubscriptionRef.get(runner.status)).firstSync)) return
-        const id = runner.spec.settings.id
-        const documents = yield* shared.store.stats(id).pipe(
-          Effect.map((st) => st.documents),
-          Effect.orElseSucceed(() => result.documents)
-        )
+        const documents = Option.match(stats, { onNone: () => result.documents, onSome: (st) => st.documents })
         const seconds = (DateTime.toEpochMillis(result.finishedAt) - DateTime.toEpochMillis(startedAt)) / 1000
         yield* SubscriptionRef.update(runner.status, (s) => ({
           ...s,
@@ -180,7 +181,7 @@ export const loop = (shared: Shared, runner: Runner, interval: number, lookback:
         continue
       }
       const result = yield* runOnce
-      yield* noteFirstSync(result)
+      yield* afterRun(result)
       const s = yield* SubscriptionRef.get(runner.status)
       delay = yield* nextDelay(shared.tuning, interval, result, s.consecutiveFailures)
     }

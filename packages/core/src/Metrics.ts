@@ -1,0 +1,116 @@
+/**
+ * posbridge's metrics, defined once with Effect's `Metric` and updated where the work happens (the ShipStation
+ * routes, the sync engine, the outbox worker, the POS clients). The server exports them in Prometheus format
+ * through `@effect/opentelemetry` on its own listener (see the server's `Telemetry`).
+ *
+ * Labels: counters name their store (an operator asks "which store?"); histograms never do, so their series do
+ * not multiply by the number of stores. The server adds a `runner` label to every metric it updates
+ * (`Effect.tagMetrics`). The per-store gauges are set from the order store by the runner that owns the store only.
+ *
+ * Pure definitions: updating a metric is an in-memory effect, no I/O.
+ */
+import { DateTime, Effect, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
+import type * as OrderStore from "./OrderStore.js"
+
+// ---- ShipStation's side
+
+/** Export requests for page 1 (one per poll), by store and outcome (`served`, `refused`, `invalid`, `failed`). */
+export const polls = Metric.counter("posbridge_polls", {
+  description: "ShipStation polls (export requests for page 1) by store and outcome.",
+  incremental: true
+})
+
+export type PollOutcome = "served" | "refused" | "invalid" | "failed"
+
+/** Seconds to answer one export page, `page` = `first` (page 1, freezes the poll's snapshot) or `later`. */
+export const exportPageSeconds = Metric.histogram(
+  "posbridge_export_page_seconds",
+  MetricBoundaries.fromIterable([0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  "Seconds to answer one ShipStation export page (page=first: page 1; page=later: the pages after it)."
+)
+
+/** Ship notices ShipStation posted, by store and what became of them. */
+export const shipNotices = Metric.counter("posbridge_ship_notices", {
+  description: "Ship notices received from ShipStation, by store and result.",
+  incremental: true
+})
+
+// ---- the POS side
+
+export const documentsIngested = Metric.counter("posbridge_documents_ingested", {
+  description: "POS documents received by sync and passed through the refresh rule, by store.",
+  incremental: true
+})
+
+/** Sync runs by store and outcome (`succeeded`, `failed`, `parked`, `stopped`). */
+export const syncRuns = Metric.counter("posbridge_sync_runs", {
+  description: "POS sync runs by store and outcome.",
+  incremental: true
+})
+
+export const syncSeconds = Metric.histogram(
+  "posbridge_sync_duration_seconds",
+  MetricBoundaries.fromIterable([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600]),
+  "Seconds one POS sync run took, by outcome."
+)
+
+/** Requests to a POS by store, adapter and HTTP status (`429` visible on its own; `error` when none came). */
+export const posRequests = Metric.counter("posbridge_pos_requests", {
+  description: "HTTP requests to POS APIs by store, adapter and status (error: no answer).",
+  incremental: true
+})
+
+/** Write-back attempts by store and outcome (`delivered`, `retrying`, `dead`). */
+export const writeBacks = Metric.counter("posbridge_write_backs", {
+  description: "Ship-notice write-back attempts to the POS by store and outcome.",
+  incremental: true
+})
+
+// ---- per-store state, from the order store (set by the owning runner only)
+
+export const documents = Metric.gauge("posbridge_documents", { description: "POS documents held for ShipStation." })
+export const waitingForPoll = Metric.gauge("posbridge_waiting_for_poll", {
+  description: "Document versions no ShipStation poll has covered yet."
+})
+export const heldOrders = Metric.gauge("posbridge_held_orders", {
+  description: "Orders held back from export by a field that cannot be repaired."
+})
+export const outboxItems = Metric.gauge("posbridge_outbox_items", {
+  description: "Ship-notice write-backs by state."
+})
+export const lastPollTimestamp = Metric.gauge("posbridge_last_poll_timestamp_seconds", {
+  description: "When ShipStation last asked this store for orders (Unix seconds)."
+})
+
+/** The names of the per-store gauges: only the runner owning a store reports them (see the server's Telemetry). */
+export const storeGaugeNames: ReadonlySet<string> = new Set([
+  "posbridge_documents",
+  "posbridge_waiting_for_poll",
+  "posbridge_held_orders",
+  "posbridge_outbox_items",
+  "posbridge_last_poll_timestamp_seconds"
+])
+
+/** Sets the per-store gauges of `storeId` from its stats. */
+export const setStoreGauges = (storeId: string, stats: OrderStore.OrderStats): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    yield* Metric.set(Metric.tagged(documents, "store", storeId), stats.documents)
+    yield* Metric.set(Metric.tagged(waitingForPoll, "store", storeId), stats.waitingForPoll)
+    yield* Metric.set(Metric.tagged(heldOrders, "store", storeId), stats.held)
+    for (const [state, n] of Object.entries(stats.outbox)) {
+      yield* Metric.set(Metric.tagged(Metric.tagged(outboxItems, "store", storeId), "state", state), n)
+    }
+    if (Option.isSome(stats.lastPoll)) {
+      const seconds = DateTime.toEpochMillis(stats.lastPoll.value.at) / 1000
+      yield* Metric.set(Metric.tagged(lastPollTimestamp, "store", storeId), seconds)
+    }
+  })
+
+/** Adds one to `counter` with `tags`. */
+export const increment = (
+  counter: Metric.Metric.Counter<number>,
+  tags: Readonly<Record<string, string>>,
+  by = 1
+): Effect.Effect<void> => Metric.incrementBy(Metric.taggedWithLabels(counter, labels(tags)), by)
+
+const labels = (tags: Readonly<Record<string, string>>) => Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
