@@ -10,7 +10,8 @@ const stores: ReadonlyArray<ApiSimulator.SimStore> = [
     storeId: 101,
     storeName: "Bridge alpha",
     // as a merchant might paste it: host in capitals, default port, trailing slash, credentials in the query
-    integrationUrl: "HTTPS://Bridge.EXAMPLE.invalid:443/shipstation/alpha/?SS-UserName=alpha-user&SS-Password=alpha-pass",
+    integrationUrl:
+      "HTTPS://Bridge.EXAMPLE.invalid:443/shipstation/alpha/?SS-UserName=alpha-user&SS-Password=alpha-pass",
     username: "alpha-user",
     password: "alpha-pass"
   },
