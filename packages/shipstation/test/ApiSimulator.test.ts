@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ShipStationClient } from "@posbridge/pos-testkit"
 import { Clock, Effect, Option, TestClock } from "effect"
-import { RefreshBudget } from "../src/index.js"
+import { RefreshBudget, ShipStationApi } from "../src/index.js"
 import { ApiSimulator } from "../src/testing/index.js"
-import { client, credentials, fakeExport, keyA, simulatorLayer } from "./support/ApiHarness.js"
+import { client, clientLayer, credentials, fakeExport, keyA, simulatorLayer } from "./support/ApiHarness.js"
 
 const T = Date.parse("2024-05-01T10:00:00Z")
 const minute = 60_000
@@ -157,7 +157,7 @@ describe("ApiSimulator", () => {
       Effect.gen(function* () {
         yield* TestClock.setTime(T)
         const sim = yield* ApiSimulator.ApiSimulator
-        const api = yield* client()
+        const api = yield* ShipStationApi.ShipStationApi.pipe(Effect.provide(clientLayer))
         const config = { limit: 10, reserve: 2, windowMillis: minute }
         let budget = RefreshBudget.make<number>(config)
         for (const s of stores) budget = RefreshBudget.request(budget, s.storeId)

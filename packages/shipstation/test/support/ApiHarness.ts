@@ -30,6 +30,13 @@ export const client = (options: Omit<ShipStationApi.Options, "baseUrl"> = {}) =>
     ShipStationApi.make({ ...options, baseUrl }).pipe(Effect.provide(FetchHttpClient.layer))
   )
 
+/** `ShipStationApi.layer` pointed at the simulator in context. */
+export const clientLayer = Layer.unwrapEffect(
+  Effect.map(ApiSimulator.baseUrl, (baseUrl) =>
+    ShipStationApi.ShipStationApi.layer({ baseUrl }).pipe(Layer.provide(FetchHttpClient.layer))
+  )
+)
+
 /** Serves `app` on a random port for the scope; returns its base URL. */
 export const serve = (app: HttpApp.Default): Effect.Effect<string, never, Scope.Scope> =>
   Effect.gen(function* () {
