@@ -207,7 +207,8 @@ export interface WaitBound {
  * The longest a store waits between asking and being served when this budget is the key's only user (no 429s,
  * headers that agree with our own calls): `ceil(waiting / (limit - reserve))` windows. Each window serves
  * `limit - reserve` stores in order, and at most one window of earlier calls can still be counted when the store
- * asks.
+ * asks. ShipStation's `X-Rate-Limit-Reset` is in whole seconds: read as an upper bound, a header can outlive the
+ * window it describes by up to a second, which can add up to one second to this bound (tested).
  */
 export const worstCaseWaitMillis = (bound: WaitBound): number => {
   const perWindow = bound.limit - bound.reserve
