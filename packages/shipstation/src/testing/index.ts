@@ -1,1 +1,2 @@
+export * as ApiSimulator from "./ApiSimulator.js"
 export * as Hostile from "./Hostile.js"
