@@ -163,6 +163,25 @@ export interface Explanation {
   readonly writeBacks: ReadonlyArray<OutboxItem>
 }
 
+/** Why posbridge asked ShipStation to refresh a store. */
+export const RefreshReason = Schema.Literal("touch", "arrival")
+export type RefreshReason = typeof RefreshReason.Type
+/** What ShipStation answered: it started a refresh, or why not. */
+export const RefreshOutcome = Schema.Literal("requested", "refused", "rate-limited", "unavailable", "failed")
+export type RefreshOutcome = typeof RefreshOutcome.Type
+
+export interface RefreshCall {
+  readonly storeId: string
+  /** When posbridge called ShipStation. */
+  readonly at: DateTime.Utc
+  readonly reason: RefreshReason
+  /** The order a touch named; None for a refresh on arrival. */
+  readonly posRef: Option.Option<string>
+  readonly outcome: RefreshOutcome
+  /** ShipStation's or the network's one-sentence reason when not requested (never a credential). */
+  readonly message: Option.Option<string>
+}
+
 export interface OrderStats {
   readonly documents: number
   /** Versions stamped at or after the watermark: not yet inside any served window. */
@@ -250,6 +269,10 @@ export interface OrderStoreService {
     id: string,
     decision: WriteBackDecision
   ) => Effect.Effect<OutboxItem, OrderStoreError>
+  /** Records one call to ShipStation's refresh API (durably, before the caller goes on). */
+  readonly recordRefresh: (call: RefreshCall) => Effect.Effect<void, OrderStoreError>
+  /** The store's refresh calls, newest first, at most `limit`. */
+  readonly refreshCalls: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<RefreshCall>, OrderStoreError>
   /**
    * Drops expired snapshots; returns how many. History is kept, unless a store on a database is given a
    * `historyRetention` (store-sql): then history and the poll log older than it go too.

@@ -14,6 +14,7 @@ import secretVersions from "./internal/migrations/0004_secret_versions.js"
 import outboxStoreDue from "./internal/migrations/0005_outbox_store_due.js"
 import exportedRefs from "./internal/migrations/0006_exported_refs.js"
 import storeCounts from "./internal/migrations/0007_store_counts.js"
+import refreshCalls from "./internal/migrations/0008_refresh_calls.js"
 
 export const table = "posbridge_migrations"
 
@@ -24,7 +25,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0004_secret_versions": secretVersions,
   "0005_outbox_store_due": outboxStoreDue,
   "0006_exported_refs": exportedRefs,
-  "0007_store_counts": storeCounts
+  "0007_store_counts": storeCounts,
+  "0008_refresh_calls": refreshCalls
 })
 
 /** Runs pending migrations; returns the ones it applied as (id, name). */

@@ -17,7 +17,7 @@
  *
  * The parts live in `internal/`, one per concern: `Rows` (row Schemas), `Documents` (decoding, lookup),
  * `Ingest`, `ExportPages` (with `PageCache`), `HistoryBuffer` (write-behind), `Inspect` (explain, polls,
- * stats) and `Outbox` (ship notices, write-backs).
+ * stats), `Outbox` (ship notices, write-backs) and `RefreshCalls` (calls to ShipStation's refresh API).
  */
 import { SqlClient } from "@effect/sql"
 import { OrderStore } from "@posbridge/core"
@@ -29,10 +29,11 @@ import * as HistoryBuffer from "./internal/HistoryBuffer.js"
 import * as Ingest from "./internal/Ingest.js"
 import * as Inspect from "./internal/Inspect.js"
 import * as Outbox from "./internal/Outbox.js"
+import * as RefreshCalls from "./internal/RefreshCalls.js"
 
 export interface Options extends OrderStore.Options {
   /**
-   * How long document history and the poll log are kept; older entries are dropped by `pruneSnapshots`
+   * How long document history, the poll log and refresh calls are kept; older entries are dropped by `pruneSnapshots`
    * (`internal/Retention.ts` says what goes). Unset (the default): kept forever. Current documents, each
    * one's latest ingest or restamp event, ship notices and the outbox are never dropped.
    */
@@ -71,7 +72,8 @@ export const make = (
       ...Ingest.make(sql, d, documents, history, options),
       ...ExportPages.make(sql, d, documents, history, options),
       ...Inspect.make(sql, d, documents, history),
-      ...Outbox.make(sql, d)
+      ...Outbox.make(sql, d),
+      ...RefreshCalls.make(sql, history)
     }
   })
 

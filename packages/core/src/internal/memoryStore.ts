@@ -2,18 +2,19 @@
  * The in-memory reference store (`MemoryOrderStore`): every invariant, no durability. One lock serializes
  * every write, which is what the SQL store's per-store lock achieves across connections.
  */
-import { DateTime, Effect, Option } from "effect"
+import { DateTime, Duration, Effect, Option } from "effect"
 import * as ContentHash from "../ContentHash.js"
 import * as ExportSnapshot from "../ExportSnapshot.js"
 import * as ExportStamp from "../ExportStamp.js"
+import type { Options } from "../MemoryOrderStore.js"
 import {
   checkBatch,
   type Explanation,
   type HistoryEvent,
-  type Options,
   OrderNotFound,
   type OrderStoreService,
   type PollRecord,
+  type RefreshCall,
   type StoredOrder,
   splitHeld,
   summarize
@@ -39,13 +40,23 @@ interface StoreState {
   watermark: Option.Option<DateTime.Utc>
   readonly snapshots: Map<string, Snapshot>
   readonly polls: Array<PollRecord>
+  /** In the order recorded. */
+  refreshCalls: Array<RefreshCall>
 }
+
+/** Newest first: by the time of the call, then the later recorded (two runners may call at one instant). */
+const newestFirst = (calls: ReadonlyArray<RefreshCall>): Array<RefreshCall> =>
+  calls
+    .map((call, recorded) => ({ call, recorded }))
+    .sort((a, b) => DateTime.toEpochMillis(b.call.at) - DateTime.toEpochMillis(a.call.at) || b.recorded - a.recorded)
+    .map(({ call }) => call)
 
 export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
   Effect.gen(function* () {
     const tolerance = options.watermarkTolerance ?? ExportStamp.defaultTolerance
     const ttl = options.snapshotTtl ?? ExportSnapshot.defaultTtl
     const pagingMode = options.pagingMode ?? "snapshot"
+    const retention = options.historyRetention === undefined ? undefined : Duration.decode(options.historyRetention)
     // One lock for the whole memory store: ingest and snapshot creation never interleave (invariant 1).
     const lock = yield* Effect.makeSemaphore(1)
     const serialized = lock.withPermits(1)
@@ -57,7 +68,14 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
     const storeState = (storeId: string): StoreState => {
       let s = stores.get(storeId)
       if (!s) {
-        s = { docs: new Map(), cursor: Option.none(), watermark: Option.none(), snapshots: new Map(), polls: [] }
+        s = {
+          docs: new Map(),
+          cursor: Option.none(),
+          watermark: Option.none(),
+          snapshots: new Map(),
+          polls: [],
+          refreshCalls: []
+        }
         stores.set(storeId, s)
       }
       return s
@@ -275,9 +293,16 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
           .slice(0, Math.max(0, limit))
       )
 
+    const recordRefresh: OrderStoreService["recordRefresh"] = (call) =>
+      serialized(Effect.sync(() => void storeState(call.storeId).refreshCalls.push(call)))
+
+    const refreshCalls: OrderStoreService["refreshCalls"] = (storeId, limit) =>
+      Effect.sync(() => newestFirst(storeState(storeId).refreshCalls).slice(0, Math.max(0, Math.floor(limit))))
+
     const pruneSnapshots: OrderStoreService["pruneSnapshots"] = serialized(
       Effect.gen(function* () {
         const at = yield* DateTime.now
+        const before = retention === undefined ? undefined : DateTime.subtractDuration(at, retention)
         let pruned = 0
         for (const s of stores.values()) {
           for (const [key, snap] of s.snapshots) {
@@ -285,6 +310,9 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
               s.snapshots.delete(key)
               pruned++
             }
+          }
+          if (before !== undefined) {
+            s.refreshCalls = s.refreshCalls.filter((call) => !DateTime.lessThan(call.at, before))
           }
         }
         return pruned
@@ -302,6 +330,8 @@ export const make = (options: Options = {}): Effect.Effect<OrderStoreService> =>
       stats,
       statsAll,
       held,
+      recordRefresh,
+      refreshCalls,
       pruneSnapshots,
       ...outbox.service
     }

@@ -1,8 +1,9 @@
 /**
  * What `historyRetention` drops, run by `pruneSnapshots` in its write transaction.
  *
- * Older than the retention go: the poll log, export pages (`ExportedPage`, with their index rows in
- * `pb_exported_refs`), holds, and the ingest and restamp events of versions since replaced. Kept whatever their
+ * Older than the retention go: the poll log, the calls to ShipStation's refresh API (`pb_refresh_calls`, by the
+ * time of the call), export pages (`ExportedPage`, with their index rows in `pb_exported_refs`), holds, and the
+ * ingest and restamp events of versions since replaced. Kept whatever their
  * age: each document's latest `Inserted`/`Restamped` event (how its current version came to be and when it was
  * stamped: `explain` still tells it for an order that has not changed in months), the documents themselves,
  * ship notices and the outbox (they are not history: a write-back may still be due).
@@ -23,4 +24,5 @@ export const pruneHistory = (sql: SqlClient.SqlClient, before: number) =>
         WHERE h.store_id = pb_history.store_id AND h.pos_ref = pb_history.pos_ref
           AND h.event IN ('Inserted', 'Restamped')))`
     yield* sql`DELETE FROM pb_polls WHERE at_ms < ${before}`
+    yield* sql`DELETE FROM pb_refresh_calls WHERE at_ms < ${before}`
   })

@@ -304,6 +304,37 @@ export const DuplicateRow = Schema.Struct({ notice_id: Schema.String, outbox_id:
 
 export const OutboxCountRow = Schema.Struct({ state: OrderStore.OutboxState, n: Int })
 
+// ---- pb_refresh_calls
+
+export const RefreshCallRow = Schema.Struct({
+  store_id: Schema.String,
+  at_ms: Instant,
+  reason: OrderStore.RefreshReason,
+  pos_ref: Schema.NullOr(Schema.String),
+  outcome: OrderStore.RefreshOutcome,
+  message: Schema.NullOr(Schema.String)
+})
+export const refreshCallColumns = Object.keys(RefreshCallRow.fields).join(", ")
+
+export const toRefreshCall = (row: typeof RefreshCallRow.Type): OrderStore.RefreshCall => ({
+  storeId: row.store_id,
+  at: row.at_ms,
+  reason: row.reason,
+  posRef: Option.fromNullable(row.pos_ref),
+  outcome: row.outcome,
+  message: Option.fromNullable(row.message)
+})
+
+/** The row `recordRefresh` inserts. */
+export const refreshCallInsert = (call: OrderStore.RefreshCall) => ({
+  store_id: call.storeId,
+  at_ms: millis(call.at),
+  reason: call.reason,
+  pos_ref: Option.getOrNull(call.posRef),
+  outcome: call.outcome,
+  message: Option.getOrNull(call.message)
+})
+
 // ---- stats
 
 export const DocumentCountsRow = Schema.Struct({ documents: Int, waiting: Int, held: Int })
