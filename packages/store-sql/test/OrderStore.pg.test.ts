@@ -1,4 +1,4 @@
-import { contract } from "./contract/OrderStoreContract.js"
+import { contract, options } from "./contract/OrderStoreContract.js"
 import { pgLayer, withPostgres } from "./support/Databases.js"
 
-await withPostgres(() => contract("PostgreSQL", pgLayer()))
+await withPostgres(() => contract("PostgreSQL", pgLayer(options)))

@@ -1,4 +1,4 @@
-import { contract } from "./contract/OrderStoreContract.js"
+import { contract, options } from "./contract/OrderStoreContract.js"
 import { sqliteLayer } from "./support/Databases.js"
 
-contract("SQLite file", sqliteLayer({ synchronous: "normal" }))
+contract("SQLite file", sqliteLayer({ synchronous: "normal", ...options }))

@@ -1,11 +1,17 @@
 /**
  * The OrderStore contract, written once and run against every implementation (memory, SQLite, PostgreSQL).
  * Each test uses its own store id and a later day on the suite's TestClock, so one database serves the suite.
+ * Every store under test is given `options` (a history retention of 30 days).
  */
 import { expect, layer } from "@effect/vitest"
 import { OrderStore, OrderWindow } from "@posbridge/core"
 import { DateTime, Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
 import { doc, freshDay, minute, ms, storeId, utc } from "../support/Fixtures.js"
+
+/** What each store under the contract is configured with: the retention the refresh-call test relies on. */
+export const options = { historyRetention: Duration.days(30) }
+
+const day = 86_400_000
 
 const window = (startMs: number, endMs: number): OrderWindow.OrderWindow => OrderWindow.make(utc(startMs), utc(endMs))
 
@@ -56,6 +62,33 @@ const holding =
     const reason = reasons[order.posRef]
     return reason === undefined ? [] : [reason]
   }
+
+const refreshCall = (
+  storeId: string,
+  atMs: number,
+  call: Partial<Omit<OrderStore.RefreshCall, "storeId" | "at">> = {}
+): OrderStore.RefreshCall => ({
+  storeId,
+  at: utc(atMs),
+  reason: "arrival",
+  posRef: Option.none(),
+  outcome: "requested",
+  message: Option.none(),
+  ...call
+})
+
+/** A store's refresh calls as plain values, times relative to `t0`. */
+const refreshesOf = (store: OrderStore.OrderStoreService, storeId: string, t0: number, limit = 100) =>
+  Effect.map(store.refreshCalls(storeId, limit), (calls) =>
+    calls.map((c) => [
+      c.storeId === storeId ? "" : c.storeId,
+      ms(c.at) - t0,
+      c.reason,
+      Option.getOrNull(c.posRef),
+      c.outcome,
+      Option.getOrNull(c.message)
+    ])
+  )
 
 export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
   layer(storeLayer, { timeout: Duration.seconds(60) })(`OrderStore contract: ${name}`, (it) => {
@@ -624,6 +657,105 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
         // Claimed again (in flight): an operator's retry is refused, the delivery under way is left alone.
         const busy = yield* Effect.flip(store.resolveWriteBack(s, a.outboxId, "write-back"))
         expect(busy.message).toMatch(/is in-flight/)
+      })
+    )
+
+    it.effect("refresh calls are read newest first, at most the limit, and never another store's", () =>
+      Effect.gen(function* () {
+        const { store, t0, s } = yield* fresh()
+        const other = `${s}-other`
+        const record = (storeId: string, at: number, call: Parameters<typeof refreshCall>[2] = {}) =>
+          store.recordRefresh(refreshCall(storeId, at, call))
+        yield* record(s, t0 - 3 * minute, { reason: "touch", posRef: Option.some("a") })
+        yield* record(s, t0 - minute, { outcome: "rate-limited", message: Option.some("429 Too Many Requests") })
+        yield* record(other, t0 - 30_000, { reason: "touch", posRef: Option.some("a") })
+        // Another runner's earlier call, recorded late, and a second call at the very same instant.
+        yield* record(s, t0 - 2 * minute, {
+          reason: "touch",
+          posRef: Option.some("b"),
+          outcome: "refused",
+          message: Option.some("401 Unauthorized: the API key was refused")
+        })
+        yield* record(s, t0 - minute)
+
+        expect(yield* refreshesOf(store, s, t0)).toEqual([
+          ["", -minute, "arrival", null, "requested", null],
+          ["", -minute, "arrival", null, "rate-limited", "429 Too Many Requests"],
+          ["", -2 * minute, "touch", "b", "refused", "401 Unauthorized: the API key was refused"],
+          ["", -3 * minute, "touch", "a", "requested", null]
+        ])
+        expect((yield* refreshesOf(store, s, t0, 2)).map((c) => [c[1], c[4]])).toEqual([
+          [-minute, "requested"],
+          [-minute, "rate-limited"]
+        ])
+        expect(yield* store.refreshCalls(s, 0)).toEqual([])
+        expect(yield* refreshesOf(store, other, t0)).toEqual([["", -30_000, "touch", "a", "requested", null]])
+        expect(yield* store.refreshCalls(`${s}-nobody`, 10)).toEqual([])
+      })
+    )
+
+    it.effect("a refresh call reads back as recorded: the order and message it has, None for those it has not", () =>
+      Effect.gen(function* () {
+        const { store, t0, s } = yield* fresh()
+        yield* store.recordRefresh(
+          refreshCall(s, t0 - minute, {
+            reason: "touch",
+            posRef: Option.some("INV-7 / 1001"),
+            outcome: "unavailable",
+            message: Option.some("ShipStation answered 503: \"Service Unavailable\" ('try later')")
+          })
+        )
+        yield* store.recordRefresh(refreshCall(s, t0))
+        const [arrival, touch] = yield* store.refreshCalls(s, 10)
+        expect(arrival?.posRef).toEqual(Option.none())
+        expect(arrival?.message).toEqual(Option.none())
+        expect([arrival?.storeId, arrival && ms(arrival.at), arrival?.reason, arrival?.outcome]).toEqual([
+          s,
+          t0,
+          "arrival",
+          "requested"
+        ])
+        expect(touch?.posRef).toEqual(Option.some("INV-7 / 1001"))
+        expect(touch?.message).toEqual(Option.some("ShipStation answered 503: \"Service Unavailable\" ('try later')"))
+        expect([touch?.storeId, touch && ms(touch.at), touch?.reason, touch?.outcome]).toEqual([
+          s,
+          t0 - minute,
+          "touch",
+          "unavailable"
+        ])
+      })
+    )
+
+    it.effect("refresh calls recorded at once for one store, at one instant, are all kept", () =>
+      Effect.gen(function* () {
+        const { store, t0, s } = yield* fresh()
+        const runners = Array.from({ length: 12 }, (_, i) => `runner ${i}`)
+        yield* Effect.forEach(
+          runners,
+          (runner) => store.recordRefresh(refreshCall(s, t0, { outcome: "failed", message: Option.some(runner) })),
+          { concurrency: "unbounded" }
+        )
+        const calls = yield* refreshesOf(store, s, t0)
+        expect(calls.map((c) => c[5]).sort()).toEqual([...runners].sort())
+        expect(new Set(calls.map((c) => c[1]))).toEqual(new Set([0]))
+      })
+    )
+
+    it.effect("refresh calls older than the history retention are pruned, and recent ones stay", () =>
+      Effect.gen(function* () {
+        const { store, t0, s } = yield* fresh()
+        const other = `${s}-other`
+        for (const at of [t0 - 40 * day, t0 - 30 * day - 1, t0 - 30 * day, t0 - 29 * day, t0 - minute]) {
+          yield* store.recordRefresh(refreshCall(s, at, { message: Option.some(`${(t0 - at) / day} days`) }))
+        }
+        yield* store.recordRefresh(refreshCall(other, t0 - 31 * day))
+        yield* store.recordRefresh(refreshCall(other, t0 - day))
+        expect((yield* refreshesOf(store, s, t0)).length).toBe(5)
+
+        yield* store.pruneSnapshots
+        // Exactly as old as the retention is not older than it.
+        expect((yield* refreshesOf(store, s, t0)).map((c) => c[1])).toEqual([-minute, -29 * day, -30 * day])
+        expect((yield* refreshesOf(store, other, t0)).map((c) => c[1])).toEqual([-day])
       })
     )
 
