@@ -33,9 +33,9 @@ import * as RefreshCalls from "./internal/RefreshCalls.js"
 
 export interface Options extends OrderStore.Options {
   /**
-   * How long document history, the poll log and refresh calls are kept; older entries are dropped by `pruneSnapshots`
-   * (`internal/Retention.ts` says what goes). Unset (the default): kept forever. Current documents, each
-   * one's latest ingest or restamp event, ship notices and the outbox are never dropped.
+   * How long document history, the poll log and refresh calls are kept; older entries are dropped by
+   * `pruneSnapshots` (`internal/Retention.ts` says what goes). Unset (the default): kept forever. Current
+   * documents, each one's latest ingest or restamp event, ship notices and the outbox are never dropped.
    */
   readonly historyRetention?: Duration.DurationInput | undefined
   /**
