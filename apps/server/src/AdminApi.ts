@@ -105,6 +105,11 @@ export const StoreStatus = Schema.Struct({
   lastSync: Schema.NullOr(LastSync),
   /** The first POS sync that succeeded since this runner started the store; null until then, or on another runner. */
   firstSync: Schema.NullOr(FirstSync),
+  /**
+   * The latest time from a POS save to the ShipStation poll that carried the order (seconds), as this replica
+   * served it; null until measured (the first poll a process serves for a store is not).
+   */
+  saveToPoll: Schema.NullOr(Schema.Struct({ seconds: Schema.NonNegative, at: Iso })),
   lastPoll: Schema.NullOr(LastPoll),
   documents: Count,
   waitingForPoll: Count,
@@ -158,7 +163,7 @@ export type StoreDetail = typeof StoreDetail.Type
 
 export const TimelineEvent = Schema.Struct({
   at: Iso,
-  kind: Schema.Literal("ingested", "restamped", "held", "exported", "ship-notice", "problem", "write-back"),
+  kind: Schema.Literal("ingested", "restamped", "held", "exported", "ship-notice", "problem", "write-back", "refresh"),
   text: Schema.String
 })
 export type TimelineEvent = typeof TimelineEvent.Type
@@ -189,7 +194,12 @@ export const Touched = Schema.Struct({
   posRef: Schema.String,
   orderNumber: Schema.String,
   /** The new export stamp: the first ShipStation poll whose window includes it picks the order up. */
-  stamp: Iso
+  stamp: Iso,
+  /**
+   * Whether ShipStation is asked to refresh the store now (its REST API, `shipstationApi` in the store's settings):
+   * `queued` with the stores of the same API key ahead of it; null when the store has no API key configured.
+   */
+  refresh: Schema.NullOr(Schema.Struct({ outcome: Schema.String, ahead: Schema.NonNegativeInt }))
 })
 export type Touched = typeof Touched.Type
 

@@ -119,9 +119,9 @@ export const callIfRunning = <A, E>(
         Effect.provide(FetchHttpClient.layer)
       )
 
-/** The owner of each store per the server's status, or None when no server answers within `timeout`. */
-export const owners = (t: Target, timeout: Duration.DurationInput = Duration.seconds(3)) =>
+/** Each store's status per the running server (owner, save-to-poll…), or None when none answers within `timeout`. */
+export const statuses = (t: Target, timeout: Duration.DurationInput = Duration.seconds(3)) =>
   call(t, "list the stores", (c) => c.stores.list(), timeout).pipe(
-    Effect.map((list) => new Map(list.stores.map((s) => [s.id, s.owner] as const))),
+    Effect.map((list) => new Map(list.stores.map((s) => [s.id, s] as const))),
     Effect.option
   )

@@ -44,6 +44,14 @@ export interface Options {
   readonly ownerOf?: OwnerOf | undefined
   /** Without it every store's first and last sync show as null (not known). */
   readonly syncStatusOf?: SyncStatusOf | undefined
+  /** Asks ShipStation to refresh the store (touch); None when the store has no ShipStation API key. */
+  readonly refresh?:
+    | ((storeId: string, posRef: string) => Effect.Effect<Option.Option<AdminApi.Touched["refresh"] & {}>>)
+    | undefined
+  /** The latest save-to-poll time per store, as this replica served the polls. */
+  readonly saveToPoll?: Ref.Ref<ReadonlyMap<string, { readonly seconds: number; readonly at: string }>> | undefined
+  /** Warnings of the refresher (a refused API key, ShipStation down), by store. */
+  readonly refreshWarnings?: Ref.Ref<ReadonlyMap<string, string>> | undefined
 }
 
 export const realm = 'Basic realm="posbridge admin"'
@@ -82,9 +90,11 @@ const statusOf = (options: Options, s: Stores.StoreRuntime, st: OrderStore.Order
     const owner = options.ownerOf ? yield* options.ownerOf(id) : Option.none()
     const sync = options.syncStatusOf ? yield* options.syncStatusOf(id) : Option.none()
     const clockMessage = (yield* Ref.get(options.clockWarnings)).get(id)
+    const refreshMessage = options.refreshWarnings ? (yield* Ref.get(options.refreshWarnings)).get(id) : undefined
     const warnings = [
       ...s.warnings,
-      ...(clockMessage === undefined ? [] : [{ code: "shipstation-clock", message: clockMessage }])
+      ...(clockMessage === undefined ? [] : [{ code: "shipstation-clock", message: clockMessage }]),
+      ...(refreshMessage === undefined ? [] : [{ code: "shipstation-refresh", message: refreshMessage }])
     ].map((w) => ({ code: w.code, message: Stores.scrub(w.message, s.secrets) }))
     const status: AdminApi.StoreStatus = {
       id,
@@ -94,6 +104,7 @@ const statusOf = (options: Options, s: Stores.StoreRuntime, st: OrderStore.Order
       warnings,
       lastSync: Option.getOrNull(Option.flatMap(sync, lastSyncFrom)),
       firstSync: Option.getOrNull(Option.flatMap(sync, firstSyncFrom)),
+      saveToPoll: (options.saveToPoll ? (yield* Ref.get(options.saveToPoll)).get(id) : undefined) ?? null,
       lastPoll: Option.match(st.lastPoll, { onNone: () => null, onSome: poll }),
       documents: st.documents,
       waitingForPoll: st.waitingForPoll,
@@ -185,7 +196,10 @@ const orderNotFound = (e: OrderStore.OrderNotFound) => new AdminApi.NotFound({ m
 export const explainOrder = (storeId: string, order: string) =>
   Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
-    return Explain.toApi(yield* store.explain(storeId, order))
+    const explained = Explain.toApi(yield* store.explain(storeId, order))
+    const calls = yield* store.refreshCalls(storeId, 50)
+    if (calls.length === 0) return explained
+    return Explain.withRefreshes(explained, calls, yield* store.polls(storeId, 500))
   }).pipe(
     Effect.catchTags({
       OrderNotFound: (e) => Effect.fail(orderNotFound(e)),
@@ -202,11 +216,14 @@ export const touch = (options: Options, storeId: string, order: string) =>
     yield* runtimeOf(options, storeId)
     const store = yield* OrderStore.OrderStore
     const touched = yield* store.touch(storeId, order)
+    // ShipStation is asked to come now, when the store has an API key; the touch holds either way.
+    const refresh = options.refresh ? yield* options.refresh(storeId, touched.order.posRef) : Option.none()
     const result: AdminApi.Touched = {
       storeId,
       posRef: touched.order.posRef,
       orderNumber: touched.order.orderNumber,
-      stamp: iso(touched.stamp)
+      stamp: iso(touched.stamp),
+      refresh: Option.getOrNull(refresh)
     }
     return result
   }).pipe(

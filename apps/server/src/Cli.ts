@@ -154,7 +154,9 @@ const touch = Command.make(
         quick
       )
       yield* Console.log(
-        `Order ${Echo.safe(touched.orderNumber)} of ${a.store} refreshed: it will be in ShipStation's next poll (stamp ${touched.stamp}).`
+        touched.refresh?.outcome === "queued"
+          ? `Order ${Echo.safe(touched.orderNumber)} of ${a.store} refreshed (stamp ${touched.stamp}); ShipStation is being asked to refresh the store now, and its poll will pick the order up.`
+          : `Order ${Echo.safe(touched.orderNumber)} of ${a.store} refreshed: it will be in ShipStation's next poll (stamp ${touched.stamp}).`
       )
     })
 ).pipe(
@@ -194,7 +196,7 @@ const list = Command.make("list", { config: configOption, server: serverOption }
     Effect.gen(function* () {
       const store = yield* OrderStore.OrderStore
       // The owner runner is known only to a running server: asked once, "—" when none answers.
-      const owners = yield* AdminClient.owners(AdminClient.target(m.config, a.server))
+      const running = yield* AdminClient.statuses(AdminClient.target(m.config, a.server))
       const noOwners = m.config.admin ? "— (no server answers)" : "— (no admin credentials to ask the server with)"
       if (m._tag === "Demo") yield* Console.log("(demo mode: the demo stores, as the last demo run left them)\n")
       for (const problem of m.config.storeProblems) yield* Console.log(`! not started: ${problem}`)
@@ -217,8 +219,15 @@ const list = Command.make("list", { config: configOption, server: serverOption }
           [
             `${s.id}`,
             `  POS: ${s.adapter}, sends ${s.documentKind}, ShipStation URL /shipstation/${s.id}`,
-            `  owner: ${Option.match(owners, { onNone: () => noOwners, onSome: (o) => o.get(s.id) ?? "—" })}`,
+            `  owner: ${Option.match(running, { onNone: () => noOwners, onSome: (o) => o.get(s.id)?.owner ?? "—" })}`,
             `  last ShipStation poll: ${lastPoll}`,
+            ...Option.match(
+              Option.flatMap(running, (r) => Option.fromNullable(r.get(s.id)?.saveToPoll)),
+              {
+                onNone: () => [],
+                onSome: (p) => [`  POS save to ShipStation poll: ${Math.round(p.seconds)} s (latest, ${p.at})`]
+              }
+            ),
             `  documents: ${stats.documents}, waiting for a poll: ${stats.waitingForPoll}, held back: ${stats.held}`,
             `  ship notices: ${stats.outbox.pending + stats.outbox["in-flight"]} to write back, ${stats.outbox.done} done, ${stats.outbox.dead} failed, ${stats.outbox.attention} need attention`,
             ...warnings.map((w) => `  WARNING: ${w}`)

@@ -44,12 +44,35 @@ const StoreEntry = Schema.Struct({
   /** Adapter settings; any value of the form {"env": …} / {"file": …} inside is resolved as a secret. */
   settings: Schema.optionalWith(Schema.Unknown, { exact: true }),
   syncIntervalSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(5, 86_400)), { exact: true }),
-  lookbackDays: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 3650)), { exact: true })
+  lookbackDays: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 3650)), { exact: true }),
+  /**
+   * ShipStation's REST API, so posbridge can ask ShipStation to refresh this store (issue 18): the key pair as
+   * secret references, the ShipStation store id (else discovered by the store's integration URL), refresh on
+   * arrival (default on) no more often than every `minIntervalSeconds` (default 300).
+   */
+  shipstationApi: Schema.optionalWith(
+    Schema.Struct({
+      apiKey: SecretRef,
+      apiSecret: SecretRef,
+      storeId: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true }),
+      integrationUrl: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1)), { exact: true }),
+      autoRefresh: Schema.optionalWith(Schema.Boolean, { exact: true }),
+      minIntervalSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 86_400)), { exact: true }),
+      /** ShipStation's API address (default https://ssapi.shipstation.com); a simulator's in tests. */
+      baseUrl: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1)), { exact: true })
+    }),
+    { exact: true }
+  )
 })
 export type StoreEntry = typeof StoreEntry.Type
 
 export const ConfigFile = Schema.Struct({
   port: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 65_535)), { exact: true }),
+  /**
+   * The address ShipStation (and merchants' browsers) reach this server at, e.g. https://bridge.example.com: a
+   * store's integration URL is `<publicUrl>/shipstation/<store id>`, what ShipStation's API shows for it.
+   */
+  publicUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^https?:\/\/[^\s]+$/)), { exact: true }),
   /** Where the SQLite file and other state live. */
   dataDir: Schema.optionalWith(Schema.String, { exact: true }),
   database: Schema.optionalWith(
@@ -173,6 +196,20 @@ export interface ResolvedStore {
   readonly settings: unknown
   readonly syncInterval: Duration.Duration
   readonly lookbackDays: number
+  readonly shipstationApi?: ShipStationApiSettings | undefined
+}
+
+/** A store's ShipStation REST API settings, resolved (see `shipstationApi` in the file). */
+export interface ShipStationApiSettings {
+  readonly apiKey: Redacted.Redacted<string>
+  readonly apiSecret: Redacted.Redacted<string>
+  /** The ShipStation store id; None: discovered by `integrationUrl`. */
+  readonly storeId: Option.Option<number>
+  /** What ShipStation shows as the store's integration URL (for discovery). */
+  readonly integrationUrl: Option.Option<string>
+  readonly autoRefresh: boolean
+  readonly minInterval: Duration.Duration
+  readonly baseUrl: string
 }
 
 /**
@@ -297,6 +334,40 @@ const resolveMetrics = <E, R>(
     return metrics
   })
 
+/**
+ * A store's `shipstationApi` section: the key pair's secrets resolved, and an integration URL to discover the
+ * ShipStation store id by when none is given (`integrationUrl`, else `<publicUrl>/shipstation/<id>`).
+ */
+const resolveShipStationApi = (
+  section: NonNullable<StoreEntry["shipstationApi"]>,
+  storeId: string,
+  at: string,
+  publicUrl: string | undefined,
+  env: Environment
+) =>
+  Effect.gen(function* () {
+    const apiKey = yield* resolveSecret(section.apiKey, `${at}.shipstationApi.apiKey`, env)
+    const apiSecret = yield* resolveSecret(section.apiSecret, `${at}.shipstationApi.apiSecret`, env)
+    const integrationUrl = Option.orElse(Option.fromNullable(section.integrationUrl), () =>
+      Option.map(Option.fromNullable(publicUrl), (u) => `${u.replace(/\/+$/, "")}/shipstation/${storeId}`)
+    )
+    if (section.storeId === undefined && Option.isNone(integrationUrl)) {
+      return yield* Effect.fail(
+        `${at}.shipstationApi: give the ShipStation store id (storeId), or the store's integration URL (integrationUrl, or publicUrl for the server) to find it by`
+      )
+    }
+    const settings: ShipStationApiSettings = {
+      apiKey,
+      apiSecret,
+      storeId: Option.fromNullable(section.storeId),
+      integrationUrl,
+      autoRefresh: section.autoRefresh ?? true,
+      minInterval: Duration.seconds(section.minIntervalSeconds ?? 300),
+      baseUrl: (section.baseUrl ?? "https://ssapi.shipstation.com").replace(/\/+$/, "")
+    }
+    return settings
+  })
+
 /** The metrics defaults with POSBRIDGE_METRICS_ADDRESS applied (the demo, which has no file). */
 export const defaultMetrics = (env: Environment): MetricsConfig => {
   const problems: Array<string> = []
@@ -357,7 +428,11 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
       const settings = yield* resolveSettings(s.settings ?? {}, `${at}.settings`, env).pipe(Effect.either)
       if (Either.isLeft(password)) storeProblems.push(password.left)
       if (Either.isLeft(settings)) storeProblems.push(settings.left)
-      if (Either.isLeft(password) || Either.isLeft(settings)) continue
+      const api = s.shipstationApi
+        ? yield* resolveShipStationApi(s.shipstationApi, s.id, at, file.publicUrl, env).pipe(Effect.either)
+        : Either.right(undefined)
+      if (Either.isLeft(api)) storeProblems.push(api.left)
+      if (Either.isLeft(password) || Either.isLeft(settings) || Either.isLeft(api)) continue
       stores.push({
         id: s.id,
         adapter: s.adapter,
@@ -367,7 +442,8 @@ export const resolve = (file: ConfigFile, source: string, env: Environment, defa
         shipstation: { username: s.shipstation.username, password: password.right },
         settings: settings.right,
         syncInterval: Duration.seconds(s.syncIntervalSeconds ?? 60),
-        lookbackDays: s.lookbackDays ?? 30
+        lookbackDays: s.lookbackDays ?? 30,
+        ...(api.right ? { shipstationApi: api.right } : {})
       })
     }
     const config: ServerConfig = {

@@ -105,6 +105,52 @@ export const render = (ex: AdminApi.Explanation): string => {
   return lines.join("\n")
 }
 
+const seconds = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`)
+
+const refreshText = (call: OrderStore.RefreshCall, posRef: string, polls: ReadonlyArray<OrderStore.PollRecord>) => {
+  const why =
+    call.reason === "touch"
+      ? Option.getOrUndefined(call.posRef) === posRef
+        ? "this order was refreshed (touch)"
+        : `order ${Option.getOrElse(call.posRef, () => "?")} was refreshed (touch)`
+      : "new versions were waiting for a poll"
+  if (call.outcome !== "requested") {
+    return `ShipStation was NOT asked to refresh the store (${call.outcome}): ${Option.getOrElse(call.message, () => "no reason given")}`
+  }
+  const at = DateTime.toEpochMillis(call.at)
+  // ShipStation's polls come as page 1 first: the first page 1 after the call is the poll it started, or its own.
+  const next = polls
+    .filter((p) => p.page === 1 && DateTime.toEpochMillis(p.at) >= at)
+    .sort((a, b) => DateTime.toEpochMillis(a.at) - DateTime.toEpochMillis(b.at))[0]
+  const after =
+    next === undefined
+      ? "ShipStation has not polled since"
+      : `ShipStation polled ${seconds(DateTime.toEpochMillis(next.at) - at)} later (window ${OrderWindow.toString(next.window)})`
+  return `asked ShipStation to refresh the store: ${why}; ${after}`
+}
+
+/**
+ * The explanation with the store's calls to ShipStation's refresh API since the order was first seen, each with
+ * how long ShipStation took to poll afterwards (from the poll log).
+ */
+export const withRefreshes = (
+  ex: AdminApi.Explanation,
+  calls: ReadonlyArray<OrderStore.RefreshCall>,
+  polls: ReadonlyArray<OrderStore.PollRecord>
+): AdminApi.Explanation => {
+  const since = Math.min(...ex.timeline.map((e) => Date.parse(e.at)), Date.parse(ex.stamp))
+  const events = calls
+    .filter((c) => DateTime.toEpochMillis(c.at) >= since)
+    .map((c) => ({
+      at: DateTime.formatIso(c.at),
+      kind: "refresh" as const,
+      text: refreshText(c, ex.order.posRef, polls)
+    }))
+  if (events.length === 0) return ex
+  const timeline = [...ex.timeline, ...events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+  return { ...ex, timeline }
+}
+
 /** The explanation as the admin API answers it. */
 export const toApi = (ex: OrderStore.Explanation): AdminApi.Explanation => {
   const o = ex.current.order

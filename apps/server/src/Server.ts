@@ -11,13 +11,14 @@ import { type AdapterDescriptor, OrderStore, StoreDirectory, TokenVault } from "
 import { ClockCheck, ShipStationRoutes } from "@posbridge/shipstation"
 import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
 import { OutboxWorker, StoreEntity, SyncEngine } from "@posbridge/sync"
-import { Context, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
+import { Context, DateTime, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
 import * as AdminRoutes from "./AdminRoutes.js"
 import * as Cluster from "./Cluster.js"
 import * as Config from "./Config.js"
 import * as ConsoleRoutes from "./console/ConsoleRoutes.js"
 import * as HealthRoutes from "./HealthRoutes.js"
 import * as LightspeedConnect from "./LightspeedConnect.js"
+import * as Refresher from "./Refresher.js"
 import * as Stores from "./Stores.js"
 import * as Telemetry from "./Telemetry.js"
 
@@ -125,6 +126,15 @@ export const start = (options: ServerOptions) =>
       StoreEntity.activator(Effect.map(Ref.get(registry.stores), (stores) => Array.from(stores.keys())))
     )
     const entities = yield* StoreEntity.client
+
+    // ShipStation asked to refresh a store (its REST API): each API key's calls on the runner owning the key.
+    const refreshWarnings = yield* Ref.make<ReadonlyMap<string, string>>(new Map())
+    const saveToPoll = yield* Ref.make<ReadonlyMap<string, { readonly seconds: number; readonly at: string }>>(
+      new Map()
+    )
+    const refreshOptions: Refresher.Options = { stores: registry.stores, warnings: refreshWarnings }
+    yield* Layer.build(Refresher.layer(refreshOptions).pipe(Layer.provide(Layer.succeed(OrderStore.OrderStore, store))))
+    const refresher = yield* Refresher.client(refreshOptions)
     const joined = yield* Cluster.joined(options.config.cluster)
 
     // Metrics on their own listener; the per-store gauges of the stores this runner owns, refreshed in the
@@ -133,6 +143,7 @@ export const start = (options: ServerOptions) =>
       Effect.filter(Array.from(stores.keys()), (id) => engine.isHeld(id))
     )
     yield* Effect.forkScoped(Telemetry.refreshStoreGauges(options.config.metrics.refresh, ownedStores))
+    yield* engine.afterEachRun((storeId, _run, stats) => refresher.arrived(storeId, stats))
     const metrics = yield* Telemetry.serveMetrics(
       options.config.metrics,
       runnerName(options.config),
@@ -199,6 +210,9 @@ export const start = (options: ServerOptions) =>
       admin: options.config.admin,
       stores: registry.stores,
       clockWarnings,
+      refreshWarnings,
+      saveToPoll,
+      refresh: (storeId, posRef) => refresher.request(storeId, "touch", Option.some(posRef)),
       syncNow: entities.syncNow,
       ownerOf: entities.ownerOf,
       syncStatusOf: (storeId) =>
@@ -207,7 +221,13 @@ export const start = (options: ServerOptions) =>
           Effect.orElseSucceed(() => Option.none())
         )
     }
-    const routes = ShipStationRoutes.router({ keptPages: cacheSizes.keptPages }).pipe(
+    const routes = ShipStationRoutes.router({
+      keptPages: cacheSizes.keptPages,
+      onSaveToPoll: (storeId, seconds) =>
+        Effect.flatMap(DateTime.now, (now) =>
+          Ref.update(saveToPoll, (m) => new Map(m).set(storeId, { seconds, at: DateTime.formatIso(now) }))
+        )
+    }).pipe(
       HttpRouter.concat(HealthRoutes.router(ready, joined)),
       HttpRouter.concat(AdminRoutes.router(adminOptions)),
       HttpRouter.concat(

@@ -51,7 +51,13 @@ const fingerprint = (e: ResolvedStore) =>
   JSON.stringify({
     ...e,
     syncInterval: Duration.toMillis(e.syncInterval),
-    shipstation: { username: e.shipstation.username, password: Redacted.value(e.shipstation.password) }
+    shipstation: { username: e.shipstation.username, password: Redacted.value(e.shipstation.password) },
+    shipstationApi: e.shipstationApi && {
+      ...e.shipstationApi,
+      apiKey: Redacted.value(e.shipstationApi.apiKey),
+      apiSecret: Redacted.value(e.shipstationApi.apiSecret),
+      minInterval: Duration.toMillis(e.shipstationApi.minInterval)
+    }
   })
 const sameEntry = (a: ResolvedStore, b: ResolvedStore) => fingerprint(a) === fingerprint(b)
 

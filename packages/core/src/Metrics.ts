@@ -35,6 +35,21 @@ export const shipNotices = Metric.counter("posbridge_ship_notices", {
   incremental: true
 })
 
+/**
+ * Seconds from an order's POS save (its POS modified time) to the ShipStation poll that first carries that
+ * version: what a merchant waits for. No store label; the latest value per store is `saveToPollLatest`.
+ */
+export const saveToPollSeconds = Metric.histogram(
+  "posbridge_save_to_poll_seconds",
+  MetricBoundaries.fromIterable([5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600]),
+  "Seconds from an order's POS save to the ShipStation poll that first carried it."
+)
+
+/** The latest save-to-poll time of a store, as seen by the replica that served the poll. */
+export const saveToPollLatest = Metric.gauge("posbridge_save_to_poll_latest_seconds", {
+  description: "The latest time from a POS save to the ShipStation poll that carried it, per store (seconds)."
+})
+
 // ---- the POS side
 
 export const documentsIngested = Metric.counter("posbridge_documents_ingested", {

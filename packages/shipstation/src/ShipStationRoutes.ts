@@ -10,6 +10,7 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import {
   Echo,
+  Lru,
   Metrics,
   type Order,
   OrderStore,
@@ -18,7 +19,21 @@ import {
   StoreDirectory,
   type StoreSettings
 } from "@posbridge/core"
-import { Cause, Data, Duration, Effect, Either, FiberRef, LogLevel, Metric, Option, Redacted, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  Data,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  FiberRef,
+  LogLevel,
+  Metric,
+  Option,
+  Redacted,
+  Stream
+} from "effect"
 import * as Credentials from "./Credentials.js"
 import * as ExportQuery from "./ExportQuery.js"
 import * as ExportXml from "./ExportXml.js"
@@ -37,6 +52,11 @@ export interface Options {
    * orders (a page read again: a retry, a second reader; see `ExportXml.Pages`). Default 128; 0 keeps none.
    */
   readonly keptPages?: number | undefined
+  /**
+   * Told, per served page, the latest time from a POS save to the ShipStation poll that carried it (seconds): see
+   * `saveToPoll`. The server shows it per store.
+   */
+  readonly onSaveToPoll?: ((storeId: string, seconds: number) => Effect.Effect<void>) | undefined
 }
 
 export const defaultMaxBodyBytes = 1024 * 1024
@@ -102,9 +122,48 @@ const readBody = (request: HttpServerRequest.HttpServerRequest, limit: number) =
 interface Memo {
   readonly checks: WeakMap<Order.Order, FieldRules.Result>
   readonly pages: ExportXml.Pages
+  /** Per store, the end of the last poll's window (page 1) this process served. */
+  readonly lastEnd: Map<string, number>
+  /** Per snapshot (poll), the end of the window of the poll before it: versions stamped after it are new. */
+  readonly newAfter: Lru.Lru<string, number>
 }
 
-const makeMemo = (keptPages: number): Memo => ({ checks: new WeakMap(), pages: new ExportXml.Pages(keptPages) })
+const makeMemo = (keptPages: number): Memo => ({
+  checks: new WeakMap(),
+  pages: new ExportXml.Pages(keptPages),
+  lastEnd: new Map(),
+  newAfter: new Lru.Lru(1_024)
+})
+
+/**
+ * Save-to-poll: for each order a poll carries for the first time (stamped after the previous poll's window, which
+ * this process served), the time from its POS save to now. The first poll a process serves for a store has no
+ * previous window and is not measured; nor are later pages served by a replica that did not serve page 1.
+ */
+const saveToPoll = (
+  memo: Memo,
+  storeId: string,
+  snapshotId: string,
+  snapshotCreated: boolean,
+  windowEnd: number,
+  served: ReadonlyArray<ExportXml.ExportedOrder>,
+  now: number
+): ReadonlyArray<number> => {
+  if (snapshotCreated) {
+    const previous = memo.lastEnd.get(storeId)
+    memo.lastEnd.set(storeId, windowEnd)
+    if (previous !== undefined) memo.newAfter.set(snapshotId, previous)
+  }
+  const after = memo.newAfter.get(snapshotId)
+  if (after === undefined) return []
+  const seconds: Array<number> = []
+  for (const o of served) {
+    if (DateTime.toEpochMillis(o.stamp) > after) {
+      seconds.push(Math.max(0, now - DateTime.toEpochMillis(o.order.posModifiedAt)) / 1000)
+    }
+  }
+  return seconds
+}
 
 const checkOnce = (memo: Memo, order: Order.Order): FieldRules.Result => {
   const known = memo.checks.get(order)
@@ -118,7 +177,8 @@ const exportOrders = (
   memo: Memo,
   storeId: string,
   settings: Pick<StoreSettings.StoreSettings, "pageSize" | "timeZone">,
-  query: URLSearchParams
+  query: URLSearchParams,
+  onSaveToPoll: Options["onSaveToPoll"]
 ) =>
   Effect.gen(function* () {
     const decoded = ExportQuery.decodeExport(query, settings.timeZone)
@@ -181,6 +241,21 @@ const exportOrders = (
     }
     // Bytes, not a string: `HttpServerResponse.text` would encode one string of the whole page.
     // A page that froze a new snapshot (page 1; every page in offset mode) is never asked for again as it is.
+    const latencies = saveToPoll(
+      memo,
+      storeId,
+      result.snapshotId,
+      result.snapshotCreated,
+      DateTime.toEpochMillis(window.end),
+      served,
+      yield* Clock.currentTimeMillis
+    )
+    for (const seconds of latencies) yield* Metric.update(Metrics.saveToPollSeconds, seconds)
+    const latest = latencies.at(-1)
+    if (latest !== undefined) {
+      yield* Metric.set(Metric.tagged(Metrics.saveToPollLatest, "store", storeId), latest)
+      if (onSaveToPoll) yield* onSaveToPoll(storeId, latest)
+    }
     const key = `${storeId}\u0000${result.snapshotId}\u0000${page}`
     const bytes = yield* Effect.sync(() => memo.pages.render(key, served, result.pages, !result.snapshotCreated)).pipe(
       Effect.withSpan("ExportXml.render", { attributes: { "posbridge.orders": served.length } })
@@ -311,7 +386,7 @@ export const handle = (options: Options = {}) => {
       if (Either.isLeft(action)) return plain(400, action.left.sentence)
       return yield* (
         action.right === "export"
-          ? exportOrders(memo, storeId, settings, query)
+          ? exportOrders(memo, storeId, settings, query, options.onSaveToPoll)
           : shipNotify(storeId, request, query, limit)
       ).pipe(Effect.annotateLogs({ store: storeId }))
     }).pipe(

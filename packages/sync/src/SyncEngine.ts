@@ -10,9 +10,10 @@ import type { OrderStore, StoreDirectory } from "@posbridge/core"
 import { Context, type Effect, Layer, type Scope, type Stream } from "effect"
 import * as internal from "./internal/engine.js"
 import type { Options, StoreSpec } from "./internal/options.js"
+import type { AfterRun } from "./internal/runner.js"
 import type * as SyncStatus from "./SyncStatus.js"
 
-export type { Options, StoreSpec }
+export type { AfterRun, Options, StoreSpec }
 
 export interface SyncEngineService {
   /**
@@ -36,6 +37,11 @@ export interface SyncEngineService {
    * is removed). For the CLI progress bar.
    */
   readonly progress: (storeId: string) => Stream.Stream<SyncStatus.Progress, StoreDirectory.UnknownStore>
+  /**
+   * Calls `listener` after every run of every store this process runs, with the run's result and the store's
+   * figures read right after it (documents, versions waiting for a poll), for as long as the scope is open.
+   */
+  readonly afterEachRun: (listener: AfterRun) => Effect.Effect<void, never, Scope.Scope>
 }
 
 export class SyncEngine extends Context.Tag("@posbridge/sync/SyncEngine")<SyncEngine, SyncEngineService>() {}

@@ -71,6 +71,9 @@ const minutes = (ms: number) =>
 export const touchedSentence = (t: AdminApi.Touched, polls: ReadonlyArray<AdminApi.StoreDetail["polls"][number]>) => {
   const starts = polls.filter((p) => p.page === 1).map((p) => Date.parse(p.at))
   const head = `Order ${t.orderNumber} refreshed: its export stamp is now ${shownAt(t.stamp)}.`
+  if (t.refresh?.outcome === "queued") {
+    return `${head} ShipStation is being asked to refresh the store now${t.refresh.ahead > 0 ? ` (${t.refresh.ahead} store(s) of the same API key ahead)` : ""}; its poll will pick the order up.`
+  }
   if (starts.length === 0) return `${head} ShipStation has not polled this store yet; its first poll will pick it up.`
   const gaps = starts
     .slice(0, -1)

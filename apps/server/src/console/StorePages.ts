@@ -39,6 +39,7 @@ ${s.owner === null || !showOwner ? "" : html`<dt>Owner runner</dt><dd>${s.owner}
 <dt>First POS sync</dt><dd>${firstSync(s)}</dd>
 <dt>Last POS sync</dt><dd>${lastSync(s)}</dd>
 <dt>Last ShipStation poll</dt><dd>${lastPoll(s)}</dd>
+<dt>POS save to ShipStation poll</dt><dd>${s.saveToPoll === null ? "not measured yet" : html`${Math.round(s.saveToPoll.seconds)} s (latest, ${when(s.saveToPoll.at)})`}</dd>
 <dt>Orders</dt><dd>${s.documents} kept, ${s.waitingForPoll} waiting for a poll, ${s.held} held back</dd>
 <dt>Write-backs</dt><dd>${outbox(s.outbox)}</dd>
 </dl>`

@@ -18,7 +18,8 @@ export const make = (options: Options) =>
     const store = yield* OrderStore.OrderStore
     const tuning = withDefaults(options)
     const permits = yield* Permits.make(tuning.maxConcurrentPulls)
-    const shared: Runner.Shared = { store, permits, tuning }
+    const listeners = yield* Ref.make<ReadonlyArray<Runner.AfterRun>>([])
+    const shared: Runner.Shared = { store, permits, tuning, listeners }
     const fibers = yield* FiberMap.make<string>()
     const runners = yield* Ref.make(new Map<string, Runner.Runner>())
     // The configured stores, and the stores held here with their "do I still own it" check.
@@ -139,5 +140,11 @@ export const make = (options: Options) =>
         })
       )
 
-    return { setStores, hold, isHeld, syncNow, status, statuses, progress }
+    const afterEachRun = (listener: Runner.AfterRun) =>
+      Effect.acquireRelease(
+        Ref.update(listeners, (all) => [...all, listener]),
+        () => Ref.update(listeners, (all) => all.filter((l) => l !== listener))
+      )
+
+    return { setStores, hold, isHeld, syncNow, status, statuses, progress, afterEachRun }
   })

@@ -85,10 +85,18 @@ export const make = (
     return runner
   })
 
+/** Told after every run of a store, with the store's figures then (see `SyncEngineService.afterEachRun`). */
+export type AfterRun = (
+  storeId: string,
+  result: SyncStatus.RunResult,
+  stats: OrderStore.OrderStats
+) => Effect.Effect<void>
+
 export interface Shared {
   readonly store: OrderStore.OrderStoreService
   readonly permits: Permits.Permits
   readonly tuning: Tuning
+  readonly listeners: Ref.Ref<ReadonlyArray<AfterRun>>
 }
 
 const ownershipRecheckMillis = 1_000
@@ -156,7 +164,14 @@ export const loop = (shared: Shared, runner: Runner, interval: number, lookback:
       Effect.gen(function* () {
         const id = runner.spec.settings.id
         const stats = yield* shared.store.stats(id).pipe(Effect.option)
-        if (Option.isSome(stats)) yield* Metrics.setStoreGauges(id, stats.value)
+        if (Option.isSome(stats)) {
+          yield* Metrics.setStoreGauges(id, stats.value)
+          for (const listener of yield* Ref.get(shared.listeners)) {
+            yield* listener(id, result, stats.value).pipe(
+              Effect.catchAllCause((cause) => Effect.logWarning(`store ${id}: a listener of its runs failed`, cause))
+            )
+          }
+        }
         if (result.outcome !== "succeeded") return
         if (Option.isSome((yield* SubscriptionRef.get(runner.status)).firstSync)) return
         const documents = Option.match(stats, { onNone: () => result.documents, onSome: (st) => st.documents })
