@@ -19,7 +19,7 @@
  */
 import { createHash } from "node:crypto"
 import { Entity } from "@effect/cluster"
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Rpc } from "@effect/rpc"
 import { OrderStore } from "@posbridge/core"
 import { RefreshBudget, ShipStationApi } from "@posbridge/shipstation"
@@ -57,7 +57,8 @@ export const KeyEntity = Entity.make("posbridge/ShipStationKey", [Refresh])
 export type Warnings = Ref.Ref<ReadonlyMap<string, string>>
 
 export interface Options {
-  readonly stores: Ref.Ref<ReadonlyMap<string, Stores.StoreRuntime>>
+  /** A store's ShipStation API settings, None when it has none (or is not configured). */
+  readonly settingsOf: (storeId: string) => Effect.Effect<Option.Option<Config.ShipStationApiSettings>>
   readonly warnings: Warnings
   /** The longest wait after a failed call (doubling from 30 s). */
   readonly maxBackoff?: Duration.Duration | undefined
@@ -69,10 +70,20 @@ interface Pending {
   readonly posRef: Option.Option<string>
 }
 
-/** The calls of one API key, on the runner that owns the key. */
-const keyLoop = (keyId: string, options: Options) =>
+/** The settings lookup of the server's running stores. */
+export const settingsFrom =
+  (stores: Ref.Ref<ReadonlyMap<string, Stores.StoreRuntime>>) =>
+  (storeId: string): Effect.Effect<Option.Option<Config.ShipStationApiSettings>> =>
+    Effect.map(Ref.get(stores), (m) => Option.fromNullable(m.get(storeId)?.entry.shipstationApi))
+
+/**
+ * The calls of one API key, on the runner that owns the key: `enqueue` a store, and `loop`, run for as long as
+ * the runner owns the key, makes the calls the key's budget allows, first come first served.
+ */
+export const keyLoop = (keyId: string, options: Options) =>
   Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
+    const http = yield* HttpClient.HttpClient
     const wake = yield* Queue.sliding<void>(1)
     const state = {
       budget: RefreshBudget.make<string>(),
@@ -90,13 +101,12 @@ const keyLoop = (keyId: string, options: Options) =>
         const known = apis.get(baseUrl)
         if (known) return known
         const made = yield* ShipStationApi.make({ baseUrl, timeout: Duration.seconds(20) }).pipe(
-          Effect.provide(FetchHttpClient.layer)
+          Effect.provideService(HttpClient.HttpClient, http)
         )
         apis.set(baseUrl, made)
         return made
       })
-    const settingsOf = (storeId: string) =>
-      Effect.map(Ref.get(options.stores), (m) => Option.fromNullable(m.get(storeId)?.entry.shipstationApi))
+    const settingsOf = options.settingsOf
     const initial = Duration.toMillis(options.initialBackoff ?? Duration.seconds(30))
     const maxBackoff = Duration.toMillis(options.maxBackoff ?? Duration.minutes(30))
 
@@ -196,12 +206,19 @@ const keyLoop = (keyId: string, options: Options) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         switch (e._tag) {
-          case "ApiRateLimited":
+          case "ApiRateLimited": {
             // Another user of the key spent the window: wait for ShipStation's reset, keep the store's turn.
             state.budget = RefreshBudget.rateLimited(state.budget, e.resetSeconds, now)
             yield* record(storeId, pending, "rate-limited", Option.some(e.message))
+            const warning = `ShipStation was not asked to refresh this store yet: ${e.message} posbridge waits for the reset; ShipStation's own schedule still polls.`
+            if (state.logged.get(storeId) !== "rate-limited") {
+              state.logged.set(storeId, "rate-limited")
+              yield* Effect.logWarning(`store ${storeId}: ${warning}`)
+            }
+            yield* setWarning(storeId, Option.some(warning))
             yield* enqueue(storeId, pending, true)
             return
+          }
           case "ApiRefused":
             return yield* failed(storeId, pending, "refused", e.message)
           case "ApiUnavailable":
@@ -258,7 +275,7 @@ export const layer = (options: Options) =>
   KeyEntity.toLayer(
     Effect.gen(function* () {
       const address = yield* Entity.CurrentAddress
-      const { enqueue, loop } = yield* keyLoop(address.entityId, options)
+      const { enqueue, loop } = yield* keyLoop(address.entityId, options).pipe(Effect.provide(FetchHttpClient.layer))
       yield* Effect.forkScoped(loop)
       return KeyEntity.of({
         Refresh: ({ payload }) =>
@@ -281,7 +298,7 @@ export const client = (options: Options) =>
       posRef: Option.Option<string> = Option.none()
     ): Effect.Effect<Option.Option<Queued>> =>
       Effect.gen(function* () {
-        const settings = Option.fromNullable((yield* Ref.get(options.stores)).get(storeId)?.entry.shipstationApi)
+        const settings = yield* options.settingsOf(storeId)
         if (Option.isNone(settings)) return Option.none()
         const queued = yield* make(keyIdOf(settings.value))
           .Refresh({ storeId, reason, ...(Option.isSome(posRef) ? { posRef: posRef.value } : {}) })
@@ -298,7 +315,7 @@ export const client = (options: Options) =>
     const sent = new Map<string, number>()
     const arrived = (storeId: string, stats: OrderStore.OrderStats) =>
       Effect.gen(function* () {
-        const api = (yield* Ref.get(options.stores)).get(storeId)?.entry.shipstationApi
+        const api = Option.getOrUndefined(yield* options.settingsOf(storeId))
         if (api?.autoRefresh !== true || stats.waitingForPoll === 0) return
         const now = yield* Clock.currentTimeMillis
         if (now - (sent.get(storeId) ?? Number.NEGATIVE_INFINITY) < Duration.toMillis(api.minInterval)) return

@@ -132,7 +132,10 @@ export const start = (options: ServerOptions) =>
     const saveToPoll = yield* Ref.make<ReadonlyMap<string, { readonly seconds: number; readonly at: string }>>(
       new Map()
     )
-    const refreshOptions: Refresher.Options = { stores: registry.stores, warnings: refreshWarnings }
+    const refreshOptions: Refresher.Options = {
+      settingsOf: Refresher.settingsFrom(registry.stores),
+      warnings: refreshWarnings
+    }
     yield* Layer.build(Refresher.layer(refreshOptions).pipe(Layer.provide(Layer.succeed(OrderStore.OrderStore, store))))
     const refresher = yield* Refresher.client(refreshOptions)
     const joined = yield* Cluster.joined(options.config.cluster)

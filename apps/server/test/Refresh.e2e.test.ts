@@ -285,7 +285,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     expect(server.output()).toMatch(/store ls-arrival: ShipStation store id 502 found by its integration URL/)
   }, 120_000)
 
-  it("says clearly when discovery finds no store, and exports go on when ShipStation's API answers 503 or 401", async () => {
+  it("says clearly when discovery finds no store, and exports go on when ShipStation's API answers 503, 401 or 429", async () => {
     const lost = await waitFor(
       "hl-lost's warning",
       async () => (await status("hl-lost"))?.warnings.find((w) => w.code === "shipstation-refresh"),
@@ -294,7 +294,8 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     expect(lost.message).toContain(
       "No ShipStation store of this API key has the integration URL https://elsewhere.example/shipstation/hl-lost"
     )
-    for (const mode of [503, 401] as const) {
+    const says = { 503: "HTTP 503", 401: "refused the API key", 429: "HTTP 429" } as const
+    for (const mode of [503, 401, 429] as const) {
       await run(api.setMode(mode))
       const order =
         (
@@ -326,8 +327,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
         `the warning after ${mode}`,
         async () =>
           (await status("hl-touch"))?.warnings.find(
-            (w) =>
-              w.code === "shipstation-refresh" && w.message.includes(mode === 503 ? "HTTP 503" : "refused the API key")
+            (w) => w.code === "shipstation-refresh" && w.message.includes(says[mode])
           ),
         20_000
       )
