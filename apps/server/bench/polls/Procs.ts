@@ -53,8 +53,12 @@ export const startSimulator = async (accounts: number): Promise<Child> => {
 }
 
 /** `posbridge serve --config file`, ready once /readyz answers 200. */
-export const startServer = async (config: string, env: Readonly<Record<string, string>>): Promise<ServerChild> => {
-  const port = await freePort()
+export const startServer = async (
+  config: string,
+  env: Readonly<Record<string, string>>,
+  atPort?: number
+): Promise<ServerChild> => {
+  const port = atPort ?? (await freePort())
   const runnerPort = await freePort()
   const metricsPort = await freePort()
   // POLLBENCH_SERVER_ARGS: node options for the server only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
