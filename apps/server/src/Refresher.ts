@@ -84,6 +84,8 @@ export const keyLoop = (keyId: string, options: Options) =>
   Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
     const http = yield* HttpClient.HttpClient
+    // Retries after a backoff live as long as this runner owns the key.
+    const scope = yield* Effect.scope
     const wake = yield* Queue.sliding<void>(1)
     const state = {
       budget: RefreshBudget.make<string>(),
@@ -146,8 +148,9 @@ export const keyLoop = (keyId: string, options: Options) =>
         }
         yield* setWarning(storeId, Option.some(warning))
         // Asked again after the backoff, as the reason it was asked for still holds.
-        yield* Effect.forkDaemon(
-          Effect.sleep(Duration.millis(wait)).pipe(Effect.zipRight(enqueue(storeId, pending, true)))
+        yield* Effect.forkIn(
+          Effect.sleep(Duration.millis(wait)).pipe(Effect.zipRight(enqueue(storeId, pending, true))),
+          scope
         )
       })
 
@@ -195,7 +198,10 @@ export const keyLoop = (keyId: string, options: Options) =>
         }
         yield* setWarning(storeId, Option.none())
         yield* record(storeId, pending, "requested", Option.none())
-        yield* Effect.logInfo(`store ${storeId}: asked ShipStation to refresh (${pending.reason})`)
+        // A touch is an operator's action: worth a line; refreshes on arrival are routine.
+        yield* (pending.reason === "touch" ? Effect.logInfo : Effect.logDebug)(
+          `store ${storeId}: asked ShipStation to refresh (${pending.reason})`
+        )
       })
 
     const onError = (
@@ -221,6 +227,10 @@ export const keyLoop = (keyId: string, options: Options) =>
           }
           case "ApiRefused":
             return yield* failed(storeId, pending, "refused", e.message)
+          case "ApiRejected":
+            // A discovered id ShipStation no longer knows (the store was re-created): found again next time.
+            state.discovered.delete(storeId)
+            return yield* failed(storeId, pending, "failed", e.message)
           case "ApiUnavailable":
             return yield* failed(storeId, pending, "unavailable", e.message)
           default:

@@ -168,6 +168,19 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     if (scope) await run(Scope.close(scope, Exit.void))
   })
 
+  /** ShipStation's poll of the store's whole history (page 1, then each later page). */
+  const exportAll = (id: string) =>
+    run(
+      ShipStationClient.poll(
+        server.url,
+        id,
+        { username: "ss", password: env.TEST_SS_PASSWORD },
+        {
+          start: Date.UTC(2020, 0, 1),
+          end: Date.UTC(2099, 0, 1)
+        }
+      )
+    )
   const calls = (storeId: number) =>
     run(api.calls).then((all) => all.filter((c) => c.endpoint === "refreshStore" && c.storeId === storeId))
   const polls = (storeId: number) => run(api.polls).then((all) => all.filter((p) => p.storeId === storeId))
@@ -184,17 +197,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
 
   it("a touch makes posbridge ask ShipStation to refresh that store, and the poll that follows carries the order", async () => {
     await waitFor("hl-touch synced", async () => (((await status("hl-touch"))?.documents ?? 0) > 0 ? true : undefined))
-    const exported = await run(
-      ShipStationClient.poll(
-        server.url,
-        "hl-touch",
-        { username: "ss", password: env.TEST_SS_PASSWORD },
-        {
-          start: Date.UTC(2020, 0, 1),
-          end: Date.UTC(2099, 0, 1)
-        }
-      )
-    )
+    const exported = await exportAll("hl-touch")
     const order = exported.orders[0]?.posRef ?? "missing"
     expect(await calls(501)).toEqual([])
     const before = (await polls(501)).length
@@ -297,20 +300,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     const says = { 503: "HTTP 503", 401: "refused the API key", 429: "HTTP 429" } as const
     for (const mode of [503, 401, 429] as const) {
       await run(api.setMode(mode))
-      const order =
-        (
-          await run(
-            ShipStationClient.poll(
-              server.url,
-              "hl-touch",
-              { username: "ss", password: env.TEST_SS_PASSWORD },
-              {
-                start: Date.UTC(2020, 0, 1),
-                end: Date.UTC(2099, 0, 1)
-              }
-            )
-          )
-        ).orders[0]?.posRef ?? "missing"
+      const order = (await exportAll("hl-touch")).orders[0]?.posRef ?? "missing"
       const touched = await runCli([
         "touch",
         "--config",
@@ -333,17 +323,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
       )
       expect(warning.message).toContain("ShipStation's own schedule still polls")
       // ShipStation's own poll still gets the touched order.
-      const exported = await run(
-        ShipStationClient.poll(
-          server.url,
-          "hl-touch",
-          { username: "ss", password: env.TEST_SS_PASSWORD },
-          {
-            start: Date.UTC(2020, 0, 1),
-            end: Date.UTC(2099, 0, 1)
-          }
-        )
-      )
+      const exported = await exportAll("hl-touch")
       expect(exported.status).toBe(200)
       expect(exported.orders.map((o) => o.posRef)).toContain(order)
       expect(server.output()).not.toContain(key.apiSecret)

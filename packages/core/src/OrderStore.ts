@@ -215,7 +215,8 @@ export interface OrderStoreService {
   readonly held: (storeId: string, limit: number) => Effect.Effect<ReadonlyArray<StoredOrder>, OrderStoreError>
   /**
    * `stats` of each of `storeIds` (an unknown store has the empty figures `stats` gives it), read at one
-   * instant with a fixed number of statements however many stores there are: what `/metrics` scrapes.
+   * instant with a fixed number of statements however many stores there are: what the status page and the
+   * periodic refresh of the per-store metric gauges read.
    */
   readonly statsAll: (
     storeIds: ReadonlyArray<string>
