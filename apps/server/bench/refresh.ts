@@ -185,7 +185,9 @@ const once = async (label: string, autoRefresh: boolean): Promise<Result> => {
       const until = Date.now() + seconds * 1000
       let k = 0
       while (Date.now() < until) {
-        const i = k % stores
+        // Stores in a scrambled order (7 is prime to the usual counts), so a save does not keep the same phase
+        // against its store's staggered schedule from one store to the next.
+        const i = (k * 7 + 3) % stores
         k++
         const account = accounts[i] ?? ""
         const { changes } = await json<{ changes: ReadonlyArray<{ ref: string }> }>(

@@ -28,28 +28,23 @@ export const serviceName = "posbridge"
 // ---- metrics
 
 /**
- * Effect's metrics as OpenTelemetry data, with this runner's label on every series and the per-store gauges of
- * stores it does not own (any more) left out: the owner reports them.
+ * Effect's metrics as OpenTelemetry data, the per-store gauges of stores this runner does not own (any more) left
+ * out: the owner reports them. (The `runner` label is the resource's, added to every series by the exporter.)
  */
-export const runnerProducer = (
-  inner: MetricProducer,
-  runner: string,
-  owned: () => ReadonlySet<string>
-): MetricProducer => ({
+export const ownedOnly = (inner: MetricProducer, owned: () => ReadonlySet<string>): MetricProducer => ({
   collect: async (options) => {
     const result = await inner.collect(options)
     const mine = owned()
-    const scopeMetrics = result.resourceMetrics.scopeMetrics.map((scope) => ({
-      ...scope,
-      metrics: scope.metrics.flatMap((metric) => {
-        const perStore = Metrics.storeGaugeNames.has(metric.descriptor.name)
-        const points = (metric.dataPoints as ReadonlyArray<(typeof metric.dataPoints)[number]>)
-          .filter((p) => !perStore || mine.has(String(p.attributes.store)))
-          .map((p) => ({ ...p, attributes: { ...p.attributes, runner } }))
+    for (const scope of result.resourceMetrics.scopeMetrics) {
+      scope.metrics = scope.metrics.flatMap((metric) => {
+        if (!Metrics.storeGaugeNames.has(metric.descriptor.name)) return [metric]
+        const points = (metric.dataPoints as ReadonlyArray<(typeof metric.dataPoints)[number]>).filter((p) =>
+          mine.has(String(p.attributes.store))
+        )
         return points.length === 0 ? [] : [{ ...metric, dataPoints: points } as typeof metric]
       })
-    }))
-    return { ...result, resourceMetrics: { ...result.resourceMetrics, scopeMetrics } }
+    }
+    return result
   }
 })
 
@@ -77,9 +72,14 @@ export const serveMetrics = (config: Config.MetricsConfig, runner: string, owned
     }
     const { host, port } = config.listen.value
     const { PrometheusExporter } = yield* Effect.promise(() => import("@opentelemetry/exporter-prometheus"))
-    const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true })
+    // The resource's `runner` attribute becomes a label of every series.
+    const exporter = new PrometheusExporter({
+      preventServerStart: true,
+      withoutScopeInfo: true,
+      withResourceConstantLabels: /^runner$/
+    })
     const producer = yield* OtelMetrics.makeProducer
-    yield* OtelMetrics.registerProducer(runnerProducer(producer, runner, owned), () => exporter)
+    yield* OtelMetrics.registerProducer(ownedOnly(producer, owned), () => exporter)
     const handler = (request: IncomingMessage, response: ServerResponse) => {
       if ((request.url ?? "").split("?")[0] !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
         response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Metrics are at GET /metrics.\n")
@@ -119,7 +119,7 @@ export const serveMetrics = (config: Config.MetricsConfig, runner: string, owned
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`
     yield* Effect.logInfo(`metrics at ${url}/metrics${config.token === undefined ? "" : " (bearer token required)"}`)
     return { url: Option.some(url) } satisfies MetricsListener
-  }).pipe(Effect.provide(Resource.layer({ serviceName })))
+  }).pipe(Effect.provide(Resource.layer({ serviceName, attributes: { runner } })))
 
 /**
  * Sets the per-store gauges of the stores this runner owns, every `interval`, with one fixed set of statements

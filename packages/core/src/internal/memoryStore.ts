@@ -6,7 +6,6 @@ import { DateTime, Duration, Effect, Option } from "effect"
 import * as ContentHash from "../ContentHash.js"
 import * as ExportSnapshot from "../ExportSnapshot.js"
 import * as ExportStamp from "../ExportStamp.js"
-import type { Options } from "../MemoryOrderStore.js"
 import {
   checkBatch,
   type Explanation,
@@ -16,12 +15,21 @@ import {
   type PollRecord,
   type RefreshCall,
   type StoredOrder,
+  type Options as StoreOptions,
   splitHeld,
   summarize
 } from "../OrderStore.js"
 import * as OrderWindow from "../OrderWindow.js"
 import * as RefreshRule from "../RefreshRule.js"
 import * as MemoryOutbox from "./memoryOutbox.js"
+
+export interface Options extends StoreOptions {
+  /**
+   * Refresh calls older than this are dropped by `pruneSnapshots`, as store-sql drops them with its history.
+   * Unset (the default): they are kept. The memory store's other history lives as long as the process.
+   */
+  readonly historyRetention?: Duration.DurationInput | undefined
+}
 
 interface Doc {
   current: StoredOrder
