@@ -10,7 +10,10 @@ import { join } from "node:path"
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `posbridge-${prefix}-`))
 
-export const freePort = async (): Promise<number> =>
+/** Ports this process has handed out: the OS may give a just-closed port again, and two picks must differ. */
+const handedOut = new Set<number>()
+
+const anyPort = (): Promise<number> =>
   new Promise((resolve) => {
     const s = createServer()
     s.listen(0, "127.0.0.1", () => {
@@ -19,6 +22,17 @@ export const freePort = async (): Promise<number> =>
       s.close(() => resolve(port))
     })
   })
+
+/** A port free now and never handed out before by this process (a server's HTTP, runner and metrics ports differ). */
+export const freePort = async (): Promise<number> => {
+  for (;;) {
+    const port = await anyPort()
+    if (!handedOut.has(port)) {
+      handedOut.add(port)
+      return port
+    }
+  }
+}
 
 export const waitFor = async <A>(what: string, f: () => Promise<A | undefined>, timeoutMs = 30_000): Promise<A> => {
   const deadline = Date.now() + timeoutMs
