@@ -6,6 +6,7 @@ import { MemoryOrderStore, OrderStore, TokenVault } from "@posbridge/core"
 import { SimServer } from "@posbridge/pos-testkit"
 import { Simulator as Heartland } from "@posbridge/source-heartland/testing"
 import { SyncEngine } from "@posbridge/sync"
+import { Validator } from "@seriousme/openapi-schema-validator"
 import { Context, DateTime, Duration, Effect, Layer, Logger, LogLevel, Option, Ref } from "effect"
 import * as AdminClient from "../src/AdminClient.js"
 import * as AdminRoutes from "../src/AdminRoutes.js"
@@ -341,6 +342,10 @@ describe("the admin API", () => {
         components: { securitySchemes: Record<string, { type: string; scheme: string }> }
       }
       expect(spec.openapi).toMatch(/^3\./)
+      // Checked against the OpenAPI 3 JSON Schema by a validator of its own, not by the code that wrote it.
+      const validated = yield* Effect.promise(() => new Validator().validate(JSON.parse(doc.body)))
+      expect(validated.errors ?? [], JSON.stringify(validated.errors)).toEqual([])
+      expect(validated.valid).toBe(true)
       expect(
         Object.entries(spec.paths)
           .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
