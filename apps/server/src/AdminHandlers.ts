@@ -49,7 +49,7 @@ export interface Options {
     | ((storeId: string, posRef: string) => Effect.Effect<Option.Option<AdminApi.Touched["refresh"] & {}>>)
     | undefined
   /** The latest save-to-poll time per store, as this replica served the polls. */
-  readonly saveToPoll?: Ref.Ref<ReadonlyMap<string, { readonly seconds: number; readonly at: string }>> | undefined
+  readonly saveToPoll?: ReadonlyMap<string, { readonly seconds: number; readonly at: string }> | undefined
   /** Warnings of the refresher (a refused API key, ShipStation down), by store. */
   readonly refreshWarnings?: Ref.Ref<ReadonlyMap<string, string>> | undefined
 }
@@ -104,7 +104,7 @@ const statusOf = (options: Options, s: Stores.StoreRuntime, st: OrderStore.Order
       warnings,
       lastSync: Option.getOrNull(Option.flatMap(sync, lastSyncFrom)),
       firstSync: Option.getOrNull(Option.flatMap(sync, firstSyncFrom)),
-      saveToPoll: (options.saveToPoll ? (yield* Ref.get(options.saveToPoll)).get(id) : undefined) ?? null,
+      saveToPoll: options.saveToPoll?.get(id) ?? null,
       lastPoll: Option.match(st.lastPoll, { onNone: () => null, onSome: poll }),
       documents: st.documents,
       waitingForPoll: st.waitingForPoll,

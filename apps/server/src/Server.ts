@@ -129,9 +129,8 @@ export const start = (options: ServerOptions) =>
 
     // ShipStation asked to refresh a store (its REST API): each API key's calls on the runner owning the key.
     const refreshWarnings = yield* Ref.make<ReadonlyMap<string, string>>(new Map())
-    const saveToPoll = yield* Ref.make<ReadonlyMap<string, { readonly seconds: number; readonly at: string }>>(
-      new Map()
-    )
+    // Set on the export path (a page carrying new versions): a map updated in place, not copied per page.
+    const saveToPoll = new Map<string, { readonly seconds: number; readonly at: string }>()
     const refreshOptions: Refresher.Options = {
       settingsOf: Refresher.settingsFrom(registry.stores),
       warnings: refreshWarnings
@@ -227,9 +226,9 @@ export const start = (options: ServerOptions) =>
     const routes = ShipStationRoutes.router({
       keptPages: cacheSizes.keptPages,
       onSaveToPoll: (storeId, seconds) =>
-        Effect.flatMap(DateTime.now, (now) =>
-          Ref.update(saveToPoll, (m) => new Map(m).set(storeId, { seconds, at: DateTime.formatIso(now) }))
-        )
+        Effect.map(DateTime.now, (now) => {
+          saveToPoll.set(storeId, { seconds, at: DateTime.formatIso(now) })
+        })
     }).pipe(
       HttpRouter.concat(HealthRoutes.router(ready, joined)),
       HttpRouter.concat(AdminRoutes.router(adminOptions)),

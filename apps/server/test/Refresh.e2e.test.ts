@@ -168,6 +168,9 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     if (scope) await run(Scope.close(scope, Exit.void))
   })
 
+  /** `posbridge touch|explain` for an order, through the running server. */
+  const cli = (command: "touch" | "explain", store: string, order: string) =>
+    runCli([command, "--config", config, "--server", server.url, "--store", store, "--order", order])
   /** ShipStation's poll of the store's whole history (page 1, then each later page). */
   const exportAll = (id: string) =>
     run(
@@ -201,17 +204,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     const order = exported.orders[0]?.posRef ?? "missing"
     expect(await calls(501)).toEqual([])
     const before = (await polls(501)).length
-    const touched = await runCli([
-      "touch",
-      "--config",
-      config,
-      "--server",
-      server.url,
-      "--store",
-      "hl-touch",
-      "--order",
-      order
-    ])
+    const touched = await cli("touch", "hl-touch", order)
     expect(touched.status, touched.stderr).toBe(0)
     expect(touched.stdout).toContain("ShipStation is being asked to refresh the store now")
     await waitFor("the refresh call", async () => ((await calls(501)).length === 1 ? true : undefined), 20_000)
@@ -223,17 +216,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     expect(poll.orders).toContain(order)
     // Never a refresh of every store of the account.
     expect(await run(api.allStoreRefreshes)).toBe(0)
-    const explained = await runCli([
-      "explain",
-      "--config",
-      config,
-      "--server",
-      server.url,
-      "--store",
-      "hl-touch",
-      "--order",
-      order
-    ])
+    const explained = await cli("explain", "hl-touch", order)
     expect(explained.stdout).toMatch(
       /asked ShipStation to refresh the store: this order was refreshed \(touch\); ShipStation polled \d+ s later/
     )
@@ -301,17 +284,7 @@ describe("posbridge asks ShipStation to refresh a store, over real HTTP", () => 
     for (const mode of [503, 401, 429] as const) {
       await run(api.setMode(mode))
       const order = (await exportAll("hl-touch")).orders[0]?.posRef ?? "missing"
-      const touched = await runCli([
-        "touch",
-        "--config",
-        config,
-        "--server",
-        server.url,
-        "--store",
-        "hl-touch",
-        "--order",
-        order
-      ])
+      const touched = await cli("touch", "hl-touch", order)
       expect(touched.status).toBe(0)
       const warning = await waitFor(
         `the warning after ${mode}`,
