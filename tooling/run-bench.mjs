@@ -3,11 +3,13 @@
 // from a package directory. The bench is bundled like the server (tooling/build.mjs --bundle): the packages' built
 // `dist/` (turbo's `bench` task builds first) and the libraries, tree-shaken, in one module under plain node.
 // Under tsx every source module and its transform would stay in memory and hide the program's own footprint.
+// Node runs it with the V8 flags `pnpm start` gives the server (tooling/node-flags.mjs).
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
 import { build } from "esbuild"
 import { nodeBundle } from "./node-bundle.mjs"
+import { serverNodeFlags } from "./node-flags.mjs"
 
 const [entry, ...args] = process.argv.slice(2)
 if (!entry) {
@@ -46,5 +48,5 @@ await build({
   plugins: [toDist],
   logLevel: "error"
 })
-const run = spawnSync(process.execPath, [outfile, ...args], { stdio: "inherit", cwd })
+const run = spawnSync(process.execPath, [...serverNodeFlags, outfile, ...args], { stdio: "inherit", cwd })
 process.exit(run.status ?? 1)

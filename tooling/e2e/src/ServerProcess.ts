@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { serverNodeFlags } from "../../node-flags.mjs"
 import { capture, type Finished, freePort, runNode, tempDir } from "./Processes.js"
 
 const serverDir = new URL("../../../apps/server/", import.meta.url).pathname
@@ -89,7 +90,7 @@ export const startServer = async (
   environment: Readonly<Record<string, string>> = {}
 ): Promise<RunningServer> => {
   const metricsPort = await freePort()
-  const child = spawn(process.execPath, [await serverEntry(), "serve", "--config", configFile], {
+  const child = spawn(process.execPath, [...serverNodeFlags, await serverEntry(), "serve", "--config", configFile], {
     cwd: serverDir,
     env: {
       ...process.env,

@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { capture, freePort, waitFor } from "@posbridge/e2e/Processes"
 import { Schema } from "effect"
+import { serverNodeFlags } from "../../../../tooling/node-flags.mjs"
 
 /** `run-bench.mjs` runs the bench with the package directory (apps/server) as its working directory. */
 const serverDir = process.cwd()
@@ -61,8 +62,9 @@ export const startServer = async (
   const port = atPort ?? (await freePort())
   const runnerPort = await freePort()
   const metricsPort = await freePort()
-  // POLLBENCH_SERVER_ARGS: node options for the server only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const nodeArgs = (process.env.POLLBENCH_SERVER_ARGS ?? "").split(" ").filter((a) => a !== "")
+  // The V8 flags `pnpm start` runs the server with; POLLBENCH_SERVER_ARGS adds node options for the server only
+  // (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = [...serverNodeFlags, ...(process.env.POLLBENCH_SERVER_ARGS ?? "").split(" ").filter((a) => a !== "")]
   const child = spawn(process.execPath, [...nodeArgs, builtEntry(), "serve", "--config", config], {
     cwd: serverDir,
     env: {
