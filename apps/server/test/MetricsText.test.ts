@@ -4,14 +4,11 @@
  * `ownedOnly(@effect/opentelemetry's producer)`. Both read the same registry, and their texts must hold the same
  * samples and the same `# HELP`, `# UNIT` and `# TYPE` lines.
  */
-import { createServer, type Server } from "node:http"
-import * as OtelMetrics from "@effect/opentelemetry/Metrics"
-import * as Resource from "@effect/opentelemetry/Resource"
 import { describe, expect, it } from "@effect/vitest"
-import { PrometheusExporter } from "@opentelemetry/exporter-prometheus"
-import { Metrics, type OrderStore } from "@posbridge/core"
-import { DateTime, Duration, Effect, Metric, MetricBoundaries, Option, Redacted } from "effect"
+import { Metrics } from "@posbridge/core"
+import { Duration, Effect, Metric, MetricBoundaries, Option, Redacted } from "effect"
 import * as Telemetry from "../src/Telemetry.js"
+import { exporterListener, recordStore, storeStats } from "./support/Scrape.js"
 
 const runner = "runner-text:34431"
 const token = "text-token-51ac"
@@ -46,30 +43,6 @@ const differences = (actual: string, expected: string) => {
   return { missing, extra }
 }
 
-const listen = (server: Server) =>
-  Effect.acquireRelease(
-    Effect.async<string>((resume) => {
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        resume(Effect.succeed(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`))
-      })
-    }),
-    () => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
-  )
-
-/** The exporter over the producer, behind a listener, as `serveMetrics` answered a scrape before. */
-const oracle = (owned: () => ReadonlySet<string>) =>
-  Effect.gen(function* () {
-    const exporter = new PrometheusExporter({
-      preventServerStart: true,
-      withoutScopeInfo: true,
-      withResourceConstantLabels: Telemetry.constantLabels
-    })
-    const producer = yield* OtelMetrics.makeProducer
-    yield* OtelMetrics.registerProducer(Telemetry.ownedOnly(producer, owned), () => exporter)
-    return yield* listen(createServer((request, response) => exporter.getMetricsRequestHandler(request, response)))
-  }).pipe(Effect.provide(Resource.layer({ serviceName: Telemetry.serviceName, attributes: { runner } })))
-
 const served = (owned: () => ReadonlySet<string>) =>
   Effect.gen(function* () {
     const listener = yield* Telemetry.serveMetrics(
@@ -91,28 +64,12 @@ const get = (url: string, init?: RequestInit) =>
   })
 const scrape = (url: string) => get(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
 
-const stats = (n: number): OrderStore.OrderStats => ({
-  documents: 100 + n,
-  waitingForPoll: n,
-  held: n % 3,
-  watermark: Option.none(),
-  lastPoll: Option.some({ at: DateTime.unsafeMake(1_780_000_000_000 + n * 1000) }) as OrderStore.OrderStats["lastPoll"],
-  outbox: { pending: n, "in-flight": 1, done: 2 * n, dead: n % 2, attention: 3 }
-})
-
-/** What the server records for a store after its syncs, polls and write-backs; `adapter` names may need escaping. */
+/** What the server records for a store, a refused poll and a 429 besides; `adapter` names may need escaping. */
 const storeMetrics = (store: string, n: number, adapter: string) =>
   Effect.gen(function* () {
-    yield* Metrics.setStoreGauges(store, stats(n))
-    yield* Metric.set(Metric.tagged(Metrics.saveToPollLatest, "store", store), 12.5 + n)
-    yield* Metrics.increment(Metrics.polls, { store, outcome: "served" }, n + 1)
+    yield* recordStore(store, n, adapter)
     yield* Metrics.increment(Metrics.polls, { store, outcome: "refused" })
-    yield* Metrics.increment(Metrics.syncRuns, { store, outcome: "succeeded" }, 2)
-    yield* Metrics.increment(Metrics.documentsIngested, { store }, 10 * n)
-    yield* Metrics.increment(Metrics.posRequests, { store, adapter, status: "200" }, 7)
     yield* Metrics.increment(Metrics.posRequests, { store, adapter, status: "429" })
-    yield* Metrics.increment(Metrics.writeBacks, { store, outcome: "delivered" })
-    yield* Metrics.increment(Metrics.shipNotices, { store, result: "accepted" })
   })
 
 /** Families of this test only: other metric kinds and the corners of the format. */
@@ -122,8 +79,8 @@ const corners = Effect.gen(function* () {
   yield* Metric.set(Metric.tagged(weird, "store", "text-minus"), Number.NEGATIVE_INFINITY)
   yield* Metric.set(Metric.tagged(Metric.tagged(weird, "store", "first"), "store", "text-last"), 1.5)
   // Store ids cannot hold these (StoreId), the metrics could: escaped, and filtered by owner, all the same.
-  yield* Metrics.setStoreGauges('text-"odd\\id\n', stats(5))
-  yield* Metrics.setStoreGauges('text-"odd\\other\n', stats(6))
+  yield* Metrics.setStoreGauges('text-"odd\\id\n', storeStats(5))
+  yield* Metrics.setStoreGauges('text-"odd\\other\n', storeStats(6))
   const sized = Metric.counter("text_bytes_total", { incremental: true })
   yield* Metric.incrementBy(Metric.tagged(Metric.tagged(sized, "store", "text-a"), "unit", "By"), 2048)
   const upDown = Metric.counter("text_up_down", { description: "A counter that may go down." })
@@ -160,7 +117,7 @@ describe("/metrics text", () => {
       yield* Metric.update(Metric.tagged(Metrics.syncSeconds, "outcome", "succeeded"), 1.2)
       yield* Metric.update(Metrics.saveToPollSeconds, 42)
       const owned = new Set(["text-owned-1", "text-owned-2", 'text-"odd\\id\n'])
-      const before = yield* oracle(() => owned)
+      const before = yield* exporterListener(runner, () => owned)
       const now = yield* served(() => owned)
 
       const expected = yield* get(`${before}/metrics`)
