@@ -21,19 +21,26 @@ const outDir = join(cwd, "node_modules/.cache/run-bench")
 mkdirSync(outDir, { recursive: true })
 const outfile = join(outDir, `${basename(entry).replace(/\.ts$/, "")}.mjs`)
 // The bench and the test helpers it shares may import a package's modules by relative path (`../src/X.js`): those
-// are taken from the built `dist/X.js`, so the bench measures the compiled package, never its sources.
+// are taken from the built `dist/X.js`, so the bench measures the compiled package, never its sources. An app is
+// built as one bundle (`build.mjs --bundle`), with no `dist/X.js` per module: its own modules are bundled here from
+// source instead, with the same esbuild options as its bundle.
 const toDist = {
   name: "src-to-dist",
-  setup(b) {
+  async setup(b) {
+    const { readFileSync } = await import("node:fs")
+    const bundledApp = (dir) => {
+      const pkg = join(dir, "package.json")
+      return existsSync(pkg) && /--bundle\b/.test(JSON.parse(readFileSync(pkg, "utf8")).scripts?.build ?? "")
+    }
     b.onResolve({ filter: /(^|\/)src\// }, (a) => {
       if (a.importer.includes("/node_modules/") || !a.path.startsWith(".")) return undefined
       const m = /^(.*)\/src\/(.*)\.(?:js|ts)$/.exec(resolve(dirname(a.importer), a.path))
       if (!m) return undefined
       const built = `${m[1]}/dist/${m[2]}.js`
-      if (!existsSync(built)) {
-        return { errors: [{ text: `${built} is missing: build the package first (turbo's bench task does)` }] }
-      }
-      return { path: built }
+      if (existsSync(built)) return { path: built }
+      const source = `${m[1]}/src/${m[2]}.ts`
+      if (bundledApp(m[1]) && existsSync(source)) return { path: source }
+      return { errors: [{ text: `${built} is missing: build the package first (turbo's bench task does)` }] }
     })
   }
 }

@@ -1,10 +1,11 @@
 /**
  * Metrics and traces on the ecosystem's standards.
  *
- * Metrics: the Effect `Metric`s of `@posbridge/core`'s `Metrics`, read by `@effect/opentelemetry`'s producer and
- * served in Prometheus format by the OpenTelemetry Prometheus exporter on a listener of their own
- * (`metrics.address`, loopback by default, optional bearer token): they name every store, so they are not on the
- * port ShipStation reaches. A scrape only serializes what is in memory. The per-store gauges are set from the order
+ * Metrics: the Effect `Metric`s of `@posbridge/core`'s `Metrics`, served in Prometheus format, as the
+ * OpenTelemetry Prometheus exporter writes them, on a listener of their own (`metrics.address`, loopback by
+ * default, optional bearer token): they name every store, so they are not on the port ShipStation reaches. A
+ * scrape only serializes what is in memory: the per-store families written straight from Effect's registry, the
+ * few others by the exporter's serializer (`internal/prometheusText.ts`). The per-store gauges are set from the order
  * store by the runner that owns each store (after each sync, and every `metrics.refreshSeconds` for all of them in
  * one fixed set of statements); this runner reports them for the stores it owns only, and adds its `runner` label
  * to every series.
@@ -15,13 +16,13 @@
  */
 import { timingSafeEqual } from "node:crypto"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as Resource from "@effect/opentelemetry/Resource"
 import type { MetricProducer } from "@opentelemetry/sdk-metrics"
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Metrics, OrderStore } from "@posbridge/core"
 import { type Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import type * as Config from "./Config.js"
+import * as prometheusText from "./internal/prometheusText.js"
 
 export const serviceName = "posbridge"
 
@@ -29,24 +30,22 @@ export const serviceName = "posbridge"
 
 /**
  * Effect's metrics as OpenTelemetry data, the per-store gauges of stores this runner does not own (any more) left
- * out: the owner reports them. (The `runner` label is the resource's, added to every series by the exporter.)
+ * out: the owner reports them. (The `runner` label is the resource's, added to every series by the exporter.) The
+ * scrape itself (`serveMetrics`) writes the same text without this round trip; this is what it is checked against.
  */
 export const ownedOnly = (inner: MetricProducer, owned: () => ReadonlySet<string>): MetricProducer => ({
   collect: async (options) => {
     const result = await inner.collect(options)
     const mine = owned()
     for (const scope of result.resourceMetrics.scopeMetrics) {
-      scope.metrics = scope.metrics.flatMap((metric) => {
-        if (!Metrics.storeGaugeNames.has(metric.descriptor.name)) return [metric]
-        const points = (metric.dataPoints as ReadonlyArray<(typeof metric.dataPoints)[number]>).filter((p) =>
-          mine.has(String(p.attributes.store))
-        )
-        return points.length === 0 ? [] : [{ ...metric, dataPoints: points } as typeof metric]
-      })
+      scope.metrics = prometheusText.keepOwned(scope.metrics, mine, Metrics.storeGaugeNames)
     }
     return result
   }
 })
+
+/** The resource attributes every series carries as labels: the runner's name. */
+export const constantLabels = /^runner$/
 
 /** Compares a presented bearer token with the configured one in constant time. */
 const bearerMatches = (header: string | undefined, token: Redacted.Redacted<string>) => {
@@ -71,15 +70,14 @@ export const serveMetrics = (config: Config.MetricsConfig, runner: string, owned
       return { url: Option.none() } satisfies MetricsListener
     }
     const { host, port } = config.listen.value
-    const { PrometheusExporter } = yield* Effect.promise(() => import("@opentelemetry/exporter-prometheus"))
+    const { PrometheusSerializer } = yield* Effect.promise(() => import("@opentelemetry/exporter-prometheus"))
     // The resource's `runner` attribute becomes a label of every series.
-    const exporter = new PrometheusExporter({
-      preventServerStart: true,
-      withoutScopeInfo: true,
-      withResourceConstantLabels: /^runner$/
+    const text = prometheusText.make({
+      resource: yield* Resource.Resource,
+      constantLabels,
+      storeGauges: Metrics.storeGaugeNames,
+      Serializer: PrometheusSerializer
     })
-    const producer = yield* OtelMetrics.makeProducer
-    yield* OtelMetrics.registerProducer(ownedOnly(producer, owned), () => exporter)
     const handler = (request: IncomingMessage, response: ServerResponse) => {
       if ((request.url ?? "").split("?")[0] !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
         response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Metrics are at GET /metrics.\n")
@@ -94,7 +92,14 @@ export const serveMetrics = (config: Config.MetricsConfig, runner: string, owned
           .end("The metrics need the bearer token of metrics.token.\n")
         return
       }
-      exporter.getMetricsRequestHandler(request, response)
+      // As the OpenTelemetry exporter answered: 200, and a failure said in a comment.
+      let body: string
+      try {
+        body = text.render(owned())
+      } catch (e) {
+        body = `# failed to export metrics: ${e}`
+      }
+      response.writeHead(200, { "content-type": "text/plain" }).end(body)
     }
     const server = yield* Effect.acquireRelease(
       Effect.async<Option.Option<Server>>((resume) => {
