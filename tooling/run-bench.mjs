@@ -5,7 +5,7 @@
 // Under tsx every source module and its transform would stay in memory and hide the program's own footprint.
 // Node runs it with the V8 flags `pnpm start` gives the server (tooling/node-flags.mjs).
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
 import { build } from "esbuild"
 import { nodeBundle } from "./node-bundle.mjs"
@@ -26,8 +26,7 @@ const outfile = join(outDir, `${basename(entry).replace(/\.ts$/, "")}.mjs`)
 // source instead, with the same esbuild options as its bundle.
 const toDist = {
   name: "src-to-dist",
-  async setup(b) {
-    const { readFileSync } = await import("node:fs")
+  setup(b) {
     const bundledApp = (dir) => {
       const pkg = join(dir, "package.json")
       return existsSync(pkg) && /--bundle\b/.test(JSON.parse(readFileSync(pkg, "utf8")).scripts?.build ?? "")

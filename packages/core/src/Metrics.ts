@@ -4,8 +4,8 @@
  * through `@effect/opentelemetry` on its own listener (see the server's `Telemetry`).
  *
  * Labels: counters name their store (an operator asks "which store?"); histograms never do, so their series do
- * not multiply by the number of stores. The server adds a `runner` label to every metric it updates
- * (`Effect.tagMetrics`). The per-store gauges are set from the order store by the runner that owns the store only.
+ * not multiply by the number of stores. The server adds a `runner` label to every series it serves (its
+ * OpenTelemetry resource's attribute, written by the scrape). The per-store gauges are set from the order store by the runner that owns the store only.
  *
  * Pure definitions: updating a metric is an in-memory effect, no I/O.
  */
