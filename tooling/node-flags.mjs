@@ -2,12 +2,14 @@
 // script (`node FLAGS… tooling/run-built.mjs …`): the one place they are written. The benchmarks and tests that
 // spawn the server take them from here, so what they measure is what users run.
 //
-// Why these flags: the server's live heap is small (tens of MB at 1,000 stores) but what it allocates per page,
-// per sync batch and per scrape is short-lived garbage, and V8's defaults (16 MB semi-spaces, the old generation
-// allowed to grow well past what is live before a full collection) let RSS reach several times the live data.
-// `--max-semi-space-size=2` keeps the young generation small; `--heap-growing-percent=30` collects the old
-// generation before it grows far beyond what is live. V8 reads both at start-up (`v8.setFlagsFromString` later
-// does not fully apply them, and NODE_OPTIONS refuses the second), so they go on node's command line.
+// Why these flags: most of what the server allocates per page, per sync batch and per scrape is short-lived
+// garbage (after a 50,000-document backfill the live heap is what it was at start, 12 MB), and V8's defaults
+// (16 MB semi-spaces, the old generation allowed to grow well past what is live before a full collection) let RSS
+// reach several times the live data. `--max-semi-space-size=2` keeps the young generation small;
+// `--heap-growing-percent=30` collects the old generation before it grows far beyond what is live. The price is
+// CPU spent collecting (README, "The V8 flags the server runs with"). V8 reads both at start-up
+// (`v8.setFlagsFromString` later does not fully apply them, and NODE_OPTIONS refuses the second), so they go on
+// node's command line.
 import { existsSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
