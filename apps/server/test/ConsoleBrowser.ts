@@ -1,6 +1,6 @@
 /**
  * What the console's browser tests run on: the real demo server as `pnpm start` runs it (the built `dist/bin.js
- * serve` with no configuration, so demo mode, its data in a temp directory), and Debian's Chromium driven by
+ * serve`, with the start script's V8 flags and no configuration, so demo mode, its data in a temp directory), and Debian's Chromium driven by
  * playwright-core. Without /usr/bin/chromium the suite is skipped with a notice, except in CI, where it fails.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { describe, it } from "@effect/vitest"
 import { capture, freePort, tempDir } from "@posbridge/e2e/Processes"
-import { basic, serverEntry } from "@posbridge/e2e/ServerProcess"
+import { basic, serverEntry, serverNodeFlags } from "@posbridge/e2e/ServerProcess"
 import { Schema } from "effect"
 import type { Page } from "playwright-core"
 import * as AdminApi from "../src/AdminApi.js"
@@ -61,7 +61,7 @@ export const startDemo = async (): Promise<DemoServer> => {
   }
   delete env.POSBRIDGE_CONFIG
   delete env.POSBRIDGE_DATA_DIR
-  const child: ChildProcess = spawn(process.execPath, [await serverEntry(), "serve"], {
+  const child: ChildProcess = spawn(process.execPath, [...serverNodeFlags, await serverEntry(), "serve"], {
     cwd: dir,
     env,
     stdio: ["ignore", "pipe", "pipe"]

@@ -20,6 +20,9 @@ export const serverEntry = async (): Promise<string> => {
   return entry
 }
 
+/** The V8 flags `pnpm start` runs the server with: every server process started here gets them. */
+export { serverNodeFlags }
+
 /** The environment every server and CLI process gets: the secrets `writeConfig`'s references name. */
 export const env = {
   TEST_ADMIN_PASSWORD: "admin-secret",
