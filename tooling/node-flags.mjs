@@ -16,10 +16,11 @@ import { fileURLToPath } from "node:url"
 
 // The repository's package.json, found upwards from this module: a benchmark's bundle (tooling/run-bench.mjs)
 // holds this code under a package's node_modules/.cache, so the path is not fixed.
-const rootPackage = () => {
+const repository = () => {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const file = join(dir, "package.json")
-    if (existsSync(file) && JSON.parse(readFileSync(file, "utf8")).name === "posbridge") return file
+    const json = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined
+    if (json?.name === "posbridge") return { dir, json }
     if (dirname(dir) === dir) throw new Error("the posbridge repository's package.json was not found")
   }
 }
@@ -29,14 +30,14 @@ const flagsOf = (script) =>
 
 /** @returns {string[]} */
 const parse = () => {
-  const file = rootPackage()
-  const root = JSON.parse(readFileSync(file, "utf8")).scripts ?? {}
+  const { dir, json } = repository()
+  const root = json.scripts ?? {}
   const flags = flagsOf(root.start)
   if (flags === undefined) {
     throw new Error(`package.json's start script is not \`node [flags…] tooling/run-built.mjs …\`: ${root.start}`)
   }
   // Every other script that runs the app the same way carries the same flags.
-  const app = JSON.parse(readFileSync(join(dirname(file), "apps/server/package.json"), "utf8")).scripts ?? {}
+  const app = JSON.parse(readFileSync(join(dir, "apps/server/package.json"), "utf8")).scripts ?? {}
   for (const [where, script] of [
     ["package.json's posbridge", root.posbridge],
     ["apps/server/package.json's start", app.start],

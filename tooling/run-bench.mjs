@@ -27,9 +27,15 @@ const outfile = join(outDir, `${basename(entry).replace(/\.ts$/, "")}.mjs`)
 const toDist = {
   name: "src-to-dist",
   setup(b) {
+    // Whether a package directory's build is one bundle, read once per directory.
+    const bundled = new Map()
     const bundledApp = (dir) => {
-      const pkg = join(dir, "package.json")
-      return existsSync(pkg) && /--bundle\b/.test(JSON.parse(readFileSync(pkg, "utf8")).scripts?.build ?? "")
+      if (!bundled.has(dir)) {
+        const pkg = join(dir, "package.json")
+        const build = existsSync(pkg) ? (JSON.parse(readFileSync(pkg, "utf8")).scripts?.build ?? "") : ""
+        bundled.set(dir, /--bundle\b/.test(build))
+      }
+      return bundled.get(dir)
     }
     b.onResolve({ filter: /(^|\/)src\// }, (a) => {
       if (a.importer.includes("/node_modules/") || !a.path.startsWith(".")) return undefined

@@ -154,10 +154,9 @@ const writeFamily = (
   }\n# TYPE ${name} ${monotonic ? "counter" : "gauge"}\n${samples}`
 }
 
-/** A key's labels as the producer makes its attributes (a repeated key: the last value, at the first place). */
+/** A key's label text, as the serializer writes the producer's attributes, and what the fast path needs of it. */
 const keyLabels = (key: MetricKey.MetricKey.Untyped, constant: string): Labels => {
-  const attributes: Record<string, string> = {}
-  for (const tag of key.tags) attributes[tag.key] = tag.value
+  const attributes = attributesOf(key)
   let text = ""
   for (const [k, v] of Object.entries(attributes))
     text += `${text === "" ? "" : ","}${labelName(k)}="${escapeValue(v)}"`
@@ -165,10 +164,20 @@ const keyLabels = (key: MetricKey.MetricKey.Untyped, constant: string): Labels =
   return {
     text: text === "" ? "" : `{${text}}`,
     store: String(attributes.store),
-    unit: attributes.unit ?? attributes.time_unit ?? "1",
+    unit: unitOf(attributes),
     hasStore: "store" in attributes
   }
 }
+
+/** A key's tags as the producer makes its attributes (a repeated key: the last value, at the first place). */
+const attributesOf = (key: MetricKey.MetricKey.Untyped) => {
+  const attributes: Record<string, string> = {}
+  for (const tag of key.tags) attributes[tag.key] = tag.value
+  return attributes
+}
+
+/** The unit the producer reports: a `unit` or `time_unit` tag, else "1". */
+const unitOf = (attributes: Record<string, string>) => attributes.unit ?? attributes.time_unit ?? "1"
 
 const constantLabelText = (attributes: Attributes, pattern: RegExp) => {
   let text = ""
@@ -235,8 +244,7 @@ const toMetricData = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): Arra
     else (existing.dataPoints as Array<DataPoint<unknown>>).push(...points)
   }
   for (const { metricKey, metricState } of pairs) {
-    const attributes: Record<string, string> = {}
-    for (const tag of metricKey.tags) attributes[tag.key] = tag.value
+    const attributes = attributesOf(metricKey)
     const descriptor = descriptorOf(metricKey, attributes)
     if (MetricState.isCounterState(metricState)) {
       const points = [point(attributes, Number(metricState.count))]
@@ -336,7 +344,7 @@ const toMetricData = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): Arra
 const descriptorOf = (key: MetricKey.MetricKey.Untyped, attributes: Record<string, string>, suffix?: string) => ({
   name: suffix ? `${key.name}_${suffix}` : key.name,
   description: Option.getOrElse(key.description, () => ""),
-  unit: attributes.unit ?? attributes.time_unit ?? "1",
+  unit: unitOf(attributes),
   valueType: "bigint" in key.keyType && key.keyType.bigint === true ? ValueType.INT : ValueType.DOUBLE
 })
 
