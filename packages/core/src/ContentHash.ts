@@ -34,7 +34,7 @@ const canonical = (value: unknown): string => {
   for (const k of keys) {
     const v = record[k]
     if (v === undefined) continue
-    out += (first ? "" : ",") + keyText(k) + ":" + canonical(v)
+    out += `${first ? "" : ","}${keyText(k)}:${canonical(v)}`
     first = false
   }
   return `${out}}`
