@@ -11,7 +11,8 @@
  * The re-saves are written into the database by this process through the store's own `ingest` (with the
  * stamps the server's sync would give them), not pulled by the server's sync from the simulator: the server's
  * 1,000 Heartland stores do sync, against a simulator process, but their accounts hold the simulator's own demo
- * orders and each store's cursor is set past them, so sync runs and finds nothing new.
+ * orders and each store's cursor is set past them, so sync runs and finds nothing new. The polls start once every
+ * store's first sync is done (`firstSyncs`): the server is measured in its steady state.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -101,7 +102,29 @@ const fileBytes = (file: string) =>
 /** What the simulator's control API and the admin API answer, as far as the benchmark reads them. */
 const Described = Schema.Struct({ accounts: Schema.Array(Schema.String) })
 const AccountSettings = Schema.Struct({ settings: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
-const Status = Schema.Struct({ stores: Schema.Array(Schema.Struct({ documents: Schema.Number })) })
+const Status = Schema.Struct({
+  stores: Schema.Array(Schema.Struct({ documents: Schema.Number, firstSync: Schema.NullOr(Schema.Unknown) }))
+})
+const adminAuth = { authorization: `Basic ${Buffer.from("admin:admin-secret").toString("base64")}` }
+const statusOf = async (server: Child) =>
+  Schema.decodeUnknownSync(Status)(await (await fetch(`${server.url}/admin/status`, { headers: adminAuth })).json())
+
+/**
+ * Waits until every store has finished its first sync against the simulator: ShipStation's traffic is measured on a
+ * server in its steady state (stores configured and synced, syncing again every interval), not during the start-up
+ * storm of first syncs, which a deployment pays once and the baselines do not have. Returns the seconds it took.
+ */
+const firstSyncs = async (server: Child) => {
+  const t = performance.now()
+  for (;;) {
+    const { stores } = await statusOf(server)
+    const pending = stores.filter((s) => s.firstSync === null).length
+    if (stores.length === W.stores && pending === 0) return (performance.now() - t) / 1000
+    if (performance.now() - t > 30 * 60_000)
+      throw new Error(`${pending} stores still without a first sync after 30 min`)
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+  }
+}
 
 const storeEntries = async (simulator: Child) => {
   const described = Schema.decodeUnknownSync(Described)(await (await fetch(`${simulator.url}/control`)).json())
@@ -187,15 +210,13 @@ const runEngine = async (engine: Engine): Promise<ReadonlyArray<Measured>> => {
     })
     cleanups.push(server.stop)
     log(`posbridge ready in ${((performance.now() - t) / 1000).toFixed(1)} s (pid ${server.pid})`)
+    log(`every store's first sync done ${(await firstSyncs(server)).toFixed(1)} s later`)
     const results: Array<Measured> = []
     const ran = await drive("posbridge", server, (r) => pb.resave(ids, r))
     const metricsMs = await scrapeMs(server.metricsUrl)
     const answers = await SS.answers(server.url, checked())
     if (process.env.POLLBENCH_DEBUG) {
-      const auth = { authorization: `Basic ${Buffer.from("admin:admin-secret").toString("base64")}` }
-      const status = Schema.decodeUnknownSync(Status)(
-        await (await fetch(`${server.url}/admin/status`, { headers: auth })).json()
-      )
+      const status = await statusOf(server)
       log(`debug: documents ${status.stores.reduce((n, s) => n + s.documents, 0)}`)
       const t = performance.now()
       const text = await (await fetch(`${server.metricsUrl}/metrics`)).text()
