@@ -47,8 +47,16 @@ export const runnerName = (config: Config.ServerConfig) => `${config.cluster.run
  * Measured with `pnpm bench:memory --heap` at 300 stores: a decoded order ~4.5 KiB of heap, a kept export page of
  * 100 orders ~115 KiB; the libraries' defaults (10,000 orders, 64 + 128 pages) held ~60 MB. ShipStation reads
  * each page of a poll once, so these caches serve re-reads (retries, a second reader) and stay small.
+ *
+ * No decoded-order cache: its orders (and the field-rule checks and rendered markup the export route keeps by
+ * order object) lived long enough to be promoted to V8's old generation and then died there, on every poll of
+ * every store. Without it the poll benchmark's server (200 stores × 1,000 orders, SQLite, four runs each way
+ * alternating, 2026-12-04) spent 4.6–5.8× the same-work baseline's CPU per later page against 5.5–6.6× with 2,000
+ * orders kept, at 204–205 MB RSS against 212–215. A page read afresh costs a `JSON.parse` and `Order.fromJson`
+ * per order, which the cache saved only when the same version was read again while still among the last 2,000
+ * orders read by all stores. Kept pages still serve a re-read of a whole page.
  */
-export const cacheSizes = { decodedOrders: 2_000, exportPages: 16, keptPages: 16 } as const
+export const cacheSizes = { decodedOrders: 0, exportPages: 16, keptPages: 16 } as const
 
 /** The order store the configuration names. `start` prunes it every 10 minutes, history on `historyRetention`. */
 export const orderStoreLayer = (config: Config.ServerConfig): Layer.Layer<OrderStore.OrderStore, unknown> => {
