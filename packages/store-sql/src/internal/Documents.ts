@@ -76,8 +76,9 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
    * undefined otherwise.
    */
   const plainOrder = (row: DocumentRow, storeId: string): Order.Order | undefined => {
-    const key = `${storeId}\u0000${row.pos_ref}`
-    const hit = decoded.get(key)
+    // With no cache (the server's choice, `Server.cacheSizes`), no key or entry is built per order.
+    const key = decoded.capacity > 0 ? `${storeId}\u0000${row.pos_ref}` : undefined
+    const hit = key === undefined ? undefined : decoded.get(key)
     if (hit !== undefined && hit.json === row.order_json) return hit.order
     let value: unknown
     try {
@@ -86,7 +87,7 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
       return undefined
     }
     const order = Order.fromJson(value)
-    if (order !== undefined) decoded.set(key, { json: row.order_json, order })
+    if (order !== undefined && key !== undefined) decoded.set(key, { json: row.order_json, order })
     return order
   }
 
