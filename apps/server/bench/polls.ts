@@ -19,7 +19,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Schema } from "effect"
 import * as Load from "./polls/Load.js"
-import { type Child, removeRawBundle, sampleRss, startRaw, startServer, startSimulator } from "./polls/Procs.js"
+import { type Child, cpuMs, removeRawBundle, sampleRss, startRaw, startServer, startSimulator } from "./polls/Procs.js"
 import * as SS from "./polls/ShipStation.js"
 import * as W from "./polls/Workload.js"
 
@@ -126,6 +126,17 @@ const firstSyncs = async (server: Child) => {
   }
 }
 
+/**
+ * The server's CPU while nothing polls it, as a share of one core over 10 s: what its own background work (every
+ * store's sync each interval, the gauge refresh) costs, part of every CPU-per-page figure measured after it.
+ */
+const idleCpu = async (server: Child) => {
+  const before = cpuMs(server.pid)
+  const t = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, 10_000))
+  return (100 * (cpuMs(server.pid) - before)) / (performance.now() - t)
+}
+
 const storeEntries = async (simulator: Child) => {
   const described = Schema.decodeUnknownSync(Described)(await (await fetch(`${simulator.url}/control`)).json())
   const entries: Array<Record<string, unknown>> = []
@@ -211,6 +222,8 @@ const runEngine = async (engine: Engine): Promise<ReadonlyArray<Measured>> => {
     cleanups.push(server.stop)
     log(`posbridge ready in ${((performance.now() - t) / 1000).toFixed(1)} s (pid ${server.pid})`)
     log(`every store's first sync done ${(await firstSyncs(server)).toFixed(1)} s later`)
+    const idle = await idleCpu(server)
+    log(`posbridge's CPU with no poll (its stores' syncs, gauges): ${idle.toFixed(1)} % of a core over 10 s`)
     const results: Array<Measured> = []
     const ran = await drive("posbridge", server, (r) => pb.resave(ids, r))
     const metricsMs = await scrapeMs(server.metricsUrl)
