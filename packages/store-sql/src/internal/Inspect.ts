@@ -17,7 +17,6 @@ import {
   historyColumns,
   Int,
   integer,
-  millis,
   NoticeRow,
   OutboxCountRow,
   OutboxRow,
@@ -156,13 +155,19 @@ export const make = (
     Result: StoreRow,
     execute: (storeId) => sql`SELECT sync_cursor, watermark_ms FROM pb_stores WHERE store_id = ${storeId}`
   })
+  // As `statsAll` counts, for one store: the store row's count (migration 0007), a stamp-index range from the
+  // watermark, the partial index of held documents. Counting its documents instead read every one of them, after
+  // every sync of every store (3 ms per sync at 1,000 documents).
   const documentCounts = SqlSchema.findOne({
-    Request: Schema.Struct({ storeId: Schema.String, since: Schema.Number }),
+    Request: Schema.String,
     Result: DocumentCountsRow,
-    execute: ({ storeId, since }) => sql`SELECT COUNT(*) AS documents,
-        COALESCE(SUM(CASE WHEN stamp_ms >= ${since} THEN 1 ELSE 0 END), 0) AS waiting,
-        COALESCE(SUM(CASE WHEN held_reasons <> '[]' THEN 1 ELSE 0 END), 0) AS held
-      FROM pb_documents WHERE store_id = ${storeId}`
+    // A store without a watermark has every version waiting.
+    execute: (storeId) => sql`SELECT s.doc_count AS documents,
+        CASE WHEN s.watermark_ms IS NULL THEN s.doc_count
+          ELSE (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.stamp_ms >= s.watermark_ms)
+        END AS waiting,
+        (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.held_reasons <> '[]') AS held
+      FROM pb_stores s WHERE s.store_id = ${storeId}`
   })
   const outboxCounts = SqlSchema.findAll({
     Request: Schema.String,
@@ -173,8 +178,7 @@ export const make = (
   const stats = Effect.fn("SqlOrderStore.stats")(
     function* (storeId: string) {
       const watermark = Option.flatMap(yield* storeRow(storeId), (row) => Option.fromNullable(row.watermark_ms))
-      const since = Option.match(watermark, { onNone: () => Number.MIN_SAFE_INTEGER, onSome: millis })
-      const counts = Option.getOrElse(yield* documentCounts({ storeId, since }), () => ({
+      const counts = Option.getOrElse(yield* documentCounts(storeId), () => ({
         documents: 0,
         waiting: 0,
         held: 0
