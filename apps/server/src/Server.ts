@@ -8,7 +8,7 @@ import { FileSystem, HttpClient, HttpRouter, HttpServer } from "@effect/platform
 import { NodeHttpServer } from "@effect/platform-node"
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { type AdapterDescriptor, OrderStore, StoreDirectory, TokenVault } from "@posbridge/core"
-import { ClockCheck, ExportXml, ShipStationRoutes } from "@posbridge/shipstation"
+import { ClockCheck, ShipStationRoutes } from "@posbridge/shipstation"
 import { PgStore, SqliteStore, SqlTokenVault } from "@posbridge/store-sql"
 import { OutboxWorker, StoreEntity, SyncEngine } from "@posbridge/sync"
 import { Context, DateTime, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
@@ -58,14 +58,9 @@ export const runnerName = (config: Config.ServerConfig) => `${config.cluster.run
  */
 export const cacheSizes = { decodedOrders: 0, exportPages: 16, keptPages: 16 } as const
 
-/**
- * The order store the configuration names. `start` prunes it every 10 minutes, history on `historyRetention`. It
- * keeps each version's ShipStation rendering (`ExportXml.rendering`), made once when the version is stored, which
- * export pages send instead of decoding, checking and rendering the order on every poll.
- */
+/** The order store the configuration names. `start` prunes it every 10 minutes, history on `historyRetention`. */
 export const orderStoreLayer = (config: Config.ServerConfig): Layer.Layer<OrderStore.OrderStore, unknown> => {
   const options = {
-    rendering: ExportXml.rendering,
     historyRetention: config.historyRetention,
     decodedOrderCache: cacheSizes.decodedOrders,
     exportPageCache: cacheSizes.exportPages

@@ -51,27 +51,6 @@ export interface StoredOrder {
   readonly contentHash: string
   /** Reasons the current version is held back from export, if it is. */
   readonly heldReasons: ReadonlyArray<string>
-  /**
-   * This version's stored rendering with this stamp (`Rendering`), when the store keeps one and the export
-   * request asked for that rendering by its id: made at ingest from an order that passed the consumer's rules,
-   * so the request's `hold` is not asked again for it. Absent everywhere else.
-   */
-  readonly rendered?: string | undefined
-}
-
-/**
- * How a consumer (ShipStation's XML) renders one version of an order, given to a store that keeps renderings:
- * the store renders each version once, when it is stored or restamped, and export pages that ask for the same
- * `id` take the stored text instead of decoding, checking and rendering the order on every poll.
- */
-export interface Rendering {
-  /**
-   * Names the rendering and its rules: a stored rendering under another id is not used (that version is
-   * rendered on demand instead), so a release that renders or checks differently changes the id.
-   */
-  readonly id: string
-  /** The version's markup sent with `stamp`, or undefined when the consumer's rules would hold it back. */
-  readonly render: (order: Order, stamp: DateTime.Utc) => string | undefined
 }
 
 export interface ExportRequest {
@@ -86,11 +65,6 @@ export interface ExportRequest {
    * the page's own transaction, and returns it in `held`.
    */
   readonly hold?: ((order: Order) => ReadonlyArray<string>) | undefined
-  /**
-   * The `Rendering.id` whose stored renderings the caller takes (with the same rules as `hold`): members that
-   * have one come back with `rendered` set and are not passed to `hold`.
-   */
-  readonly rendering?: string | undefined
 }
 
 export interface HeldOrder {
@@ -315,11 +289,6 @@ export interface Options {
   readonly snapshotTtl?: Duration.Duration | undefined
   readonly stampRule?: StampRule | undefined
   readonly pagingMode?: PagingMode | undefined
-  /**
-   * Keep each version's rendering for export pages (`Rendering`). Unset: nothing is rendered or kept, and every
-   * page's caller renders what it sends.
-   */
-  readonly rendering?: Rendering | undefined
 }
 
 // Shared by the implementations: the decisions that do not depend on where the data lives.
@@ -388,8 +357,7 @@ export const splitHeld = (
   const orders: Array<StoredOrder> = []
   const held: Array<HeldOrder> = []
   for (const member of members) {
-    // A stored rendering was made from a version that passed the same rules (`ExportRequest.rendering`).
-    const reasons = member.rendered !== undefined ? [] : (hold?.(member.order) ?? [])
+    const reasons = hold?.(member.order) ?? []
     if (reasons.length === 0) {
       orders.push(member)
     } else if (sameReasons(member.heldReasons, reasons)) {

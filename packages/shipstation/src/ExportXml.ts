@@ -12,19 +12,15 @@
  * an empty element), which the tests pin.
  */
 
-import { Decimal, Lru, type Order, type OrderStore, OrderWindow } from "@posbridge/core"
+import { Decimal, Lru, type Order, OrderWindow } from "@posbridge/core"
 import { DateTime } from "effect"
-import { check, clean } from "./FieldRules.js"
+import { clean } from "./FieldRules.js"
+import { concat } from "./internal/bytes.js"
 
 export interface ExportedOrder {
   readonly order: Order.Order
   /** The export stamp: decides window membership and is sent as LastModified. */
   readonly stamp: DateTime.Utc
-  /**
-   * The order's markup with this stamp as the order store kept it (`rendering`): sent as it is, and `order` is
-   * not read to render it.
-   */
-  readonly rendered?: string | undefined
 }
 
 export const contentType = "text/xml; charset=utf-8"
@@ -211,29 +207,6 @@ const write = (w: Writer, orders: ReadonlyArray<ExportedOrder>, pages: number): 
   w.flush()
 }
 
-/** One order's markup (its `<Order>` element) with its stamp, as a page holds it. */
-export const orderMarkup = (o: ExportedOrder): string => {
-  const w = new Writer(() => {})
-  order(w, o)
-  return w.out
-}
-
-/**
- * ShipStation's rendering of a version, for the order store to keep (`OrderStore.Rendering`): the field rules'
- * repaired order as a page writes it, or none when the rules hold it back (the page's `hold` then records why).
- *
- * The id names what this module and `FieldRules` write and decide: a stored rendering under another id is rendered
- * again on demand, never sent. Change its version whenever either would write or decide differently for some
- * order; `test/ExportXml.test.ts` pins the renderings of its fixture orders to this id and fails when they change.
- */
-export const rendering: OrderStore.Rendering = {
-  id: "shipstation-xml/1",
-  render: (o, stamp) => {
-    const checked = check(o)
-    return checked._tag === "Ok" ? orderMarkup({ order: checked.order, stamp }) : undefined
-  }
-}
-
 /** The whole response document for one page. */
 export const render = (orders: ReadonlyArray<ExportedOrder>, pages: number): string => {
   const chunks: Array<string> = []
@@ -258,85 +231,33 @@ const encoder = new TextEncoder()
  * One order's markup as UTF-8, in an array of its own. Not `Buffer.from`: a small Buffer is a slice of an
  * 8 KiB pool block shared with unrelated data, and a kept fragment would keep the whole block alive.
  */
-const orderBytes = (o: ExportedOrder): Uint8Array => encoder.encode(orderMarkup(o))
-
-/**
- * A page's bytes written once into one array: text encoded straight into it (no array per piece), bytes copied.
- * It starts at the size the pieces suggest (UTF-8 can take more bytes than a string has characters) and grows by
- * copying when that was too small.
- */
-class Bytes {
-  private bytes: Uint8Array
-  private length = 0
-
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(capacity)
-  }
-
-  text(value: string): void {
-    let rest = value
-    for (;;) {
-      const { read, written } = encoder.encodeInto(rest, this.bytes.subarray(this.length))
-      this.length += written
-      if (read === rest.length) return
-      rest = rest.slice(read)
-      this.grow(rest.length * 3)
-    }
-  }
-
-  copy(part: Uint8Array): void {
-    if (this.length + part.length > this.bytes.length) this.grow(part.length)
-    this.bytes.set(part, this.length)
-    this.length += part.length
-  }
-
-  private grow(needed: number): void {
-    const next = new Uint8Array(Math.max(this.bytes.length * 2, this.length + needed))
-    next.set(this.bytes.subarray(0, this.length))
-    this.bytes = next
-  }
-
-  /** What was written (a view of the array, which is never written to again). */
-  result(): Uint8Array {
-    return this.bytes.subarray(0, this.length)
-  }
+const orderBytes = (o: ExportedOrder): Uint8Array => {
+  const w = new Writer(() => {})
+  order(w, o)
+  return encoder.encode(w.out)
 }
 
 /**
- * The same document as `render`, as the UTF-8 bytes of the response body: no string of the whole page is ever
- * built (see `Writer`). An order with a stored rendering is written from it. With `fragments`, an order rendered
- * here before with the same stamp is taken from there instead of being rendered again.
+ * The same document as `render`, as the UTF-8 bytes of the response body: each order is encoded on its own
+ * (no string of the whole page is ever built, see `Writer`) and the pieces are copied once into a buffer
+ * of the exact size. With `fragments`, an order rendered before with the same stamp is taken from there
+ * instead of being rendered again.
  */
 export const renderBytes = (orders: ReadonlyArray<ExportedOrder>, pages: number, fragments?: Fragments): Uint8Array => {
-  const head = `${declaration}<Orders pages="${escape(String(pages))}">`
-  const parts: Array<string | Uint8Array> = []
-  let chars = head.length
-  let bytes = footer.length
+  const parts: Array<Uint8Array> = [encoder.encode(`${declaration}<Orders pages="${escape(String(pages))}">`)]
   for (const o of orders) {
-    if (o.rendered !== undefined) {
-      parts.push(o.rendered)
-      chars += o.rendered.length
-      continue
-    }
     const stampMs = DateTime.toEpochMillis(o.stamp)
     const hit = fragments?.get(o.order)
     if (hit !== undefined && hit.stampMs === stampMs) {
       parts.push(hit.bytes)
     } else {
-      const encoded = orderBytes(o)
-      fragments?.set(o.order, { stampMs, bytes: encoded })
-      parts.push(encoded)
+      const bytes = orderBytes(o)
+      fragments?.set(o.order, { stampMs, bytes })
+      parts.push(bytes)
     }
-    bytes += (parts[parts.length - 1] as Uint8Array).length
   }
-  const out = new Bytes(bytes + Math.ceil(chars * 1.05))
-  out.text(head)
-  for (const part of parts) {
-    if (typeof part === "string") out.text(part)
-    else out.copy(part)
-  }
-  out.copy(footer)
-  return out.result()
+  parts.push(footer)
+  return concat(parts)
 }
 
 /**
@@ -373,9 +294,7 @@ const sameOrders = (a: ReadonlyArray<ExportedOrder>, b: ReadonlyArray<ExportedOr
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!
     const y = b[i]!
-    // Stored renderings are compared as text (`order` is not decoded for them), other orders by identity.
-    const same = x.rendered !== undefined || y.rendered !== undefined ? x.rendered === y.rendered : x.order === y.order
-    if (!same || DateTime.toEpochMillis(x.stamp) !== DateTime.toEpochMillis(y.stamp)) return false
+    if (x.order !== y.order || DateTime.toEpochMillis(x.stamp) !== DateTime.toEpochMillis(y.stamp)) return false
   }
   return true
 }

@@ -192,15 +192,7 @@ const exportOrders = (
       const checked = checkOnce(memo, order)
       return checked._tag === "Held" ? checked.reasons : []
     }
-    // Versions the store kept a rendering of (`ExportXml.rendering`, the same rules as `hold`) come back with it.
-    const result = yield* store.exportPage({
-      storeId,
-      window,
-      page,
-      pageSize: settings.pageSize,
-      hold,
-      rendering: ExportXml.rendering.id
-    })
+    const result = yield* store.exportPage({ storeId, window, page, pageSize: settings.pageSize, hold })
     // The pages of one poll share its snapshot: a trace shows which pages belong together.
     yield* Effect.annotateCurrentSpan({
       "posbridge.snapshot": result.snapshotId,
@@ -223,11 +215,6 @@ const exportOrders = (
     const held = result.held.length
     const served: Array<ExportXml.ExportedOrder> = []
     for (const stored of result.orders) {
-      // Checked and repaired when it was stored: sent as rendered then, its order not even decoded.
-      if (stored.rendered !== undefined) {
-        served.push(stored)
-        continue
-      }
       const checked = checkOnce(memo, stored.order)
       if (checked._tag === "Ok") {
         served.push({ order: checked.order, stamp: stored.stamp })

@@ -3,7 +3,7 @@
  * way a raw-driver author would for the same answers, with no posbridge logic (no refresh rule, no hashing, no
  * Schema decoding, no caches):
  *
- * - ingest writes the same rows, document (upserted, its rendering included), `Inserted` history row and cursor, one transaction per
+ * - ingest writes the same rows, document (upserted), `Inserted` history row and cursor, one transaction per
  *   batch, with SQLite's pragmas as posbridge's SQLite layer sets them (WAL, synchronous=FULL, busy timeout);
  * - page 1 freezes the window's snapshot as posbridge does (its members numbered by position), advances the
  *   watermark, logs the poll and the page's history row, and reads the page by position, in one transaction;
@@ -22,8 +22,6 @@ export interface RawRow {
   readonly order_json: string
   readonly modified: number
   readonly hash: string
-  /** The version's stored rendering (`pb_documents.rendered`), made beforehand like the JSON and the hash. */
-  readonly rendered: string | null
 }
 
 export interface Window {
@@ -49,7 +47,7 @@ const schema = (serial: string, text: string, millis: string) => [
   `CREATE TABLE stores (store_id ${text} PRIMARY KEY, sync_cursor TEXT, watermark_ms ${millis})`,
   `CREATE TABLE docs (store_id ${text} NOT NULL, pos_ref ${text} NOT NULL, kind TEXT NOT NULL,
     order_number TEXT NOT NULL, order_json TEXT NOT NULL, pos_modified_ms ${millis} NOT NULL, content_hash TEXT NOT NULL,
-    stamp_ms ${millis} NOT NULL, ingested_ms ${millis} NOT NULL, held_reasons TEXT NOT NULL DEFAULT '[]', rendered TEXT,
+    stamp_ms ${millis} NOT NULL, ingested_ms ${millis} NOT NULL, held_reasons TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (store_id, pos_ref))`,
   "CREATE INDEX docs_stamp ON docs (store_id, stamp_ms, pos_ref)",
   `CREATE TABLE history (seq ${serial}, store_id ${text} NOT NULL, pos_ref ${text} NOT NULL, at_ms ${millis} NOT NULL,
@@ -84,27 +82,15 @@ export const sqlite = (filename: string, storeId: string): RawStore => {
   const upsertStore = db.prepare("INSERT INTO stores (store_id) VALUES (?) ON CONFLICT (store_id) DO NOTHING")
   const setCursor = db.prepare("UPDATE stores SET sync_cursor = ? WHERE store_id = ?")
   const upsertDoc = db.prepare(`INSERT INTO docs (store_id, pos_ref, kind, order_number, order_json, pos_modified_ms,
-    content_hash, stamp_ms, ingested_ms, rendered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, pos_ref)
-    DO UPDATE SET order_json = excluded.order_json, pos_modified_ms = excluded.pos_modified_ms,
-    content_hash = excluded.content_hash, stamp_ms = excluded.stamp_ms, ingested_ms = excluded.ingested_ms,
-    held_reasons = '[]', rendered = excluded.rendered`)
+    content_hash, stamp_ms, ingested_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, pos_ref) DO UPDATE SET
+    order_json = excluded.order_json, pos_modified_ms = excluded.pos_modified_ms, content_hash = excluded.content_hash,
+    stamp_ms = excluded.stamp_ms, ingested_ms = excluded.ingested_ms, held_reasons = '[]'`)
   const insertHistory = db.prepare(`INSERT INTO history (store_id, pos_ref, at_ms, event, reason, pos_modified_ms,
     stamp_ms, content_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const ingest = db.transaction((batch: ReadonlyArray<RawRow>, stamp: number, cursor: string) => {
     upsertStore.run(storeId)
     for (const r of batch) {
-      upsertDoc.run(
-        storeId,
-        r.pos_ref,
-        r.kind,
-        r.order_number,
-        r.order_json,
-        r.modified,
-        r.hash,
-        stamp,
-        stamp,
-        r.rendered
-      )
+      upsertDoc.run(storeId, r.pos_ref, r.kind, r.order_number, r.order_json, r.modified, r.hash, stamp, stamp)
       insertHistory.run(storeId, r.pos_ref, stamp, "Inserted", null, r.modified, stamp, r.hash, null)
     }
     setCursor.run(cursor, storeId)
@@ -196,26 +182,15 @@ export const postgres = async (url: string, storeId: string): Promise<RawStore> 
         const docs: Array<unknown> = []
         const history: Array<unknown> = []
         for (const r of batch) {
-          docs.push(
-            storeId,
-            r.pos_ref,
-            r.kind,
-            r.order_number,
-            r.order_json,
-            r.modified,
-            r.hash,
-            stamp,
-            stamp,
-            r.rendered
-          )
+          docs.push(storeId, r.pos_ref, r.kind, r.order_number, r.order_json, r.modified, r.hash, stamp, stamp)
           history.push(storeId, r.pos_ref, stamp, "Inserted", r.modified, stamp, r.hash)
         }
         await client.query(
           `INSERT INTO docs (store_id, pos_ref, kind, order_number, order_json, pos_modified_ms, content_hash, stamp_ms,
-            ingested_ms, rendered) VALUES ${values(batch.length, 10)} ON CONFLICT (store_id, pos_ref) DO UPDATE SET
+            ingested_ms) VALUES ${values(batch.length, 9)} ON CONFLICT (store_id, pos_ref) DO UPDATE SET
             order_json = excluded.order_json, pos_modified_ms = excluded.pos_modified_ms,
             content_hash = excluded.content_hash, stamp_ms = excluded.stamp_ms, ingested_ms = excluded.ingested_ms,
-            held_reasons = '[]', rendered = excluded.rendered`,
+            held_reasons = '[]'`,
           docs
         )
         await client.query(

@@ -15,7 +15,6 @@ import outboxStoreDue from "./internal/migrations/0005_outbox_store_due.js"
 import exportedRefs from "./internal/migrations/0006_exported_refs.js"
 import storeCounts from "./internal/migrations/0007_store_counts.js"
 import refreshCalls from "./internal/migrations/0008_refresh_calls.js"
-import renderings from "./internal/migrations/0009_renderings.js"
 
 export const table = "posbridge_migrations"
 
@@ -27,8 +26,7 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0005_outbox_store_due": outboxStoreDue,
   "0006_exported_refs": exportedRefs,
   "0007_store_counts": storeCounts,
-  "0008_refresh_calls": refreshCalls,
-  "0009_renderings": renderings
+  "0008_refresh_calls": refreshCalls
 })
 
 /** Runs pending migrations; returns the ones it applied as (id, name). */

@@ -7,7 +7,6 @@
  * - the raw baselines' own table (`raw_orders`: store, POS id, stamp, the POS document as JSON), with the driver.
  */
 import { Order, OrderStore } from "@posbridge/core"
-import { ExportXml } from "@posbridge/shipstation"
 import { PgStore, SqliteStore } from "@posbridge/store-sql"
 import Database from "better-sqlite3"
 import { Effect, ManagedRuntime, Option, TestClock, TestContext } from "effect"
@@ -18,15 +17,12 @@ export type Target =
   | { readonly engine: "sqlite"; readonly file: string }
   | { readonly engine: "postgres"; readonly url: string }
 
-/** The rendering the server's store keeps (Server.orderStoreLayer), so loaded versions are stored as sync stores them. */
-const rendering = ExportXml.rendering
-
 /** posbridge's store, in this process, on the server's database. */
 export const posbridge = (target: Target) => {
   const runtime = ManagedRuntime.make(
     target.engine === "sqlite"
-      ? SqliteStore.layer({ filename: target.file, synchronous: "normal", busyTimeout: "30 seconds", rendering })
-      : PgStore.layer({ url: target.url, maxConnections: 4, rendering })
+      ? SqliteStore.layer({ filename: target.file, synchronous: "normal", busyTimeout: "30 seconds" })
+      : PgStore.layer({ url: target.url, maxConnections: 4 })
   )
   /**
    * A Heartland cursor (source-heartland Cursor.ts) past everything the simulator's accounts hold: its demo

@@ -39,13 +39,6 @@ const plainRow = (u: unknown): DocumentRow | undefined => {
   return { pos_ref, order_json, content_hash, stamp_ms: stamp, ingested_ms: ingested, held_reasons: reasons }
 }
 
-/** A stored order read with its rendering: its POS id at hand, its order decoded only when read. */
-type RenderedOrder = OrderStore.StoredOrder & { readonly posRef: string }
-
-/** The POS id of a stored order, without decoding the order of one read with its rendering. */
-export const posRefOf = (stored: OrderStore.StoredOrder): string =>
-  (stored as Partial<RenderedOrder>).posRef ?? stored.order.posRef
-
 export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderCache?: number | undefined }) => {
   /**
    * Decoded orders by (store, POS id), least recently used first. Schema-decoding an order costs tens of
@@ -58,7 +51,6 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
   // Text that is not in the plain form ingest writes (not JSON, a field that is not what ingest writes) is read
   // with the schema, so its error is the ParseError naming the problem.
   const parseOrderJson = Schema.decodeUnknown(Schema.parseJson(Order.Order))
-  const parseOrderJsonSync = Schema.decodeUnknownSync(Schema.parseJson(Order.Order))
   const decodeOrder = (row: DocumentRow, storeId: string) => {
     const plain = plainOrder(row, storeId)
     if (plain !== undefined) return Effect.succeed(plain)
@@ -100,48 +92,16 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly decodedOrderC
   }
 
   /**
-   * A row with a stored rendering: its order is decoded only if someone reads it (the page itself sends the
-   * rendering). Ingest wrote the rendering from this very JSON, so it decodes; if the row was altered since, the
-   * read throws the schema's ParseError naming the problem.
-   */
-  const renderedOrder = (row: DocumentRow, storeId: string, rendered: string): RenderedOrder => {
-    let order: Order.Order | undefined
-    return {
-      posRef: row.pos_ref,
-      get order() {
-        order ??= plainOrder(row, storeId) ?? parseOrderJsonSync(row.order_json)
-        return order
-      },
-      stamp: DateTime.unsafeMake(row.stamp_ms),
-      ingestedAt: DateTime.unsafeMake(row.ingested_ms),
-      contentHash: row.content_hash,
-      heldReasons: row.held_reasons,
-      rendered
-    }
-  }
-
-  /**
    * Rows of `pb_documents` (`documentColumns`, as the driver returns them) as stored orders, in order. Rows and
    * orders in the form this code writes are mapped by hand, with no Effect or Schema per row: on a later page
    * read for the first time that per-row machinery cost more than reading the rows. The first row that is not
    * in that form, and every row after it, goes through `DocumentRow` and the Order schema, so a corrupt row
    * fails with the same ParseError as before.
-   *
-   * With `rendering` (a `Rendering.id`), a row whose `rendered` column holds a rendering of that id comes back
-   * with it as `rendered` and its order not decoded (`renderedOrder`).
    */
-  const storedRows = (storeId: string, rows: ReadonlyArray<unknown>, rendering?: string) => {
+  const storedRows = (storeId: string, rows: ReadonlyArray<unknown>) => {
     const out: Array<OrderStore.StoredOrder> = []
-    const prefix = rendering === undefined ? undefined : `${rendering}\n`
     for (let i = 0; i < rows.length; i++) {
       const row = plainRow(rows[i])
-      if (row !== undefined && prefix !== undefined) {
-        const rendered = (rows[i] as { readonly rendered?: unknown }).rendered
-        if (typeof rendered === "string" && rendered.startsWith(prefix)) {
-          out.push(renderedOrder(row, storeId, rendered.slice(prefix.length)))
-          continue
-        }
-      }
       const order = row === undefined ? undefined : plainOrder(row, storeId)
       if (row === undefined || order === undefined) {
         return Effect.map(

@@ -16,7 +16,7 @@ import { type SqlClient, SqlSchema } from "@effect/sql"
 import { ExportSnapshot, ExportStamp, OrderStore, OrderWindow } from "@posbridge/core"
 import { Clock, DateTime, Duration, Effect, Option, Schema } from "effect"
 import type * as Dialect from "./Dialect.js"
-import { type Documents, posRefOf } from "./Documents.js"
+import type { Documents } from "./Documents.js"
 import type { HistoryBuffer } from "./HistoryBuffer.js"
 import * as PageCache from "./PageCache.js"
 import { pruneHistory } from "./Retention.js"
@@ -73,7 +73,7 @@ const servedPage = (
   // One history row per page served, not one per order: `pos_ref` is empty (no POS id is) and `detail` lists
   // the page's POS ids. `explain` expands it into an `Exported` event for each of them. Writing a hundred
   // rows per page cost more than everything else a later page does.
-  const refs = split.orders.map(posRefOf)
+  const refs = split.orders.map((o) => o.order.posRef)
   const history: Array<HistoryInsert> =
     refs.length === 0
       ? []
@@ -113,23 +113,20 @@ export const make = (
   const lock = lockStore(sql, d)
   const inReadTransaction = readTransaction(sql, d)
   const pageCache = PageCache.make(options.exportPageCache)
-  // Stored renderings are read only by a store that keeps them (a store without reads the columns it had before).
-  const pageColumns = documentColumns("d.") + (options.rendering === undefined ? "" : ", d.rendered")
-  const offsetColumns = documentColumns() + (options.rendering === undefined ? "" : ", rendered")
 
   /**
    * The current content of a snapshot's members at positions [offset, offset + pageSize), in order, as the
    * driver returns them (`Documents.storedRows` maps them).
    */
   const selectSnapshotPage = (b: { storeId: string; snapshotId: string; offset: number; size: number }) =>
-    sql<Record<string, unknown>>`SELECT ${sql.literal(pageColumns)}
+    sql<Record<string, unknown>>`SELECT ${sql.literal(documentColumns("d."))}
       FROM pb_snapshot_members m JOIN pb_documents d ON d.store_id = ${b.storeId} AND d.pos_ref = m.pos_ref
       WHERE m.snapshot_id = ${b.snapshotId} AND m.position >= ${b.offset} AND m.position < ${b.offset + b.size}
       ORDER BY m.position`
 
   /** A window's members by offset, with no snapshot: the `offset` paging mode, for mutation tests only. */
   const selectOffsetPage = (b: { storeId: string; start: number; end: number; offset: number; size: number }) =>
-    sql<Record<string, unknown>>`SELECT ${sql.literal(offsetColumns)} FROM pb_documents
+    sql<Record<string, unknown>>`SELECT ${sql.literal(documentColumns())} FROM pb_documents
       WHERE store_id = ${b.storeId} AND stamp_ms >= ${b.start} AND stamp_ms < ${b.end}
       ORDER BY stamp_ms, pos_ref LIMIT ${b.size} OFFSET ${b.offset}`
 
@@ -170,7 +167,7 @@ export const make = (
       const offset = (page - 1) * pageSize
       const first = livePage(yield* selectPageHeader(bounds), window, at)
       if (Option.isNone(first)) return Option.none<OrderStore.ExportPage>()
-      const key = PageCache.key(storeId, first.value.snapshot.id, offset, pageSize, request.rendering)
+      const key = PageCache.key(storeId, first.value.snapshot.id, offset, pageSize)
       let live = first.value
       let members = pageCache.get(key, live.generation)
       if (members === undefined) {
@@ -189,12 +186,8 @@ export const make = (
         )
         if (Option.isNone(read)) return Option.none<OrderStore.ExportPage>()
         live = read.value.live
-        members = yield* documents.storedRows(storeId, read.value.rows, request.rendering)
-        pageCache.set(
-          PageCache.key(storeId, live.snapshot.id, offset, pageSize, request.rendering),
-          live.generation,
-          members
-        )
+        members = yield* documents.storedRows(storeId, read.value.rows)
+        pageCache.set(PageCache.key(storeId, live.snapshot.id, offset, pageSize), live.generation, members)
       }
       const split = OrderStore.splitHeld(request.hold, members)
       if (split.held.some((h) => h.isNew)) return Option.none<OrderStore.ExportPage>()
@@ -282,7 +275,7 @@ export const make = (
                 offset,
                 size: pageSize
               })
-      const split = OrderStore.splitHeld(request.hold, yield* documents.storedRows(storeId, rows, request.rendering))
+      const split = OrderStore.splitHeld(request.hold, yield* documents.storedRows(storeId, rows))
       // New holds only: a held order is met on every poll of its window, and writing its unchanged reasons
       // again would raise the store's document generation (migration 0002) for nothing.
       const newHolds = split.held.filter((h) => h.isNew)

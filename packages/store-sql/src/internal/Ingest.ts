@@ -19,17 +19,6 @@ export const make = (
   options: OrderStore.Options
 ): Pick<OrderStore.OrderStoreService, "ingest" | "cursor" | "touch"> => {
   const lock = lockStore(sql, d)
-  const rendering = options.rendering
-  /**
-   * The `rendered` column of a version with this stamp (migration 0009): the rendering's id and its markup, or
-   * null when the consumer's rules hold it back. Written only by a store given a rendering.
-   */
-  const renderedColumn = (order: Order.Order, stamp: DateTime.Utc): { rendered?: string | null } => {
-    if (rendering === undefined) return {}
-    const markup = rendering.render(order, stamp)
-    return { rendered: markup === undefined ? null : `${rendering.id}\n${markup}` }
-  }
-  const renderedUpdate = rendering === undefined ? "" : ", rendered = excluded.rendered"
 
   const selectKnown = SqlSchema.findAll({
     Request: Schema.Struct({ storeId: Schema.String, refs: Schema.Array(Schema.String) }),
@@ -58,7 +47,7 @@ export const make = (
 
       const decisions: Array<RefreshRule.Decision> = []
       // The last decided version of each document (a batch may carry one document twice) and every event.
-      const writes = new Map<string, Record<string, string | number | null>>()
+      const writes = new Map<string, Record<string, string | number>>()
       const events: Array<HistoryInsert> = []
       for (const doc of batch) {
         // One JSON form per document, for both the hash and the stored text.
@@ -83,8 +72,7 @@ export const make = (
             content_hash: contentHash,
             stamp_ms: millis(decision.stamp),
             ingested_ms: at,
-            held_reasons: "[]",
-            ...renderedColumn(doc.order, decision.stamp)
+            held_reasons: "[]"
           })
           events.push(
             changeInsert(store.id, at, {
@@ -104,8 +92,7 @@ export const make = (
           ON CONFLICT (store_id, pos_ref) DO UPDATE SET
             kind = excluded.kind, order_number = excluded.order_number, order_json = excluded.order_json,
             pos_modified_ms = excluded.pos_modified_ms, content_hash = excluded.content_hash,
-            stamp_ms = excluded.stamp_ms, ingested_ms = excluded.ingested_ms, held_reasons = excluded.held_reasons
-            ${sql.literal(renderedUpdate)}`
+            stamp_ms = excluded.stamp_ms, ingested_ms = excluded.ingested_ms, held_reasons = excluded.held_reasons`
       }
       yield* history.insertHistory(events)
       if (Option.isSome(cursor)) {
@@ -144,10 +131,7 @@ export const make = (
         { storeKind: current.order.kind, now: DateTime.unsafeMake(at), watermark, stampRule: options.stampRule }
       )
       if (decision._tag !== "Restamp") return yield* new OrderStore.OrderNotFound({ storeId, order })
-      // A restamped version is sent with its new stamp: its rendering is made again.
-      const rerendered = renderedColumn(current.order, decision.stamp)
       yield* sql`UPDATE pb_documents SET stamp_ms = ${millis(decision.stamp)}, ingested_ms = ${at}, held_reasons = '[]'
-        ${"rendered" in rerendered ? sql`, rendered = ${rerendered.rendered ?? null}` : sql``}
         WHERE store_id = ${storeId} AND pos_ref = ${current.order.posRef}`
       yield* history.insertHistory([
         changeInsert(storeId, at, {

@@ -1,5 +1,5 @@
 /**
- * Later pages already read, by (store, snapshot, offset, size, rendering asked for), with the document generation they were read
+ * Later pages already read, by (store, snapshot, offset, size), with the document generation they were read
  * at, least recently used first. While the store's generation is unchanged no document of it has changed
  * (migration 0002's triggers raise it in the same commit as any change, whoever writes it), so the page's
  * current content is what was read; any change raises the generation and the page is read again. An entry
@@ -9,13 +9,8 @@ import { Lru, type OrderStore } from "@posbridge/core"
 
 type Members = ReadonlyArray<OrderStore.StoredOrder>
 
-export const key = (
-  storeId: string,
-  snapshotId: string,
-  offset: number,
-  pageSize: number,
-  rendering: string | undefined
-): string => `${storeId}\u0000${snapshotId}\u0000${offset}\u0000${pageSize}\u0000${rendering ?? ""}`
+export const key = (storeId: string, snapshotId: string, offset: number, pageSize: number): string =>
+  `${storeId}\u0000${snapshotId}\u0000${offset}\u0000${pageSize}`
 
 /** `size` pages at most (default 64); 0 keeps none. */
 export const make = (size: number | undefined) => {
