@@ -230,6 +230,31 @@ export const contract = (name: string, storeLayer: Layer.Layer<OrderStore.OrderS
       })
     )
 
+    it.effect(
+      "an order read on a page, then changed, is sent with its new content, never the version read before",
+      () =>
+        Effect.gen(function* () {
+          const { store, t0, s, ref } = yield* fresh("a", "b")
+          const first = yield* exportAll(store, s, window(t0, t0 + 10 * minute), 1)
+          expect(first.flatMap((p) => p.orders.map((o) => [o.order.posRef, o.order.orderTotal]))).toEqual([
+            ["a", "10.00"],
+            ["b", "10.00"]
+          ])
+          yield* TestClock.adjust(Duration.minutes(11))
+          yield* store.ingest(
+            ref,
+            [doc({ storeId: s, posRef: "a", posModifiedAt: t0 + minute, total: "20.00" })],
+            Option.none()
+          )
+          // Restamped when it changed: a window over both stamps sends it after b, with its new content.
+          const all = yield* exportAll(store, s, window(t0, t0 + 30 * minute), 1)
+          expect(all.flatMap((p) => p.orders.map((o) => [o.order.posRef, o.order.orderTotal]))).toEqual([
+            ["b", "10.00"],
+            ["a", "20.00"]
+          ])
+        })
+    )
+
     it.effect("a version ingested after a window was served is stamped after it and shows in the next window", () =>
       Effect.gen(function* () {
         const { store, t0, s, ref } = yield* fresh()
