@@ -150,22 +150,25 @@ export const make = (
     return (yield* recentPolls({ storeId, limit })).map(toPoll)
   }, wrap("polls"))
 
+  /**
+   * The versions of store row `s` waiting for a poll: those stamped at or after its watermark, a stamp-index range;
+   * a store without a watermark has every version waiting. Shared by `stats` and `statsAll`.
+   */
+  const waitingOf = sql.literal(`CASE WHEN s.watermark_ms IS NULL THEN s.doc_count
+      ELSE (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.stamp_ms >= s.watermark_ms) END`)
+
   const storeRow = SqlSchema.findOne({
     Request: Schema.String,
     Result: StoreRow,
     execute: (storeId) => sql`SELECT sync_cursor, watermark_ms FROM pb_stores WHERE store_id = ${storeId}`
   })
-  // As `statsAll` counts, for one store: the store row's count (migration 0007), a stamp-index range from the
-  // watermark, the partial index of held documents. Counting its documents instead read every one of them, after
-  // every sync of every store (3 ms per sync at 1,000 documents).
+  // Counted as `statsAll` counts, for one store: the store row's count (migration 0007), `waitingOf`, the partial
+  // index of held documents. Counting its documents instead read every one of them, after every sync of every
+  // store (3 ms per sync at 1,000 documents).
   const documentCounts = SqlSchema.findOne({
     Request: Schema.String,
     Result: DocumentCountsRow,
-    // A store without a watermark has every version waiting.
-    execute: (storeId) => sql`SELECT s.doc_count AS documents,
-        CASE WHEN s.watermark_ms IS NULL THEN s.doc_count
-          ELSE (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.stamp_ms >= s.watermark_ms)
-        END AS waiting,
+    execute: (storeId) => sql`SELECT s.doc_count AS documents, ${waitingOf} AS waiting,
         (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.held_reasons <> '[]') AS held
       FROM pb_stores s WHERE s.store_id = ${storeId}`
   })
@@ -207,11 +210,7 @@ export const make = (
   const allStoreCounts = SqlSchema.findAll({
     Request: Schema.Void,
     Result: StoreCountsRow,
-    // A store without a watermark has every version waiting, as in `stats`.
-    execute: () => sql`SELECT s.store_id, s.watermark_ms, s.doc_count AS documents,
-        CASE WHEN s.watermark_ms IS NULL THEN s.doc_count
-          ELSE (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.stamp_ms >= s.watermark_ms)
-        END AS waiting
+    execute: () => sql`SELECT s.store_id, s.watermark_ms, s.doc_count AS documents, ${waitingOf} AS waiting
       FROM pb_stores s`
   })
   const allHeldCounts = SqlSchema.findAll({
