@@ -21,7 +21,6 @@ import {
   OutboxCountRow,
   OutboxRow,
   PollRow,
-  StoreRow,
   toHistory,
   toNotice,
   toOutbox,
@@ -157,18 +156,13 @@ export const make = (
   const waitingOf = sql.literal(`CASE WHEN s.watermark_ms IS NULL THEN s.doc_count
       ELSE (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.stamp_ms >= s.watermark_ms) END`)
 
-  const storeRow = SqlSchema.findOne({
-    Request: Schema.String,
-    Result: StoreRow,
-    execute: (storeId) => sql`SELECT sync_cursor, watermark_ms FROM pb_stores WHERE store_id = ${storeId}`
-  })
-  // Counted as `statsAll` counts, for one store: the store row's count (migration 0007), `waitingOf`, the partial
-  // index of held documents. Counting its documents instead read every one of them, after every sync of every
-  // store (3 ms per sync at 1,000 documents).
+  // One store's watermark and counts, in one read of its row, counted as `statsAll` counts: the row's count
+  // (migration 0007), `waitingOf`, the partial index of held documents. Counting its documents instead read every one
+  // of them, after every sync of every store (3 ms per sync at 1,000 documents).
   const documentCounts = SqlSchema.findOne({
     Request: Schema.String,
     Result: DocumentCountsRow,
-    execute: (storeId) => sql`SELECT s.doc_count AS documents, ${waitingOf} AS waiting,
+    execute: (storeId) => sql`SELECT s.watermark_ms, s.doc_count AS documents, ${waitingOf} AS waiting,
         (SELECT COUNT(*) FROM pb_documents d WHERE d.store_id = s.store_id AND d.held_reasons <> '[]') AS held
       FROM pb_stores s WHERE s.store_id = ${storeId}`
   })
@@ -180,12 +174,9 @@ export const make = (
 
   const stats = Effect.fn("SqlOrderStore.stats")(
     function* (storeId: string) {
-      const watermark = Option.flatMap(yield* storeRow(storeId), (row) => Option.fromNullable(row.watermark_ms))
-      const counts = Option.getOrElse(yield* documentCounts(storeId), () => ({
-        documents: 0,
-        waiting: 0,
-        held: 0
-      }))
+      const row = yield* documentCounts(storeId)
+      const watermark = Option.flatMap(row, (r) => Option.fromNullable(r.watermark_ms))
+      const counts = Option.getOrElse(row, () => ({ documents: 0, waiting: 0, held: 0 }))
       const last = yield* recentPolls({ storeId, limit: 1 })
       const outbox = OrderStore.emptyOutboxCounts()
       for (const row of yield* outboxCounts(storeId)) outbox[row.state] = row.n

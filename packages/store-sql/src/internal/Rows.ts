@@ -337,4 +337,9 @@ export const refreshCallInsert = (call: OrderStore.RefreshCall) => ({
 
 // ---- stats
 
-export const DocumentCountsRow = Schema.Struct({ documents: Int, waiting: Int, held: Int })
+export const DocumentCountsRow = Schema.Struct({
+  watermark_ms: Schema.NullOr(Instant),
+  documents: Int,
+  waiting: Int,
+  held: Int
+})
