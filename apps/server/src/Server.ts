@@ -109,27 +109,21 @@ export const start = (options: ServerOptions) =>
       })
     yield* applyConfig(options.config)
 
-    // Each configured store runs on the runner that owns its shard, as the store's entity: its sync loop and its
-    // own write-back loop, so a slow POS delays only its own write-backs. The loops rest until the runner's one
-    // look for due items (every second) names their store.
-    const wakeups = yield* OutboxWorker.wakeups()
+    // Each configured store runs on the runner that owns its shard, as the store's entity: its syncs and its
+    // write-back deliveries, one delivery per store with items due, so a slow POS delays only its own
+    // write-backs. The runner's one look for due items (every second) starts them.
     const outboxOptions: OutboxWorker.Options = {
       sourceFor: Stores.sourceFor(registry),
       maxAttempts: options.config.outbox.maxAttempts,
       initialBackoff: options.config.outbox.initialBackoff,
       maxBackoff: options.config.outbox.maxBackoff,
-      // Only the store's owner runs its loop, one delivery at a time, so the lease matters only when a runner dies
+      // Only the store's owner delivers, one item at a time, so the lease matters only when a runner dies
       // mid-delivery: the new owner takes the item again once it ends. A minute is four times a slow Lightspeed
       // write-back (~15 s) and keeps a failover from holding a notice back for five.
-      leaseFor: Duration.minutes(1),
-      wakeups
+      leaseFor: Duration.minutes(1)
     }
-    yield* Layer.build(
-      StoreEntity.layer({
-        writeBacks: (storeId) =>
-          OutboxWorker.runStore(storeId, outboxOptions).pipe(Effect.provideService(OrderStore.OrderStore, store))
-      })
-    )
+    const deliveries = yield* OutboxWorker.deliveries(outboxOptions)
+    yield* Layer.build(StoreEntity.layer({ writeBacks: deliveries.hold }))
     yield* Effect.forkScoped(
       StoreEntity.activator(Effect.map(Ref.get(registry.stores), (stores) => Array.from(stores.keys())))
     )

@@ -4,11 +4,12 @@
  * `PosSource.recordShipment`, and on failure retries with exponential backoff until `maxAttempts`, after which
  * the item is dead and shown to the operator.
  *
- * Each store has its own loop (`runStore`), run by the runner that owns the store: a POS that takes 15 s per
- * write-back delays only its own store's write-backs, never another store's.
+ * Each store's items are delivered by the runner that owns the store (`deliveries`), one store's at a time in a
+ * delivery of its own: a POS that takes 15 s per write-back delays only its own store's write-backs, never
+ * another store's. A store with nothing due costs no fiber.
  */
 import { Metrics, OrderStore, type PosSource } from "@posbridge/core"
-import { Cause, Clock, DateTime, Deferred, Duration, Effect, Option, Schedule, type Scope } from "effect"
+import { Cause, Clock, DateTime, Duration, Effect, FiberMap, Option, Schedule, type Scope } from "effect"
 
 export interface Options {
   /** Finds the PosSource of a configured store; None when the store is not (or no longer) configured. */
@@ -16,15 +17,10 @@ export interface Options {
   readonly maxAttempts: number
   readonly initialBackoff: Duration.Duration
   readonly maxBackoff: Duration.Duration
-  /**
-   * How long a loop rests when it found nothing due: 1 s, or 1 min with `wakeups` (which wake it as soon as one of
-   * its store's items is due).
-   */
+  /** How long `run` rests when it found nothing due: 1 s. */
   readonly idle?: Duration.Duration | undefined
-  /** The runner's `wakeups`: `runStore` loops then rest until their store has a due item instead of polling. */
-  readonly wakeups?: Wakeups | undefined
   /**
-   * Items claimed at once: 20 for `deliverDue`/`run`, 1 for `runStore`. Claimed items wait their turn under one
+   * Items claimed at once: 20 for `deliverDue`/`run`, 1 for `deliveries`. Claimed items wait their turn under one
    * lease, so `leaseFor` must outlast `batch` write-backs; one at a time, a crash strands one item, not a batch.
    */
   readonly batch?: number | undefined
@@ -120,52 +116,69 @@ const deliverOne = (options: Options, store: OrderStore.OrderStoreService, item:
   )
 
 /**
- * Wakes resting `runStore` loops when their store has a due write-back. One look per runner (`every`, 1 s) at which
- * stores have due items, instead of one per store: a thousand resting loops cost one indexed query a second, not a
- * thousand. The look also finds items due again after a backoff or after a dead runner's lease, and notices stored
- * by any replica.
+ * The runner's write-back deliveries for the stores it holds. One look per runner (`every`, 1 s) at which stores
+ * have due items, instead of one per store: a thousand held stores cost one indexed query a second, not a thousand.
+ * For each held store with due items and no delivery in flight, the look starts one (a fiber that claims and
+ * delivers the store's items one at a time until none is due, then ends), so a slow POS delays only its own
+ * store's write-backs. A store with nothing due holds no fiber, only its id in a set. The look also finds items
+ * due again after a backoff or after a dead runner's lease, and notices stored by any replica.
  */
-export interface Wakeups {
-  /** Resolves when `storeId` has a due write-back, or after `atMost`. */
-  readonly rest: (storeId: string, atMost: Duration.Duration) => Effect.Effect<void>
+export interface Deliveries {
+  /**
+   * Delivers `storeId`'s write-backs on this runner for as long as the calling scope is open (the store's cluster
+   * entity): its due items at once, then whenever the look finds some. Closing the scope interrupts a delivery in
+   * flight (its item is due again once its lease ends).
+   */
+  readonly hold: (storeId: string) => Effect.Effect<void, never, Scope.Scope>
 }
 
-/** The runner's wakeups; the look runs until the scope closes (a failed look is logged and retried). */
-export const wakeups = (
+/** The runner's deliveries; the look runs until the scope closes (a failed look is logged and retried). */
+export const deliveries = (
+  options: Options,
   every: Duration.Duration = Duration.seconds(1)
-): Effect.Effect<Wakeups, never, OrderStore.OrderStore | Scope.Scope> =>
+): Effect.Effect<Deliveries, never, OrderStore.OrderStore | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* OrderStore.OrderStore
-    const resting = new Map<string, Set<Deferred.Deferred<void>>>()
-    yield* store.storesWithDueWriteBacks.pipe(
+    const held = new Set<string>()
+    const inFlight = yield* FiberMap.make<string>()
+    const one = { ...options, batch: options.batch ?? 1 }
+    // Until none is due; an error ends it (logged) and the next look starts it again.
+    const drain = (storeId: string) =>
+      deliverDue(one, storeId).pipe(
+        Effect.repeat({ while: (n) => n > 0 }),
+        Effect.catchAll((e) => Effect.logError("outbox worker could not read the store", e)),
+        Effect.annotateLogs({ store: storeId }),
+        Effect.provideService(OrderStore.OrderStore, store)
+      )
+    const look = store.storesWithDueWriteBacks.pipe(
       Effect.flatMap((due) =>
         Effect.forEach(
-          due,
-          (storeId) => {
-            const waiters = resting.get(storeId)
-            resting.delete(storeId)
-            return Effect.forEach(waiters ?? [], (waiter) => Deferred.succeed(waiter, undefined), { discard: true })
-          },
+          due.filter((storeId) => held.has(storeId)),
+          (storeId) => FiberMap.run(inFlight, storeId, drain(storeId), { onlyIfMissing: true }),
           { discard: true }
         )
       ),
-      Effect.catchAllCause((cause) => Effect.logError("outbox wakeups could not read the store", cause)),
+      Effect.catchAllCause((cause) => Effect.logError("outbox deliveries could not read the store", cause))
+    )
+    yield* look.pipe(
       Effect.repeat(Schedule.spaced(every)),
       Effect.annotateLogs({ component: "outbox" }),
       Effect.forkScoped
     )
     return {
-      rest: (storeId, atMost) =>
-        Effect.gen(function* () {
-          const waiter = yield* Deferred.make<void>()
-          const waiters = resting.get(storeId) ?? new Set()
-          resting.set(storeId, waiters.add(waiter))
-          yield* Deferred.await(waiter).pipe(
-            Effect.timeout(atMost),
-            Effect.ignore,
-            Effect.ensuring(Effect.sync(() => resting.get(storeId)?.delete(waiter)))
-          )
-        })
+      hold: (storeId) =>
+        Effect.acquireRelease(
+          // A store just held (started here, or taken over from a runner that died) looks at once.
+          Effect.suspend(() => {
+            held.add(storeId)
+            return FiberMap.run(inFlight, storeId, drain(storeId), { onlyIfMissing: true })
+          }),
+          () =>
+            Effect.suspend(() => {
+              held.delete(storeId)
+              return FiberMap.remove(inFlight, storeId)
+            })
+        )
     }
   })
 
@@ -186,23 +199,8 @@ const loop = (
   )
 
 /**
- * Delivers one store's write-backs, forever: claims that store's due items one at a time (unless `batch` says
- * otherwise), delivers them, and when none are due rests until the runner's `wakeups` find one (at most `idle`,
- * 1 min), or without wakeups sleeps `idle` (1 s) and looks again. The runner that owns the store runs it;
- * another runner taking the store over later resumes from the store's outbox (an item in flight when its
- * runner died is due again once its lease ends; the POS write is idempotent per notice).
- */
-export const runStore = (storeId: string, options: Options): Effect.Effect<never, never, OrderStore.OrderStore> =>
-  loop(
-    options.wakeups === undefined
-      ? Effect.sleep(options.idle ?? Duration.seconds(1))
-      : options.wakeups.rest(storeId, options.idle ?? Duration.minutes(1)),
-    deliverDue({ ...options, batch: options.batch ?? 1 }, storeId)
-  ).pipe(Effect.annotateLogs({ store: storeId }))
-
-/**
  * One loop for every store: a slow POS holds up every other store's write-backs behind it. Kept for tests that
- * show why `runStore` exists; the server runs `runStore` per store.
+ * show why `deliveries` delivers per store, which is what the server runs.
  */
 export const run = (options: Options): Effect.Effect<never, never, OrderStore.OrderStore> =>
   loop(Effect.sleep(options.idle ?? Duration.seconds(1)), deliverDue(options))

@@ -36,10 +36,10 @@ export class OwnerUnavailable extends Schema.TaggedError<OwnerUnavailable>()("Ow
 
 export interface Options {
   /**
-   * The store's write-back delivery, run on the owner for as long as it owns the store (forked in the entity's
-   * scope). It runs forever; an error ends it until the entity restarts.
+   * Holds the store's write-back deliveries on the owner for as long as it owns the store (the entity's scope):
+   * `OutboxWorker.deliveries`'s `hold`.
    */
-  readonly writeBacks: (storeId: string) => Effect.Effect<void>
+  readonly writeBacks: (storeId: string) => Effect.Effect<void, never, Scope.Scope>
 }
 
 /** Registers the entity on this runner. Needs the SyncEngine made with `onlyHeld: true`. */
@@ -56,9 +56,7 @@ export const layer = (options: Options) =>
         storeId,
         Effect.sync(() => sharding.hasShardId(address.shardId))
       )
-      yield* Effect.forkScoped(
-        options.writeBacks(storeId).pipe(Effect.annotateLogs({ component: "outbox", store: storeId }))
-      )
+      yield* options.writeBacks(storeId)
       yield* Effect.logDebug(`store ${storeId}: owned by this runner (${owner})`)
       return StoreEntity.of({
         Activate: () => Effect.succeed(owner),

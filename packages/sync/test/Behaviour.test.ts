@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { OrderStore } from "@posbridge/core"
 import type { SimClock } from "@posbridge/pos-testkit"
-import { DateTime, Effect, Exit, Fiber, Option, type Scope, Stream } from "effect"
+import { DateTime, Duration, Effect, Exit, Fiber, Option, type Scope, Stream } from "effect"
 import * as AdapterRegistry from "../src/AdapterRegistry.js"
 import * as SyncEngine from "../src/SyncEngine.js"
+import type * as SyncStatus from "../src/SyncStatus.js"
 import { authError, makeFakePos, makeGauge, settings, transientError } from "./support/FakePos.js"
 import { engineWithMemory, nowUtc } from "./support/Harness.js"
 import { withVirtualClock } from "./support/VirtualClock.js"
@@ -128,6 +129,34 @@ describe("SyncEngine sync now", () => {
         // Next run is scheduled from the end of the requested one, not doubled.
         yield* clock.advance(3_600_000)
         expect(pos.pullStarts.length).toBe(3)
+      })
+    )
+  )
+
+  it.scoped(
+    "a sync now asked as a run ends (while its figures are read) gets a run of its own, not the next interval",
+    onVirtualClock({ jitter: 0 }, (engine, clock) =>
+      Effect.gen(function* () {
+        const pos = makeFakePos("shop", { delayMillis: 1_000 })
+        pos.save(1, DateTime.subtract(yield* nowUtc, { hours: 1 }))
+        const asked: Array<Fiber.Fiber<SyncStatus.RunResult, unknown>> = []
+        // After the first run, while the engine reads its figures, someone asks for a run: the run in progress is
+        // over (nothing to join), and the store is not idle yet.
+        yield* engine.afterEachRun((_, result) =>
+          result.run === 1
+            ? Effect.forkDaemon(engine.syncNow("shop")).pipe(
+                Effect.tap((f) => asked.push(f)),
+                // The request is in before the run's fiber ends.
+                Effect.zipRight(Effect.sleep(Duration.seconds(1)))
+              )
+            : Effect.void
+        )
+        yield* engine.setStores([{ settings: settings("shop"), source: pos.source, intervalMillis: 3_600_000 }])
+        yield* clock.advance(20_000)
+        expect(asked.length).toBe(1)
+        const result = yield* Fiber.join(asked[0]!)
+        expect([result.run, result.outcome]).toEqual([2, "succeeded"])
+        expect(pos.pullStarts.length).toBe(2)
       })
     )
   )

@@ -1,8 +1,8 @@
 /**
  * Issue 15, acceptance 4: a slow POS (15 s per write-back, like Lightspeed after a burst) and a fast one (5 ms, like
- * Heartland), each with write-backs queued in the real SQL store. With one loop per store (`runStore`) all 100 of
- * the fast store's are delivered while the slow store's first is still in flight; with the one loop for all stores
- * (`run`, what the server ran before) they wait behind it.
+ * Heartland), each with write-backs queued in the real SQL store. With a delivery per store (`deliveries`, started
+ * by the runner's one look for due items) all 100 of the fast store's are delivered while the slow store's first is
+ * still in flight; with the one loop for all stores (`run`, what the server ran before issue 15) they wait behind it.
  *
  * The slow POS sleeps 15 s on the TestClock, which the test moves only when it says so: "still in flight" is then
  * exact, not a race against a real 15 s. The fast POS takes a real 5 ms, and the test waits in real time.
@@ -112,26 +112,25 @@ const burst = <R>(start: (o: OutboxWorker.Options) => Effect.Effect<void, never,
     return { slow, fast }
   })
 
-/** One loop per store; with `wakeups`, the loops rest until the runner's look finds their store's items due. */
+/** Holds `storeId`'s deliveries until interrupted, as the store's cluster entity does on its owner. */
+const holding = (deliveries: OutboxWorker.Deliveries, storeId: string) =>
+  Effect.scoped(Effect.zipRight(deliveries.hold(storeId), Effect.never))
+
+/** The runner's deliveries, holding both stores. */
 const perStore = (o: OutboxWorker.Options) =>
-  Effect.asVoid(
-    Effect.all([
-      Effect.forkScoped(OutboxWorker.runStore(slowStore, o)),
-      Effect.forkScoped(OutboxWorker.runStore(fastStore, o))
-    ])
-  )
+  Effect.gen(function* () {
+    const deliveries = yield* OutboxWorker.deliveries(o)
+    yield* Effect.forkScoped(holding(deliveries, slowStore))
+    yield* Effect.forkScoped(holding(deliveries, fastStore))
+  })
 
-/** With `wake`, the loops rest on the runner's wakeups (one look a second for every store) instead of polling. */
-const withWakeups = (wake: boolean, o: OutboxWorker.Options) =>
-  wake ? Effect.map(OutboxWorker.wakeups(), (wakeups) => ({ ...o, wakeups })) : Effect.succeed(o)
-
-const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>, wake: boolean) =>
-  describe(`write-backs per store (${name}${wake ? ", loops woken by the runner's look" : ", loops polling"})`, () => {
+const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore, unknown>) =>
+  describe(`write-backs per store (${name})`, () => {
     it.effect(
       "all 100 of a fast store's write-backs are delivered while a slow store's first is still in flight",
       () =>
         Effect.gen(function* () {
-          const { slow, fast } = yield* burst((o) => Effect.flatMap(withWakeups(wake, o), perStore))
+          const { slow, fast } = yield* burst(perStore)
           yield* eventually(
             "the fast store's 100 write-backs are done",
             Effect.map(doneCount(fastStore), (n) => n === 100)
@@ -158,13 +157,14 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
     )
 
     it.effect(
-      "a write-back in flight when its runner died is delivered by the store's next loop once its lease ends",
+      "a write-back in flight when its runner died is delivered by the store's next owner once its lease ends",
       () =>
         Effect.gen(function* () {
           const slow = pos(Effect.sleep(Duration.seconds(15)))
-          const o = yield* withWakeups(wake, { ...options(slow.source, slow.source), leaseFor: Duration.minutes(1) })
+          const o = { ...options(slow.source, slow.source), leaseFor: Duration.minutes(1) }
           yield* record(slowStore, "S0")
-          const dying = yield* Effect.forkScoped(OutboxWorker.runStore(slowStore, o))
+          const dyingRunner = yield* OutboxWorker.deliveries(o)
+          const dying = yield* Effect.forkScoped(holding(dyingRunner, slowStore))
           yield* eventually(
             "the write-back starts",
             Effect.sync(() => slow.started.length === 1)
@@ -172,8 +172,8 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
           yield* Fiber.interrupt(dying)
           expect(yield* stateOf(slowStore, "S0")).toBe("in-flight")
 
-          // The store's next owner starts its loop: the lease still holds, so it does not deliver a second copy now.
-          yield* Effect.forkScoped(OutboxWorker.runStore(slowStore, o))
+          // The store's next owner holds it: the lease still holds, so it does not deliver a second copy now.
+          yield* Effect.forkScoped(holding(yield* OutboxWorker.deliveries(o), slowStore))
           yield* TestClock.adjust(Duration.seconds(30))
           yield* TestServices.provideLive(Effect.sleep(Duration.millis(300)))
           expect(slow.started).toEqual(["S0"])
@@ -199,11 +199,11 @@ const acceptance = (name: string, storeLayer: Layer.Layer<OrderStore.OrderStore,
     )
   })
 
-acceptance("SQLite", sqliteLayer({ synchronous: "normal" }), false)
+acceptance("SQLite", sqliteLayer({ synchronous: "normal" }))
 
-await withPostgres(() => acceptance("PostgreSQL", pgLayer(), true))
+await withPostgres(() => acceptance("PostgreSQL", pgLayer()))
 
-describe("write-backs in one loop for all stores (what the server ran before runStore)", () => {
+describe("write-backs in one loop for all stores (what the server ran before issue 15)", () => {
   it.effect(
     "wait behind a slow store's write-back: the fast store's are stuck while the slow one is in flight",
     () =>

@@ -1,12 +1,13 @@
 /**
- * The engine's service: the configured stores (`setStores`) and the running set (one supervised fiber each, in
- * a FiberMap keyed by store id), plus "sync now", statuses and progress streams. A store runs when it is
+ * The engine's service: the configured stores (`setStores`) and the running set (a Runner each: plain state, an
+ * alarm in the engine's one timer, and a fiber in a FiberMap keyed by store id only while a run is in progress),
+ * plus "sync now", statuses and progress streams. A store runs when it is
  * configured and — with `onlyHeld` — held by its owner (`hold`, called from the store's cluster entity for as
  * long as this process owns the store's shard).
  */
 import { OrderStore, StoreDirectory } from "@posbridge/core"
-import { Deferred, Effect, FiberMap, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
-import type * as SyncStatus from "../SyncStatus.js"
+import { Deferred, Effect, FiberMap, Option, Ref, Stream, SubscriptionRef } from "effect"
+import * as Alarms from "./alarms.js"
 import { fingerprint, type Options, type StoreSpec, tuning as withDefaults } from "./options.js"
 import * as Permits from "./permits.js"
 import * as Runner from "./runner.js"
@@ -19,12 +20,17 @@ export const make = (options: Options) =>
     const tuning = withDefaults(options)
     const permits = yield* Permits.make(tuning.maxConcurrentPulls)
     const listeners = yield* Ref.make<ReadonlyArray<Runner.AfterRun>>([])
-    const shared: Runner.Shared = { store, permits, tuning, listeners }
+    const alarms = yield* Alarms.make
     const fibers = yield* FiberMap.make<string>()
+    const shared: Runner.Shared = { store, permits, tuning, listeners, alarms, fibers }
     const runners = yield* Ref.make(new Map<string, Runner.Runner>())
     // The configured stores, and the stores held here with their "do I still own it" check.
     const specs = yield* Ref.make(new Map<string, StoreSpec>())
     const held = yield* Ref.make(new Map<string, Effect.Effect<boolean>>())
+    // When the engine closes every store stops as if removed: callers waiting on a requested run are released.
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(Ref.get(runners), (map) => Effect.forEach(map.values(), (r) => Runner.stop(shared, r)))
+    )
     // Changes to the running set are serialized so two diffs never interleave.
     const lock = yield* Effect.makeSemaphore(1)
 
@@ -43,22 +49,18 @@ export const make = (options: Options) =>
         const existing = Option.fromNullable((yield* Ref.get(runners)).get(storeId))
         if (spec === undefined || owns === undefined) {
           if (Option.isNone(existing)) return
-          yield* FiberMap.remove(fibers, storeId)
           yield* forget(storeId)
-          yield* Deferred.await(existing.value.stopped)
+          yield* Runner.stop(shared, existing.value)
           yield* Effect.logInfo(`store ${storeId} ${spec === undefined ? "removed" : "released"}: sync stopped`)
           return
         }
         const interval = spec.intervalMillis ?? tuning.defaultInterval
         const lookback = spec.lookbackDays ?? tuning.defaultLookback
         if (Option.isSome(existing) && existing.value.fingerprint === fingerprint(spec, interval, lookback)) return
-        if (Option.isSome(existing)) {
-          yield* FiberMap.remove(fibers, storeId)
-          yield* Deferred.await(existing.value.stopped)
-        }
+        if (Option.isSome(existing)) yield* Runner.stop(shared, existing.value)
         const runner = yield* Runner.make(spec, interval, lookback, existing, owns)
         yield* Ref.update(runners, (map) => new Map(map).set(storeId, runner))
-        yield* FiberMap.run(fibers, storeId, Runner.loop(shared, runner, interval, lookback))
+        yield* Runner.begin(shared, runner)
         yield* Effect.logInfo(
           `store ${storeId} ${Option.isSome(existing) ? "changed: sync restarted" : "added: sync started"}`
         )
@@ -103,19 +105,7 @@ export const make = (options: Options) =>
     const isHeld = (storeId: string) => Effect.map(Ref.get(held), (map) => map.has(storeId))
 
     const syncNow = Effect.fn("SyncEngine.syncNow")(function* (storeId: string) {
-      const runner = yield* getRunner(storeId)
-      const fresh = yield* Deferred.make<SyncStatus.RunResult>()
-      const target = yield* Ref.modify(
-        runner.coalesce,
-        (c): [Deferred.Deferred<SyncStatus.RunResult>, Runner.Coalesce] =>
-          Option.isSome(c.current)
-            ? [c.current.value, c]
-            : Option.isSome(c.pending)
-              ? [c.pending.value, c]
-              : [fresh, { ...c, pending: Option.some(fresh) }]
-      )
-      if (target === fresh) yield* Queue.offer(runner.wake, undefined)
-      return yield* Deferred.await(target)
+      return yield* Runner.request(shared, yield* getRunner(storeId))
     })
 
     const status = (storeId: string) =>
