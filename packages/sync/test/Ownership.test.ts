@@ -69,39 +69,41 @@ describe("SyncEngine with onlyHeld (each store run by the runner that owns it)",
     )
   )
 
-  it.scoped("a sync now asked of a store whose runner lost its shard waits for the ownership recheck (no spinning)", () =>
-    held((engine, advance) =>
-      Effect.gen(function* () {
-        const pos = makeFakePos("shop")
-        let owns = true
-        let checks = 0
-        yield* engine.setStores([{ settings: settings("shop"), source: pos.source, intervalMillis: 60_000 }])
-        yield* engine.hold(
-          "shop",
-          Effect.sync(() => {
-            checks++
-            // A runner asking in a loop is let through after 100 checks, so this test fails instead of hanging.
-            return owns || checks > 100
-          })
-        )
-        yield* advance(5_000)
-        const pulls = pos.pullStarts.length
-        expect(pulls).toBe(1)
-        owns = false
-        const asked = yield* Effect.fork(engine.syncNow("shop"))
-        const before = checks
-        yield* advance(3_500)
-        // Asked once, then rechecked once a second: a handful of checks, not a loop asking as fast as it can.
-        expect(checks - before).toBeGreaterThanOrEqual(1)
-        expect(checks - before).toBeLessThanOrEqual(5)
-        expect(pos.pullStarts.length).toBe(pulls)
-        owns = true
-        yield* advance(1_000)
-        const result = yield* Fiber.join(asked)
-        expect(result.outcome).toBe("succeeded")
-        expect(pos.pullStarts.length).toBe(pulls + 1)
-      })
-    )
+  it.scoped(
+    "a sync now asked of a store whose runner lost its shard waits for the ownership recheck (no spinning)",
+    () =>
+      held((engine, advance) =>
+        Effect.gen(function* () {
+          const pos = makeFakePos("shop")
+          let owns = true
+          let checks = 0
+          yield* engine.setStores([{ settings: settings("shop"), source: pos.source, intervalMillis: 60_000 }])
+          yield* engine.hold(
+            "shop",
+            Effect.sync(() => {
+              checks++
+              // A runner asking in a loop is let through after 100 checks, so this test fails instead of hanging.
+              return owns || checks > 100
+            })
+          )
+          yield* advance(5_000)
+          const pulls = pos.pullStarts.length
+          expect(pulls).toBe(1)
+          owns = false
+          const asked = yield* Effect.fork(engine.syncNow("shop"))
+          const before = checks
+          yield* advance(3_500)
+          // Asked once, then rechecked once a second: a handful of checks, not a loop asking as fast as it can.
+          expect(checks - before).toBeGreaterThanOrEqual(1)
+          expect(checks - before).toBeLessThanOrEqual(5)
+          expect(pos.pullStarts.length).toBe(pulls)
+          owns = true
+          yield* advance(1_000)
+          const result = yield* Fiber.join(asked)
+          expect(result.outcome).toBe("succeeded")
+          expect(pos.pullStarts.length).toBe(pulls + 1)
+        })
+      )
   )
 
   it.scoped("a held store follows the configuration: a changed spec restarts it, a removed one stops", () =>
