@@ -75,7 +75,8 @@ export const serveMetrics = (config: Config.MetricsConfig, runner: string, owned
     const text = prometheusText.make({
       resource: yield* Resource.Resource,
       constantLabels,
-      storeGauges: Metrics.storeGaugeNames,
+      storeGauges: Metrics.storeGaugeFamilies,
+      storeGaugeTable: Metrics.storeGauges,
       Serializer: PrometheusSerializer
     })
     const handler = (request: IncomingMessage, response: ServerResponse) => {

@@ -1,6 +1,4 @@
 import { createServer } from "node:http"
-import * as OtelMetrics from "@effect/opentelemetry/Metrics"
-import * as Resource from "@effect/opentelemetry/Resource"
 import { describe, expect, it } from "@effect/vitest"
 import { Metrics, OrderStore } from "@posbridge/core"
 import { Duration, Effect, Logger, LogLevel, Option, Redacted } from "effect"
@@ -16,38 +14,41 @@ const stats = (documents: number): OrderStore.OrderStats => ({
 })
 
 describe("the metrics a runner reports", () => {
-  it.effect("a store's gauges come only from the runner that owns it; counters of every store are reported", () =>
+  it.scopedLive("a store's gauges come only from the runner that owns it; counters of every store are reported", () =>
     Effect.gen(function* () {
-      // Effect's metric registry is per process: store ids of this test only.
+      // Effect's metric registry and the gauges' table are per process: store ids of this test only.
       yield* Metrics.setStoreGauges("telemetry-owned", stats(7))
       yield* Metrics.setStoreGauges("telemetry-elsewhere", stats(9))
       yield* Metrics.increment(Metrics.polls, { store: "telemetry-elsewhere", outcome: "served" })
       let owned: ReadonlySet<string> = new Set(["telemetry-owned"])
-      const producer = Telemetry.ownedOnly(yield* OtelMetrics.makeProducer, () => owned)
-      const points = async () => {
-        const { resourceMetrics } = await producer.collect()
-        return resourceMetrics.scopeMetrics.flatMap((s) =>
-          s.metrics.flatMap((m) =>
-            (m.dataPoints as ReadonlyArray<{ attributes: Record<string, unknown>; value: unknown }>).map(
-              (p): Record<string, unknown> => ({ name: m.descriptor.name, ...p.attributes, value: p.value })
-            )
-          )
-        )
-      }
-      const before = yield* Effect.promise(points)
-      const documents = before.filter(
-        (p) => p.name === "posbridge_documents" && String(p.store).startsWith("telemetry-")
+      const listener = yield* Telemetry.serveMetrics(
+        { listen: Option.some({ host: "127.0.0.1", port: 0 }), token: undefined, refresh: Duration.seconds(15) },
+        "runner-t:34431",
+        () => owned
       )
-      expect(documents).toEqual([{ name: "posbridge_documents", store: "telemetry-owned", value: 7 }])
-      // Counters are this runner's work, whichever store: all reported (the runner label: Metrics.e2e).
-      expect(before.some((p) => p.name === "posbridge_polls" && p.store === "telemetry-elsewhere")).toBe(true)
-      // The store moves to this runner, the other one leaves: the next scrape says so.
+      const url = `${Option.getOrThrow(listener.url)}/metrics`
+      const samples = (family: string) =>
+        Effect.promise(async () => {
+          const text = await (await fetch(url)).text()
+          return text.split("\n").filter((l) => l.startsWith(`${family}{`) && l.includes('store="telemetry-'))
+        })
+      expect(yield* samples("posbridge_documents")).toEqual([
+        'posbridge_documents{store="telemetry-owned",runner="runner-t:34431"} 7'
+      ])
+      // Counters are this runner's work, whichever store: all reported.
+      expect(yield* samples("posbridge_polls_total")).toEqual([
+        'posbridge_polls_total{store="telemetry-elsewhere",outcome="served",runner="runner-t:34431"} 1'
+      ])
+      // The store moves to this runner, the other one leaves: the next scrape says so, with the latest stats.
       owned = new Set(["telemetry-elsewhere"])
-      const after = (yield* Effect.promise(points)).filter(
-        (p) => p.name === "posbridge_held_orders" && String(p.store).startsWith("telemetry-")
-      )
-      expect(after.map((p) => p.store)).toEqual(["telemetry-elsewhere"])
-    }).pipe(Effect.provide(Resource.layer({ serviceName: "posbridge-test" })))
+      yield* Metrics.setStoreGauges("telemetry-elsewhere", stats(11))
+      expect(yield* samples("posbridge_documents")).toEqual([
+        'posbridge_documents{store="telemetry-elsewhere",runner="runner-t:34431"} 11'
+      ])
+      expect(yield* samples("posbridge_held_orders")).toEqual([
+        'posbridge_held_orders{store="telemetry-elsewhere",runner="runner-t:34431"} 1'
+      ])
+    })
   )
 
   it.scoped("an address already in use is said in the log, and the server goes on without metrics", () =>

@@ -5,7 +5,8 @@
  *
  * Labels: counters name their store (an operator asks "which store?"); histograms never do, so their series do
  * not multiply by the number of stores. The server adds a `runner` label to every series it serves (its
- * OpenTelemetry resource's attribute, written by the scrape). The per-store gauges are set from the order store by the runner that owns the store only.
+ * OpenTelemetry resource's attribute, written by the scrape). The per-store gauges are set from the order store by the runner that owns the store only, into a table of
+ * their own (`storeGauges`), not Effect's registry.
  *
  * Pure definitions: updating a metric is an in-memory effect, no I/O.
  */
@@ -83,42 +84,67 @@ export const writeBacks = Metric.counter("posbridge_write_backs", {
 
 // ---- per-store state, from the order store (set by the owning runner only)
 
-export const documents = Metric.gauge("posbridge_documents", { description: "POS documents held for ShipStation." })
-export const waitingForPoll = Metric.gauge("posbridge_waiting_for_poll", {
-  description: "Document versions no ShipStation poll has covered yet."
-})
-export const heldOrders = Metric.gauge("posbridge_held_orders", {
-  description: "Orders held back from export by a field that cannot be repaired."
-})
-export const outboxItems = Metric.gauge("posbridge_outbox_items", {
-  description: "Ship-notice write-backs by state."
-})
-export const lastPollTimestamp = Metric.gauge("posbridge_last_poll_timestamp_seconds", {
-  description: "When ShipStation last asked this store for orders (Unix seconds)."
-})
+/**
+ * The per-store gauges. They are not series of Effect's registry: each store's latest stats are one entry of a
+ * table (`storeGauges`), and the server's scrape writes these five families from it, for the stores its runner
+ * owns. In the registry a store held 11 gauge series (hashed keys and hooks kept for the life of the process),
+ * and at 1,000 stores they were most of the 16,000 series a scrape had to snapshot.
+ */
+export interface StoreGaugeFamily {
+  readonly name: string
+  readonly description: string
+  /** The family's samples for one store: labels besides `store` (in order), and the value. */
+  readonly samples: (
+    stats: OrderStore.OrderStats
+  ) => ReadonlyArray<readonly [labels: ReadonlyArray<readonly [string, string]>, value: number]>
+}
+
+const noLabels: ReadonlyArray<readonly [string, string]> = []
+
+export const storeGaugeFamilies: ReadonlyArray<StoreGaugeFamily> = [
+  {
+    name: "posbridge_documents",
+    description: "POS documents held for ShipStation.",
+    samples: (s) => [[noLabels, s.documents]]
+  },
+  {
+    name: "posbridge_waiting_for_poll",
+    description: "Document versions no ShipStation poll has covered yet.",
+    samples: (s) => [[noLabels, s.waitingForPoll]]
+  },
+  {
+    name: "posbridge_held_orders",
+    description: "Orders held back from export by a field that cannot be repaired.",
+    samples: (s) => [[noLabels, s.held]]
+  },
+  {
+    name: "posbridge_outbox_items",
+    description: "Ship-notice write-backs by state.",
+    samples: (s) => Object.entries(s.outbox).map(([state, n]) => [[["state", state]], n] as const)
+  },
+  {
+    name: "posbridge_last_poll_timestamp_seconds",
+    description: "When ShipStation last asked this store for orders (Unix seconds).",
+    samples: (s) =>
+      Option.match(s.lastPoll, {
+        onNone: () => [],
+        onSome: (poll) => [[noLabels, DateTime.toEpochMillis(poll.at) / 1000]]
+      })
+  }
+]
 
 /** The names of the per-store gauges: only the runner owning a store reports them (see the server's Telemetry). */
-export const storeGaugeNames: ReadonlySet<string> = new Set([
-  "posbridge_documents",
-  "posbridge_waiting_for_poll",
-  "posbridge_held_orders",
-  "posbridge_outbox_items",
-  "posbridge_last_poll_timestamp_seconds"
-])
+export const storeGaugeNames: ReadonlySet<string> = new Set(storeGaugeFamilies.map((f) => f.name))
+
+const latest = new Map<string, OrderStore.OrderStats>()
+
+/** Each store's stats as last set (by `setStoreGauges`), by store id: what the per-store gauges report. */
+export const storeGauges = (): ReadonlyMap<string, OrderStore.OrderStats> => latest
 
 /** Sets the per-store gauges of `storeId` from its stats. */
 export const setStoreGauges = (storeId: string, stats: OrderStore.OrderStats): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    yield* Metric.set(Metric.tagged(documents, "store", storeId), stats.documents)
-    yield* Metric.set(Metric.tagged(waitingForPoll, "store", storeId), stats.waitingForPoll)
-    yield* Metric.set(Metric.tagged(heldOrders, "store", storeId), stats.held)
-    for (const [state, n] of Object.entries(stats.outbox)) {
-      yield* Metric.set(Metric.tagged(Metric.tagged(outboxItems, "store", storeId), "state", state), n)
-    }
-    if (Option.isSome(stats.lastPoll)) {
-      const seconds = DateTime.toEpochMillis(stats.lastPoll.value.at) / 1000
-      yield* Metric.set(Metric.tagged(lastPollTimestamp, "store", storeId), seconds)
-    }
+  Effect.sync(() => {
+    latest.set(storeId, stats)
   })
 
 /** Adds one to `counter` with `tags`. */

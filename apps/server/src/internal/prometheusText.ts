@@ -2,11 +2,13 @@
  * The Prometheus text of Effect's metric registry, written for a scrape without the OpenTelemetry round trip for
  * the families that make it large.
  *
- * At 1,000 stores the registry holds about 16,000 series, nearly all of them per-store gauges and counters. Through
+ * At 1,000 stores a scrape writes about 16,000 series, nearly all of them per store. Through
  * `@effect/opentelemetry`'s producer and the exporter's serializer each series becomes an attributes object, a data
  * point, an `Object.entries` walk and several regular-expression passes, at every scrape: over 100 ms. Here the
- * store-labelled families (counters and gauges with a `store` label) are written straight from the registry's
- * snapshot, each series' label text kept between scrapes (a registry key lives as long as the process). The other
+ * per-store gauges (`Metrics.storeGaugeFamilies`) are written from their table (`Metrics.storeGauges`: each store's
+ * latest stats, not registry series), for the stores the runner owns; the other store-labelled families (counters
+ * and gauges with a `store` label) straight from the registry's snapshot, each series' label text kept between
+ * scrapes (a registry key lives as long as the process). The other
  * families (histograms, Effect's runtime metrics: few series) are converted as `@effect/opentelemetry`'s producer
  * converts them and written by the exporter's own `PrometheusSerializer`, so their text is the exporter's.
  *
@@ -26,6 +28,7 @@ import {
   type Histogram,
   type MetricData
 } from "@opentelemetry/sdk-metrics"
+import type { Metrics, OrderStore } from "@posbridge/core"
 import { Metric, type MetricKey, MetricKeyType, type MetricPair, MetricState, Option } from "effect"
 
 /** The scope `@effect/opentelemetry`'s producer names (not written: the serializer runs without scope info). */
@@ -35,14 +38,19 @@ export interface Options {
   /** The resource the exporter would report: its attributes matching `constantLabels` label every series. */
   readonly resource: Resource
   readonly constantLabels: RegExp
-  /** Families whose series are reported only for the stores a scrape says are owned (by their `store` label). */
-  readonly storeGauges: ReadonlySet<string>
+  /**
+   * The per-store gauge families (`Metrics.storeGaugeFamilies`), written from `storeGaugeTable` for the stores a
+   * scrape says are owned; series of these names in Effect's registry are ignored.
+   */
+  readonly storeGauges: ReadonlyArray<Metrics.StoreGaugeFamily>
+  /** Each store's latest stats (`Metrics.storeGauges`). */
+  readonly storeGaugeTable: () => ReadonlyMap<string, OrderStore.OrderStats>
   /** The exporter's serializer class (loaded by the caller, only when metrics are served). */
   readonly Serializer: typeof PrometheusSerializer
 }
 
 export interface PrometheusText {
-  /** The exposition text of the registry now; series of `storeGauges` whose store is not in `owned` left out. */
+  /** The exposition text of the registry and the store gauges now, the gauges of stores not in `owned` left out. */
   readonly render: (owned: ReadonlySet<string>) => string
 }
 
@@ -50,7 +58,18 @@ export const make = (options: Options): PrometheusText => {
   // Configured as `Telemetry.serveMetrics` configured the exporter: no prefix, no timestamps, no scope labels.
   const serializer = new options.Serializer(undefined, false, options.constantLabels, false, true)
   const constant = constantLabelText(options.resource.attributes, options.constantLabels)
+  const gaugeNames = new Set(options.storeGauges.map((f) => f.name))
   const labelsOf = new WeakMap<MetricKey.MetricKey.Untyped, Labels>()
+  // A store's `store="…"` label text, kept between scrapes (one per configured store).
+  const storeLabels = new Map<string, string>()
+  const storeLabel = (store: string) => {
+    let l = storeLabels.get(store)
+    if (l === undefined) {
+      l = `store="${escapeValue(store)}"`
+      storeLabels.set(store, l)
+    }
+    return l
+  }
   const labels = (key: MetricKey.MetricKey.Untyped): Labels => {
     let l = labelsOf.get(key)
     if (l === undefined) {
@@ -63,6 +82,8 @@ export const make = (options: Options): PrometheusText => {
   const render = (owned: ReadonlySet<string>) => {
     const families = new Map<string, Array<MetricPair.MetricPair.Untyped>>()
     for (const pair of Metric.unsafeSnapshot()) {
+      // Written from the table below, never from the registry (an oracle may copy them there).
+      if (gaugeNames.has(pair.metricKey.name)) continue
       const family = families.get(pair.metricKey.name)
       if (family === undefined) families.set(pair.metricKey.name, [pair])
       else family.push(pair)
@@ -75,9 +96,10 @@ export const make = (options: Options): PrometheusText => {
         for (const p of pairs) rest.push(p)
         continue
       }
-      fast += writeFamily(pairs, labels, options.storeGauges.has(name) ? owned : undefined)
+      fast += writeFamily(pairs, labels)
     }
-    const metrics = keepOwned(toMetricData(rest), owned, options.storeGauges)
+    fast += writeStoreGauges(options.storeGauges, options.storeGaugeTable(), owned, constant, storeLabel)
+    const metrics = toMetricData(rest)
     const text = serializer.serialize({ resource: options.resource, scopeMetrics: [{ scope, metrics }] })
     // With no other family the serializer says so in a comment: not when the fast ones follow.
     return metrics.length === 0 && fast !== "" ? text.slice(0, text.length - noMetrics.length) + fast : text + fast
@@ -104,10 +126,9 @@ export const keepOwned = (
 
 // ---- the fast path: counters and gauges with a store label
 
-/** A series' label text (its own labels, then the constant ones) and the store it names. */
+/** A series' label text (its own labels, then the constant ones), its unit, and whether it names a store. */
 interface Labels {
   readonly text: string
-  readonly store: string
   readonly unit: string
   readonly hasStore: boolean
 }
@@ -127,8 +148,7 @@ const storeLabelled = (
 
 const writeFamily = (
   pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>,
-  labels: (key: MetricKey.MetricKey.Untyped) => Labels,
-  owned: ReadonlySet<string> | undefined
+  labels: (key: MetricKey.MetricKey.Untyped) => Labels
 ): string => {
   const first = pairs[0]!
   let name = promName(first.metricKey.name)
@@ -139,19 +159,49 @@ const writeFamily = (
   let samples = ""
   for (const p of pairs) {
     const l = labels(p.metricKey)
-    if (owned !== undefined && !owned.has(l.store)) continue
     const state = p.metricState
     const value = MetricState.isCounterState(state)
       ? state.count
       : (state as MetricState.MetricState.Gauge<number>).value
     samples += `${name}${l.text} ${valueString(Number(value))}\n`
   }
-  if (owned !== undefined && samples === "") return ""
   const description = Option.getOrElse(first.metricKey.description, () => "")
   const unit = labels(first.metricKey).unit
   return `# HELP ${name} ${escapeString(description || "description missing")}${
     unit ? `\n# UNIT ${name} ${escapeString(unit)}` : ""
   }\n# TYPE ${name} ${monotonic ? "counter" : "gauge"}\n${samples}`
+}
+
+/**
+ * The per-store gauge families from each owned store's latest stats, as the serializer writes a gauge of the
+ * registry tagged `store` (then the family's own labels): a family with no owned store is left out.
+ */
+const writeStoreGauges = (
+  families: ReadonlyArray<Metrics.StoreGaugeFamily>,
+  table: ReadonlyMap<string, OrderStore.OrderStats>,
+  owned: ReadonlySet<string>,
+  constant: string,
+  storeLabel: (store: string) => string
+): string => {
+  const tail = constant === "" ? "}" : `,${constant}}`
+  let text = ""
+  for (const family of families) {
+    const name = promName(family.name)
+    let samples = ""
+    for (const [store, stats] of table) {
+      if (!owned.has(store)) continue
+      const head = `${name}{${storeLabel(store)}`
+      for (const [labels, value] of family.samples(stats)) {
+        let line = head
+        for (const [k, v] of labels) line += `,${labelName(k)}="${escapeValue(v)}"`
+        samples += `${line}${tail} ${valueString(value)}\n`
+      }
+    }
+    if (samples === "") continue
+    const help = escapeString(family.description || "description missing")
+    text += `# HELP ${name} ${help}\n# UNIT ${name} 1\n# TYPE ${name} gauge\n${samples}`
+  }
+  return text
 }
 
 /** A key's label text, as the serializer writes the producer's attributes, and what the fast path needs of it. */
@@ -163,7 +213,6 @@ const keyLabels = (key: MetricKey.MetricKey.Untyped, constant: string): Labels =
   if (constant !== "") text += `${text === "" ? "" : ","}${constant}`
   return {
     text: text === "" ? "" : `{${text}}`,
-    store: String(attributes.store),
     unit: unitOf(attributes),
     hasStore: "store" in attributes
   }

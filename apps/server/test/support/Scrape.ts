@@ -23,7 +23,46 @@ export const listen = (server: Server) =>
     () => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
   )
 
-/** The exporter over the producer, on a listener of its own (no token): its URL, `/metrics` on any path. */
+/**
+ * The per-store gauges as Effect gauges tagged `store`, as the server recorded them before they had a table of
+ * their own (`Metrics.storeGauges`): the oracle copies the table into them before each collect.
+ */
+const gauges = {
+  documents: Metric.gauge("posbridge_documents", { description: "POS documents held for ShipStation." }),
+  waitingForPoll: Metric.gauge("posbridge_waiting_for_poll", {
+    description: "Document versions no ShipStation poll has covered yet."
+  }),
+  heldOrders: Metric.gauge("posbridge_held_orders", {
+    description: "Orders held back from export by a field that cannot be repaired."
+  }),
+  outboxItems: Metric.gauge("posbridge_outbox_items", { description: "Ship-notice write-backs by state." }),
+  lastPollTimestamp: Metric.gauge("posbridge_last_poll_timestamp_seconds", {
+    description: "When ShipStation last asked this store for orders (Unix seconds)."
+  })
+}
+
+/**
+ * The old `Metrics.setStoreGauges`: a store's stats written into Effect's registry, here without running a fiber
+ * (one would move Effect's own fiber metrics between the oracle's collect and the scrape it is compared with).
+ */
+const registryGauges = (storeId: string, stats: OrderStore.OrderStats) => {
+  const set = (gauge: Metric.Metric.Gauge<number>, value: number) =>
+    Metric.tagged(gauge, "store", storeId).unsafeUpdate(value, [])
+  set(gauges.documents, stats.documents)
+  set(gauges.waitingForPoll, stats.waitingForPoll)
+  set(gauges.heldOrders, stats.held)
+  for (const [state, n] of Object.entries(stats.outbox)) {
+    Metric.tagged(Metric.tagged(gauges.outboxItems, "store", storeId), "state", state).unsafeUpdate(n, [])
+  }
+  if (Option.isSome(stats.lastPoll)) {
+    set(gauges.lastPollTimestamp, DateTime.toEpochMillis(stats.lastPoll.value.at) / 1000)
+  }
+}
+
+/**
+ * The exporter over the producer, on a listener of its own (no token): its URL, `/metrics` on any path. Each
+ * collect first writes the store gauges' table into Effect's registry, as the server used to keep them.
+ */
 export const exporterListener = (runner: string, owned: () => ReadonlySet<string>) =>
   Effect.gen(function* () {
     const exporter = new PrometheusExporter({
@@ -32,7 +71,13 @@ export const exporterListener = (runner: string, owned: () => ReadonlySet<string
       withResourceConstantLabels: Telemetry.constantLabels
     })
     const producer = yield* OtelMetrics.makeProducer
-    yield* OtelMetrics.registerProducer(Telemetry.ownedOnly(producer, owned), () => exporter)
+    const withGauges: typeof producer = {
+      collect: (options) => {
+        for (const [id, stats] of Metrics.storeGauges()) registryGauges(id, stats)
+        return producer.collect(options)
+      }
+    }
+    yield* OtelMetrics.registerProducer(Telemetry.ownedOnly(withGauges, owned), () => exporter)
     return yield* listen(createServer((request, response) => exporter.getMetricsRequestHandler(request, response)))
   }).pipe(Effect.provide(Resource.layer({ serviceName: Telemetry.serviceName, attributes: { runner } })))
 
